@@ -1,0 +1,74 @@
+package io.berth.workflows;
+
+/**
+ * The Redis read model's key names, shared by the worker's activities and the API. Temporal is
+ * the source of truth; everything here can be rebuilt from the workflows and the fleet.
+ */
+public record RedisKeys(String prefix) {
+  public static final String DEFAULT_PREFIX = "berth:";
+
+  /** Hash: requestId, user, workspaceId, label, url, slotId, hostId, address, port, template, state, allocatedAt, idleDeadline, expiresAt, idleTimeoutMs, lastSeen. */
+  public String workspace(String user) {
+    return prefix + "ws:" + user;
+  }
+
+  /** Sorted set: user → last activity (epoch ms). */
+  public String pings() {
+    return prefix + "ws:pings";
+  }
+
+  /** Set of users that have a session. */
+  public String users() {
+    return prefix + "ws:users";
+  }
+
+  /** Set of spare slot ids of a template. */
+  public String pool(String template) {
+    return prefix + "pool:" + template;
+  }
+
+  /** Hash describing a slot: hostId, index, address, port, template. */
+  public String slot(String slotId) {
+    return prefix + "slot:" + slotId;
+  }
+
+  /** String: the slot id a request claimed. */
+  public String claim(String requestId) {
+    return prefix + "claim:" + requestId;
+  }
+
+  /** Set of quarantined slot ids. */
+  public String quarantine() {
+    return prefix + "quarantine";
+  }
+
+  /** Hash {user, workspaceId} keyed by the SHA-256 (hex) of a heartbeat token. */
+  public String heartbeatToken(String tokenSha256Hex) {
+    return prefix + "hb:" + tokenSha256Hex;
+  }
+
+  /** String with a TTL: present while a heartbeat signal was sent in the current coalescing window. */
+  public String heartbeatWindow(String user) {
+    return prefix + "hbwin:" + user;
+  }
+
+  /** Hash: a local host's state (state, address, pids, ports, protected, owners). */
+  public String instance(String hostId) {
+    return prefix + "inst:" + hostId;
+  }
+
+  /** Set of local host ids. */
+  public String instances() {
+    return prefix + "insts";
+  }
+
+  /** Hash: port → owner (slot id) of the port allocator. */
+  public String ports() {
+    return prefix + "ports";
+  }
+
+  /** Counter for local host ids. */
+  public String hostSequence() {
+    return prefix + "inst:seq";
+  }
+}

@@ -1,0 +1,35 @@
+package io.berth.workflows.activities;
+
+import io.berth.workflows.model.FleetSnapshot;
+import io.berth.workflows.model.Slot;
+import io.temporal.activity.ActivityInterface;
+
+/**
+ * The provider's fleet (local hosts, or an EC2 Auto Scaling group) with Auto Scaling semantics.
+ * Each step sits beside its undo; both are idempotent.
+ */
+@ActivityInterface
+public interface FleetActivities {
+  FleetSnapshot describeFleet();
+
+  /** Clamped to the group's min/max by the provider. */
+  void setDesiredCapacity(int desired);
+
+  /** Tags the slot with its owner (EC2 tag Owner=<user>; the local host's slot file). */
+  void tagOwner(String requestId, Slot slot, String user);
+
+  /** Undo of {@link #tagOwner}: back to UNASSIGNED, only if the slot is still tagged with this user. */
+  void untagOwner(String requestId, Slot slot, String user);
+
+  /** Protects the host from scale-in. */
+  void protectHost(String requestId, String hostId);
+
+  /** Undo of {@link #protectHost}: clears protection unless another slot of the host still has an owner. */
+  void unprotectHost(String requestId, String hostId);
+
+  /** Gives the slot a fresh process (locally) so it can rejoin the pool after its probe passes. */
+  void recycleSlot(Slot slot);
+
+  /** Terminates the host; with {@code decrement} the desired capacity drops by one. */
+  void terminateHost(String hostId, boolean decrement);
+}

@@ -1,0 +1,45 @@
+package io.berth.workflows.activities;
+
+import io.berth.workflows.model.ClaimRequest;
+import io.berth.workflows.model.PoolState;
+import io.berth.workflows.model.Session;
+import io.berth.workflows.model.Slot;
+import io.temporal.activity.ActivityInterface;
+import java.util.List;
+
+/**
+ * Redis: the atomic spare pool, claims and the session read model. Every write is idempotent by
+ * its request id; every undo tolerates that its step never ran or ran twice.
+ */
+@ActivityInterface
+public interface StoreActivities {
+  /** Atomically takes one spare of the template for this request, or returns null when the pool is empty. */
+  Slot claimSpare(ClaimRequest request);
+
+  /**
+   * Undo of {@link #claimSpare}: the claimed slot goes back to the fleet for recycling, or is
+   * quarantined when it proved broken. No-op when the request claimed nothing.
+   */
+  void unclaim(String requestId, boolean quarantine);
+
+  /**
+   * Writes {@code ws:<user>} and mints the workspace's heartbeat token: only its hash is stored,
+   * the token itself goes to the slot through the fleet and never returns to the workflow.
+   */
+  void storeSession(Session session);
+
+  /** Undo of {@link #storeSession} and a teardown step: deletes the session if it is still this workspace's, revokes its token. */
+  void deleteSession(String user, String workspaceId);
+
+  /** Last activity (epoch ms) recorded by heartbeats for this user, 0 when none. */
+  long lastActivity(String user);
+
+  /** Spares, quarantined slots and live session count, for the capacity controller. */
+  PoolState poolState(String template);
+
+  /** Puts slots whose probe passed into the template's pool (no-op for members already there). */
+  void addSpares(String template, List<Slot> slots);
+
+  /** Takes slots out of the pool (dead or to be scaled in). */
+  void removeSpares(String template, List<String> slotIds);
+}

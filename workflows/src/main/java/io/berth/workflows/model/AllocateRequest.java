@@ -1,0 +1,4 @@
+package io.berth.workflows.model;
+
+/** The {@code allocate} update's argument. */
+public record AllocateRequest(String user, String template) {}

@@ -1,0 +1,17 @@
+package io.berth.workflows.model;
+
+import java.time.Duration;
+
+/**
+ * Settings of the capacity controller. {@code stableWindow}: how long the fleet must have wanted
+ * fewer hosts before it scales in. {@code probeAttempts}: probe failures before a host is quarantined.
+ */
+public record CapacityParams(String template, int spares, int minHosts, int maxHosts, int slotsPerHost,
+                             int scaleOutStep, Duration reconcileInterval, Duration scaleOutCooldown,
+                             Duration stableWindow, int probeAttempts, int iterationsBeforeContinueAsNew,
+                             CapacityMemory memory) {
+  public CapacityParams withMemory(CapacityMemory m) {
+    return new CapacityParams(template, spares, minHosts, maxHosts, slotsPerHost, scaleOutStep, reconcileInterval,
+        scaleOutCooldown, stableWindow, probeAttempts, iterationsBeforeContinueAsNew, m);
+  }
+}
