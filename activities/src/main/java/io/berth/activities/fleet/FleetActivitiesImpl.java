@@ -42,12 +42,13 @@ public final class FleetActivitiesImpl implements FleetActivities {
   }
 
   @Override
-  public void unprotectHost(String requestId, String hostId) {
-    boolean stillOwned = fleet.describe().hosts().stream()
-        .filter(h -> h.hostId().equals(hostId))
-        .anyMatch(h -> h.owned());
-    if (!stillOwned) {
-      fleet.setProtected(hostId, false);
+  public void unprotectHost(String requestId, Slot slot) {
+    boolean otherOwner = fleet.describe().hosts().stream()
+        .filter(h -> h.hostId().equals(slot.hostId()))
+        .flatMap(h -> h.slots().stream())
+        .anyMatch(s -> s.owner() != null && !s.slot().slotId().equals(slot.slotId()));
+    if (!otherOwner) {
+      fleet.setProtected(slot.hostId(), false);
     }
   }
 

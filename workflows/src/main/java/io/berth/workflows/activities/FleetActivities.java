@@ -24,8 +24,11 @@ public interface FleetActivities {
   /** Protects the host from scale-in. */
   void protectHost(String requestId, String hostId);
 
-  /** Undo of {@link #protectHost}: clears protection unless another slot of the host still has an owner. */
-  void unprotectHost(String requestId, String hostId);
+  /**
+   * Undo of {@link #protectHost}: clears the host's protection unless a slot other than this one
+   * still has an owner (this slot's own tag may not be removed yet when the saga unwinds).
+   */
+  void unprotectHost(String requestId, Slot slot);
 
   /** Gives the slot a fresh process (locally) so it can rejoin the pool after its probe passes. */
   void recycleSlot(Slot slot);
