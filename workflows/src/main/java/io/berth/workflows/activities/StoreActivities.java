@@ -40,6 +40,12 @@ public interface StoreActivities {
   /** Puts slots whose probe passed into the template's pool (no-op for members already there). */
   void addSpares(String template, List<Slot> slots);
 
-  /** Takes slots out of the pool (dead or to be scaled in). */
-  void removeSpares(String template, List<String> slotIds);
+  /**
+   * Takes slots out of the pool (dead or to be scaled in) and returns the ids that were still
+   * there: a slot missing from the answer was claimed meanwhile and must not be scaled in.
+   */
+  List<String> removeSpares(String template, List<String> slotIds);
+
+  /** Forgets quarantined slots once their host is gone. */
+  void clearQuarantine(List<String> slotIds);
 }

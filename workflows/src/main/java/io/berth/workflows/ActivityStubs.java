@@ -1,0 +1,83 @@
+package io.berth.workflows;
+
+import io.berth.workflows.activities.DnsActivities;
+import io.berth.workflows.activities.FleetActivities;
+import io.berth.workflows.activities.ProbeActivities;
+import io.berth.workflows.activities.RouteActivities;
+import io.berth.workflows.activities.StoreActivities;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+
+/**
+ * Activity options per outside system. Saga steps retry a few times and then compensate;
+ * teardown steps retry without limit because teardown must converge.
+ */
+final class ActivityStubs {
+  static final String INVALID_INPUT = "InvalidInput";
+
+  private ActivityStubs() {}
+
+  /** Redis and Nginx: local and quick. */
+  private static ActivityOptions quick(int attempts) {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(15))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(100))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofSeconds(attempts == 0 ? 10 : 2))
+            .setMaximumAttempts(attempts)
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build();
+  }
+
+  /** Cloud calls (fleet, DNS): longer, with backoff for throttling. */
+  private static ActivityOptions cloud(int attempts) {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(60))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(200))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofSeconds(attempts == 0 ? 60 : 10))
+            .setMaximumAttempts(attempts)
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build();
+  }
+
+  /** The saga's readiness step: retried for up to half a minute, then the slot is quarantined. */
+  static ProbeActivities probeUntilReady() {
+    return Workflow.newActivityStub(ProbeActivities.class, ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(10))
+        .setScheduleToCloseTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(200))
+            .setBackoffCoefficient(1.5)
+            .setMaximumInterval(Duration.ofSeconds(3))
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build());
+  }
+
+  static ProbeActivities probeOnce() {
+    return Workflow.newActivityStub(ProbeActivities.class, quick(1));
+  }
+
+  static StoreActivities store(boolean converge) {
+    return Workflow.newActivityStub(StoreActivities.class, quick(converge ? 0 : 4));
+  }
+
+  static RouteActivities routes(boolean converge) {
+    return Workflow.newActivityStub(RouteActivities.class, quick(converge ? 0 : 4));
+  }
+
+  static FleetActivities fleet(boolean converge) {
+    return Workflow.newActivityStub(FleetActivities.class, cloud(converge ? 0 : 5));
+  }
+
+  static DnsActivities dns(boolean converge) {
+    return Workflow.newActivityStub(DnsActivities.class, cloud(converge ? 0 : 5));
+  }
+}
