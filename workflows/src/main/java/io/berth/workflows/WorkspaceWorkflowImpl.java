@@ -220,6 +220,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     fleet.untagOwner(requestId, slot, params.user());
     fleet.unprotectHost(requestId, slot);
     fleet.recycleSlot(slot);
+    store.forgetClaim(requestId);
     state = WorkspaceState.RELEASED;
     step("teardown", "done", reason);
     pokeCapacity("released");

@@ -22,6 +22,9 @@ public interface StoreActivities {
    */
   void unclaim(String requestId, boolean quarantine);
 
+  /** Teardown: the slot was recycled by the fleet, the claim record can go. Idempotent. */
+  void forgetClaim(String requestId);
+
   /**
    * Writes {@code ws:<user>} and mints the workspace's heartbeat token: only its hash is stored,
    * the token itself goes to the slot through the fleet and never returns to the workflow.
