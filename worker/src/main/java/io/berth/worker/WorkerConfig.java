@@ -1,0 +1,112 @@
+package io.berth.worker;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The worker's settings, from environment variables (names in the README). {@code temporalTarget}
+ * empty means the embedded test server on {@code embeddedTemporalPort}.
+ */
+public record WorkerConfig(
+    Path stateDir,
+    String temporalTarget,
+    int embeddedTemporalPort,
+    String namespace,
+    String redisUrl,
+    String redisPrefix,
+    String provider,
+    String domain,
+    String gatewayListen,
+    String nginxBin,
+    boolean nginxEmbedded,
+    Path nginxRoutesDir,
+    String nginxReloadCommand,
+    String template,
+    String templateCommand,
+    int spares,
+    int minHosts,
+    int maxHosts,
+    int slotsPerHost,
+    int portFrom,
+    int portTo,
+    Duration reconcileInterval,
+    Duration scaleOutCooldown,
+    Duration stableWindow,
+    int scaleOutStep,
+    int probeAttempts,
+    String apiUrl,
+    Aws aws) {
+
+  /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
+  public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
+                    String endpoint, int templatePort) {}
+
+  public static WorkerConfig fromEnv(Map<String, String> env) {
+    Env e = new Env(env);
+    Path state = Path.of(e.get("BERTH_STATE_DIR", ".berth")).toAbsolutePath();
+    String[] ports = e.get("BERTH_PORT_RANGE", "50000-60000").split("-");
+    return new WorkerConfig(
+        state,
+        e.get("BERTH_TEMPORAL_TARGET", ""),
+        e.integer("BERTH_TEMPORAL_PORT", 7233),
+        e.get("BERTH_TEMPORAL_NAMESPACE", "default"),
+        e.get("BERTH_REDIS_URL", "redis://127.0.0.1:6379"),
+        e.get("BERTH_REDIS_PREFIX", "berth:"),
+        e.get("BERTH_PROVIDER", "local"),
+        e.get("BERTH_DOMAIN", "localhost"),
+        e.get("BERTH_GATEWAY_LISTEN", "127.0.0.1:8088"),
+        e.get("BERTH_NGINX_BIN", "/usr/sbin/nginx"),
+        !"external".equals(e.get("BERTH_NGINX_MODE", "embedded")),
+        Path.of(e.get("BERTH_NGINX_ROUTES_DIR", state.resolve("nginx/routes").toString())),
+        e.get("BERTH_NGINX_RELOAD", "nginx -s reload"),
+        e.get("BERTH_TEMPLATE", "demo"),
+        e.get("BERTH_TEMPLATE_COMMAND", ""),
+        e.integer("BERTH_SPARES", 1),
+        e.integer("BERTH_MIN_HOSTS", 0),
+        e.integer("BERTH_MAX_HOSTS", 10),
+        e.integer("BERTH_SLOTS_PER_HOST", 1),
+        Integer.parseInt(ports[0].trim()),
+        Integer.parseInt(ports[1].trim()),
+        e.duration("BERTH_RECONCILE_INTERVAL", "PT10S"),
+        e.duration("BERTH_SCALE_OUT_COOLDOWN", "PT180S"),
+        e.duration("BERTH_SCALE_IN_STABLE_WINDOW", "PT5M"),
+        e.integer("BERTH_SCALE_OUT_STEP", 2),
+        e.integer("BERTH_PROBE_ATTEMPTS", 3),
+        e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080")),
+        new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
+            e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
+            e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
+            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080)));
+  }
+
+  public boolean embeddedTemporal() {
+    return temporalTarget.isBlank();
+  }
+
+  /** Reads a map with defaults and clear errors for malformed numbers and durations. */
+  record Env(Map<String, String> env) {
+    String get(String name, String dflt) {
+      String v = env.get(name);
+      return v == null || v.isBlank() ? dflt : v.trim();
+    }
+
+    int integer(String name, int dflt) {
+      String v = get(name, String.valueOf(dflt));
+      try {
+        return Integer.parseInt(v);
+      } catch (NumberFormatException ex) {
+        throw new IllegalArgumentException(name + " must be a whole number, got '" + v + "'");
+      }
+    }
+
+    Duration duration(String name, String dflt) {
+      String v = get(name, dflt);
+      try {
+        return Duration.parse(v);
+      } catch (RuntimeException ex) {
+        throw new IllegalArgumentException(name + " must be an ISO-8601 duration like PT30S, got '" + v + "'");
+      }
+    }
+  }
+}
