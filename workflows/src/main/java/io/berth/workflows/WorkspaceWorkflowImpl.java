@@ -18,6 +18,7 @@ import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Saga;
@@ -70,8 +71,21 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
   }
 
+  /** State changes are upserted as search attributes so operators can filter by them. */
+  private void setState(WorkspaceState next) {
+    state = next;
+    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
+    updates.add(SearchAttributes.STATE.valueSet(next.name()));
+    updates.add(SearchAttributes.USER.valueSet(params.user()));
+    if (slot != null) {
+      updates.add(SearchAttributes.INSTANCE.valueSet(slot.hostId()));
+    }
+    Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
+  }
+
   @Override
   public WorkspaceView run(WorkspaceParams ignored) {
+    setState(state);
     if (params.resume() == null && !allocate()) {
       pokeCapacity("allocation failed");
       return view();
@@ -124,7 +138,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       saga.addCompensation(store::deleteSession, params.user(), workspaceId);
       store.storeSession(session());
 
-      state = WorkspaceState.READY;
+      setState(WorkspaceState.READY);
       step("ready", "done", params.url());
       pokeCapacity("allocated");
       return true;
@@ -133,7 +147,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       log.warn("allocation failed for {}: {}; compensating", params.user(), reason);
       step("rollback", "running", reason);
       Workflow.newDetachedCancellationScope(saga::compensate).run();
-      state = WorkspaceState.FAILED;
+      setState(WorkspaceState.FAILED);
       step("rollback", "done", reason);
       return false;
     }
@@ -148,7 +162,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       step("claim", "done", claimed.slotId());
       return claimed;
     }
-    state = WorkspaceState.PROVISIONING;
+    setState(WorkspaceState.PROVISIONING);
     step("capacity", "running", "no spare ready; asking for capacity");
     long deadline = Workflow.currentTimeMillis() + params.coldStartTimeout().toMillis();
     while (true) {
@@ -166,7 +180,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       }
       claimed = store.claimSpare(claim);
       if (claimed != null) {
-        state = WorkspaceState.ALLOCATING;
+        setState(WorkspaceState.ALLOCATING);
         step("capacity", "done", claimed.slotId());
         return claimed;
       }
@@ -210,7 +224,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   // ---- teardown (converges, never rolled back) --------------------------------------------------
 
   private void teardown() {
-    state = WorkspaceState.RELEASING;
+    setState(WorkspaceState.RELEASING);
     step("teardown", "running", reason);
     StoreActivities store = ActivityStubs.store(true);
     FleetActivities fleet = ActivityStubs.fleet(true);
@@ -221,7 +235,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     fleet.unprotectHost(requestId, slot);
     fleet.recycleSlot(slot);
     store.forgetClaim(requestId);
-    state = WorkspaceState.RELEASED;
+    setState(WorkspaceState.RELEASED);
     step("teardown", "done", reason);
     pokeCapacity("released");
   }

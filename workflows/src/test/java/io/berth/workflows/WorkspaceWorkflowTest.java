@@ -13,6 +13,7 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -34,6 +35,7 @@ class WorkspaceWorkflowTest {
   @BeforeEach
   void start() {
     env = TestWorkflowEnvironment.newInstance();
+    SearchAttributes.ALL.forEach(k -> env.registerSearchAttribute(k.getName(), k.getValueType()));
     fakes = new FakeActivities().withSpare("h-1/0");
     Worker worker = env.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
@@ -131,13 +133,22 @@ class WorkspaceWorkflowTest {
   }
 
   @Test
-  void releaseTearsDownAndExtendPushesTheDeadline() {
+  void releaseTearsDownAndExtendPushesTheDeadline() throws java.io.IOException {
     WorkspaceView ready = allocate(defaults("erin"));
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("erin"));
     WorkspaceView extended = wf.extend(3600);
     assertTrue(extended.idleDeadlineMillis() >= ready.allocatedAtMillis() + 3_600_000);
+    assertEquals("READY", client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor("erin")).describe()
+        .getTypedSearchAttributes().get(SearchAttributes.STATE));
     wf.release("user");
     WorkspaceView end = result("erin");
+    WorkflowExecutionDescription done = client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor("erin")).describe();
+    assertEquals("RELEASED", done.getTypedSearchAttributes().get(SearchAttributes.STATE));
+    assertEquals("erin", done.getTypedSearchAttributes().get(SearchAttributes.USER));
+    if (System.getenv("BERTH_WRITE_HISTORY") != null) {
+      java.nio.file.Files.writeString(java.nio.file.Path.of(System.getenv("BERTH_WRITE_HISTORY")),
+          client.fetchHistory(WorkspaceWorkflow.idFor("erin")).toJson(true));
+    }
     assertEquals(WorkspaceState.RELEASED, end.state());
     assertEquals("released by user", end.reason());
     assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
