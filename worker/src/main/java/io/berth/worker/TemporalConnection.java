@@ -1,0 +1,83 @@
+package io.berth.worker;
+
+import io.berth.workflows.SearchAttributes;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.operatorservice.v1.AddSearchAttributesRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.OperatorServiceStubs;
+import io.temporal.serviceclient.OperatorServiceStubsOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A client to the configured Temporal (embedded or a cluster), with Berth's search attributes registered. */
+public final class TemporalConnection implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TemporalConnection.class);
+  private final EmbeddedTemporal embedded;
+  private final WorkflowServiceStubs stubs;
+  private final WorkflowClient client;
+
+  private TemporalConnection(EmbeddedTemporal embedded, WorkflowServiceStubs stubs, String namespace) {
+    this.embedded = embedded;
+    this.stubs = stubs;
+    this.client = WorkflowClient.newInstance(stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+  }
+
+  public static TemporalConnection open(WorkerConfig config) {
+    EmbeddedTemporal embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
+    String target = embedded != null ? embedded.target() : config.temporalTarget();
+    WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+        WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+    TemporalConnection c = new TemporalConnection(embedded, stubs, config.namespace());
+    c.registerSearchAttributes(config.namespace(), target);
+    log.info("Temporal at {} ({}), namespace {}", target, embedded != null ? "embedded test server" : "cluster",
+        config.namespace());
+    return c;
+  }
+
+  /** Idempotent: attributes that exist already are fine. Must run before the first workflow starts. */
+  private void registerSearchAttributes(String namespace, String target) {
+    Map<String, IndexedValueType> wanted = new LinkedHashMap<>();
+    SearchAttributes.ALL.forEach(k -> wanted.put(k.getName(), IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD));
+    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(
+        OperatorServiceStubsOptions.newBuilder().setTarget(target).validateAndBuildWithDefaults());
+    try {
+      operator.blockingStub().addSearchAttributes(AddSearchAttributesRequest.newBuilder()
+          .setNamespace(namespace).putAllSearchAttributes(wanted).build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.ALREADY_EXISTS) {
+        log.warn("could not register search attributes {} ({}); register them with "
+            + "'temporal operator search-attribute create' or workflows will fail to upsert them", wanted.keySet(),
+            e.getStatus());
+      }
+    } finally {
+      operator.shutdownNow();
+    }
+  }
+
+  public WorkflowClient client() {
+    return client;
+  }
+
+  public WorkflowServiceStubs stubs() {
+    return stubs;
+  }
+
+  public String target() {
+    return embedded != null ? embedded.target() : stubs.getOptions().getTarget();
+  }
+
+  @Override
+  public void close() {
+    stubs.shutdownNow();
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+}
