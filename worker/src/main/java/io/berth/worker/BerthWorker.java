@@ -1,0 +1,167 @@
+package io.berth.worker;
+
+import io.berth.activities.dns.NoDns;
+import io.berth.activities.fleet.Fleet;
+import io.berth.activities.fleet.FleetActivitiesImpl;
+import io.berth.activities.fleet.local.LocalFleet;
+import io.berth.activities.fleet.local.LocalFleetConfig;
+import io.berth.activities.fleet.local.Templates;
+import io.berth.activities.probe.HttpProbe;
+import io.berth.activities.routing.NginxProcess;
+import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.store.PortAllocator;
+import io.berth.activities.store.RedisStore;
+import io.berth.workflows.CapacityWorkflow;
+import io.berth.workflows.CapacityWorkflowImpl;
+import io.berth.workflows.RedisKeys;
+import io.berth.workflows.TaskQueues;
+import io.berth.workflows.WorkspaceWorkflowImpl;
+import io.berth.workflows.activities.DnsActivities;
+import io.berth.workflows.model.CapacityMemory;
+import io.berth.workflows.model.CapacityParams;
+import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The worker: the provider's fleet and DNS, Nginx routes, the Redis store and probes as
+ * activities on task queue {@code berth}, both workflows, and the {@code capacity} singleton.
+ */
+public final class BerthWorker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BerthWorker.class);
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final WorkerConfig config;
+  private final WorkflowClient client;
+  private WorkerFactory factory;
+  private LocalFleet localFleet;
+  private NginxProcess nginx;
+  private NginxRoutes routes;
+
+  private BerthWorker(WorkerConfig config, WorkflowClient client) {
+    this.config = config;
+    this.client = client;
+  }
+
+  public static BerthWorker start(WorkerConfig config, WorkflowClient client) {
+    BerthWorker w = new BerthWorker(config, client);
+    try {
+      w.startAll();
+      return w;
+    } catch (RuntimeException e) {
+      w.close();
+      throw e;
+    }
+  }
+
+  private void startAll() {
+    RedisClient redis = RedisClient.create(config.redisUrl());
+    closeables.add(redis);
+    RedisKeys keys = new RedisKeys(config.redisPrefix());
+
+    Fleet fleet = fleet(redis, keys);
+    nginx = nginx();
+    routes = new NginxRoutes(nginx);
+    closeables.add(0, routes);
+    DnsActivities dns = new NoDns();
+
+    factory = WorkerFactory.newInstance(client);
+    Worker worker = factory.newWorker(TaskQueues.BERTH);
+    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
+    worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
+        dns, routes, new HttpProbe());
+    factory.start();
+    HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes);
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "berth-health");
+      t.setDaemon(true);
+      return t;
+    });
+    timer.scheduleWithFixedDelay(health::publish, 0, 2, TimeUnit.SECONDS);
+    closeables.add(0, timer::shutdownNow);
+    startCapacity();
+    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host",
+        config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
+        config.slotsPerHost());
+  }
+
+  private Fleet fleet(RedisClient redis, RedisKeys keys) {
+    if (!"local".equals(config.provider())) {
+      throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
+    }
+    PortAllocator ports = new PortAllocator(redis, keys, config.portFrom(), config.portTo());
+    LocalFleetConfig lc = new LocalFleetConfig(config.stateDir(), config.minHosts(), config.maxHosts(),
+        config.slotsPerHost(), Templates.fromConfig(config.template(), config.templateCommand(), null),
+        config.apiUrl(), java.time.Duration.ofMillis(500));
+    localFleet = new LocalFleet(redis, keys, ports, lc).start();
+    return localFleet;
+  }
+
+  private NginxProcess nginx() {
+    NginxProcess n = config.nginxEmbedded()
+        ? NginxProcess.managed(config.stateDir().resolve("nginx"), config.gatewayListen(), config.nginxBin())
+        : NginxProcess.external(config.nginxRoutesDir(), config.gatewayListen(),
+            List.of(config.nginxBin(), "-t"), List.of(config.nginxReloadCommand().split(" ")), null);
+    if (!n.external()) {
+      n.start();
+    }
+    return n;
+  }
+
+  private CapacityParams capacityParams() {
+    return new CapacityParams(config.template(), config.spares(), config.minHosts(), config.maxHosts(),
+        config.slotsPerHost(), config.scaleOutStep(), config.reconcileInterval(), config.scaleOutCooldown(),
+        config.stableWindow(), config.probeAttempts(), 100, CapacityMemory.empty());
+  }
+
+  /** Starts the singleton, or hands the running one this worker's settings. */
+  private void startCapacity() {
+    CapacityWorkflow stub = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(CapacityWorkflow.ID)
+        .setTaskQueue(TaskQueues.BERTH)
+        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+        .build());
+    WorkflowClient.start(stub::run, capacityParams());
+    client.newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID).reconfigure(capacityParams());
+  }
+
+  public NginxProcess nginx() {
+    return nginx;
+  }
+
+  public NginxRoutes routes() {
+    return routes;
+  }
+
+  /** Stops polling, then Nginx and every workspace process this worker started. */
+  @Override
+  public void close() {
+    if (factory != null) {
+      factory.shutdownNow();
+      factory.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (localFleet != null) {
+      localFleet.shutdownAll();
+    }
+    if (nginx != null && !nginx.external()) {
+      nginx.close();
+    }
+    for (AutoCloseable c : closeables) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("closing {}: {}", c, e.toString());
+      }
+    }
+  }
+}

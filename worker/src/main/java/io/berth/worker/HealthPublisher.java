@@ -1,0 +1,45 @@
+package io.berth.worker;
+
+import io.berth.activities.routing.NginxProcess;
+import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.RoutingHealth;
+import io.berth.workflows.RedisKeys;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * Publishes the gateway's health into Redis ({@code <prefix>health:nginx}), where the API's
+ * /health reads it: the API never talks to Nginx itself.
+ */
+final class HealthPublisher {
+  private static final Logger log = LoggerFactory.getLogger(HealthPublisher.class);
+  private final UnifiedJedis redis;
+  private final String key;
+  private final NginxProcess nginx;
+  private final NginxRoutes routes;
+
+  HealthPublisher(UnifiedJedis redis, RedisKeys keys, NginxProcess nginx, NginxRoutes routes) {
+    this.redis = redis;
+    this.key = keys.prefix() + "health:nginx";
+    this.nginx = nginx;
+    this.routes = routes;
+  }
+
+  void publish() {
+    try {
+      boolean running = nginx.isRunning();
+      RoutingHealth h = routes.health();
+      String detail = running ? h.routes() + " routes, " + h.reloads() + " reloads" : "nginx is not running";
+      redis.hset(key, Map.of("ok", String.valueOf(running), "detail", detail,
+          "routes", String.valueOf(h.routes()), "reloads", String.valueOf(h.reloads()),
+          "reloadFailures", String.valueOf(h.reloadFailures()),
+          "lastError", h.lastError() == null ? "" : h.lastError(),
+          "at", String.valueOf(System.currentTimeMillis())));
+      redis.pexpire(key, 10_000);
+    } catch (RuntimeException e) {
+      log.debug("health publish failed: {}", e.toString());
+    }
+  }
+}
