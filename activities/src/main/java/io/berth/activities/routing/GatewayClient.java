@@ -34,16 +34,29 @@ public final class GatewayClient {
 
   public static Answer get(String address, int port, String hostHeader, String path, Duration timeout)
       throws IOException {
+    return get(address, port, hostHeader, path, timeout, Map.of());
+  }
+
+  /** With extra request headers (names and values without control characters). */
+  public static Answer get(String address, int port, String hostHeader, String path, Duration timeout,
+                           Map<String, String> extraHeaders) throws IOException {
     if (!safe(hostHeader) || !safe(path) || !path.startsWith("/")) {
       throw new IllegalArgumentException("host header or path with spaces or control characters");
     }
+    StringBuilder extra = new StringBuilder();
+    extraHeaders.forEach((name, value) -> {
+      if (!safe(name) || name.contains(":") || !value.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+        throw new IllegalArgumentException("header with control characters");
+      }
+      extra.append(name).append(": ").append(value).append("\r\n");
+    });
     int millis = (int) Math.max(1, timeout.toMillis());
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress(address, port), millis);
       socket.setSoTimeout(millis);
       OutputStream out = socket.getOutputStream();
       String request = "GET " + path + " HTTP/1.1\r\nHost: " + hostHeader
-          + "\r\nUser-Agent: berth-gateway-client\r\nConnection: close\r\n\r\n";
+          + "\r\nUser-Agent: berth-gateway-client\r\nConnection: close\r\n" + extra + "\r\n";
       out.write(request.getBytes(StandardCharsets.US_ASCII));
       out.flush();
       return parse(readAll(socket.getInputStream()));

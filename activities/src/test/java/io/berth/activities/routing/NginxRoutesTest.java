@@ -98,6 +98,24 @@ class NginxRoutesTest {
   }
 
   @Test
+  void proxyHeadersAndWebSocketUpgradeReachTheUpstream() throws IOException {
+    Upstream a = upstream("a");
+    routes.routeWorkspace(spec("ann", a));
+    String host = "ann." + DOMAIN;
+    GatewayClient.Answer plain = GatewayClient.get(n.gateway().connectHost(), n.gateway().port(), host, "/echo", T);
+    assertTrue(plain.body().contains("host=" + host + "\n"), plain.body());
+    assertTrue(plain.body().contains("connection=close\n"), plain.body());
+    assertTrue(plain.body().contains("x-forwarded-for=127.0.0.1\n"), plain.body());
+    assertTrue(plain.body().contains("x-forwarded-proto=http\n"), plain.body());
+    assertTrue(plain.body().contains("x-forwarded-host=" + host + "\n"), plain.body());
+
+    GatewayClient.Answer upgrade = GatewayClient.get(n.gateway().connectHost(), n.gateway().port(), host, "/echo", T,
+        java.util.Map.of("Upgrade", "websocket"));
+    assertTrue(upgrade.body().contains("upgrade=websocket\n"), upgrade.body());
+    assertTrue(upgrade.body().contains("connection=upgrade\n"), upgrade.body());
+  }
+
+  @Test
   void twoLabelsReachTwoUpstreams() throws IOException {
     Upstream a = upstream("a");
     Upstream b = upstream("b");
@@ -191,7 +209,7 @@ class NginxRoutesTest {
     Upstream a = upstream("a");
     // A long window makes sure the five calls land in one batch.
     routes.close();
-    routes = new NginxRoutes(n.nginx, Duration.ofMillis(300), NginxRoutes.DEFAULT_SERVE_BOUND);
+    routes = new NginxRoutes(n.nginx, Duration.ofSeconds(1), NginxRoutes.DEFAULT_SERVE_BOUND);
     long reloadsBefore = routes.health().reloads();
     ExecutorService pool = Executors.newFixedThreadPool(5);
     try {

@@ -7,8 +7,10 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
 
-/** A tiny HTTP server on 127.0.0.1 that answers every request with "upstream <name>". */
+/** A tiny HTTP server on 127.0.0.1 that answers with "upstream <name>", and on /echo with the proxy headers it received. */
 final class Upstream implements AutoCloseable {
   private final HttpServer server;
   final String name;
@@ -26,6 +28,18 @@ final class Upstream implements AutoCloseable {
       exchange.sendResponseHeaders(200, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);
+      }
+    });
+    server.createContext("/echo", exchange -> {
+      StringBuilder body = new StringBuilder();
+      for (String h : List.of("Host", "Upgrade", "Connection", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Proto",
+          "X-Forwarded-Host")) {
+        body.append(h.toLowerCase(Locale.ROOT)).append('=').append(exchange.getRequestHeaders().getFirst(h)).append('\n');
+      }
+      byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
       }
     });
     server.start();
