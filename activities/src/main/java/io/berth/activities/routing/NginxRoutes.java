@@ -41,7 +41,9 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
 
   /**
    * @param batchWindow how long the reloader lingers after the first change of a batch for more
-   * @param serveBound how long a call waits for the reload and for Nginx to answer as asked
+   * @param serveBound how long one call may take in all: reload plus Nginx answering as asked. Keep
+   *     it under the activity's start-to-close timeout (15 s in ActivityStubs), so that a retry
+   *     never overlaps a call that is still waiting.
    */
   public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound) {
     this.nginx = nginx;
@@ -55,10 +57,11 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
     if (!nginx.isRunning()) {
       throw ApplicationFailure.newFailure("nginx is not running", "NginxUnavailable");
     }
+    long deadline = System.nanoTime() + serveBound.toNanos();
     String block = ServerBlock.render(nginx.gateway(), route.label(), route.hostname(), route.upstreamAddress(),
         route.upstreamPort());
-    await(reloader.submit(route.label(), block));
-    awaitAnswers(route, true);
+    await(reloader.submit(route.label(), block), deadline);
+    awaitAnswers(route, true, deadline);
     log.info("route {} -> {}:{} serving", route.label(), route.upstreamAddress(), route.upstreamPort());
   }
 
@@ -70,9 +73,10 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
       return;
     }
     // Also when the file is gone but Nginx still serves the route (a reload that never happened).
-    await(reloader.submit(route.label(), null));
+    long deadline = System.nanoTime() + serveBound.toNanos();
+    await(reloader.submit(route.label(), null), deadline);
     if (nginx.isRunning()) {
-      awaitAnswers(route, false);
+      awaitAnswers(route, false, deadline);
     }
     log.info("route {} removed", route.label());
   }
@@ -133,17 +137,16 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
     return ApplicationFailure.newNonRetryableFailure(message, "InvalidInput");
   }
 
-  private void await(CompletableFuture<Void> done) {
+  private void await(CompletableFuture<Void> done, long deadline) {
     try {
-      done.get(serveBound.toMillis() * 3, TimeUnit.MILLISECONDS);
+      done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof ApplicationFailure f) {
         throw f;
       }
       throw ApplicationFailure.newFailure("route change failed: " + e.getCause(), "ReloadFailed");
     } catch (TimeoutException e) {
-      throw ApplicationFailure.newFailure("route change not applied within " + serveBound.multipliedBy(3),
-          "ReloadTimeout");
+      throw ApplicationFailure.newFailure("route change not applied within " + serveBound, "ReloadTimeout");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw ApplicationFailure.newFailure("interrupted waiting for nginx", "ReloadTimeout");
@@ -151,8 +154,7 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
   }
 
   /** Polls the gateway until {@value #CONSECUTIVE} answers in a row carry (or lack) this route's header. */
-  private void awaitAnswers(RouteSpec route, boolean routed) {
-    long deadline = System.nanoTime() + serveBound.toNanos();
+  private void awaitAnswers(RouteSpec route, boolean routed, long deadline) {
     int streak = 0;
     while (streak < CONSECUTIVE) {
       if (System.nanoTime() > deadline) {
