@@ -68,7 +68,7 @@ public final class RedisStore implements StoreActivities {
       redis.call('HSET', KEYS[4], 'user', ARGV[2], 'workspaceId', ARGV[3])
       redis.call('PEXPIREAT', KEYS[4], ARGV[6])
       redis.call('SADD', KEYS[2], ARGV[2])
-      redis.call('ZADD', KEYS[3], seen, ARGV[2])
+      redis.call('ZADD', KEYS[3], string.format('%d', seen), ARGV[2])
       return 1
       """;
 

@@ -15,6 +15,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -118,6 +119,11 @@ public final class DemoWorkspace {
       return;
     }
     sender.execute(() -> postHeartbeat(token));
+  }
+
+  /** Waits until every heartbeat queued so far was sent (tests). */
+  void drain() throws Exception {
+    sender.submit(() -> { }).get(10, TimeUnit.SECONDS);
   }
 
   private void postHeartbeat(String token) {

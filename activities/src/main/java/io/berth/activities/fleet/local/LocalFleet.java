@@ -141,8 +141,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
 
   @Override
   public void setDesiredCapacity(int desired) {
-    int clamped = Math.max(config.minHosts(), Math.min(config.maxHosts(), desired));
-    redis.set(desiredKey(), String.valueOf(clamped));
+    redis.set(desiredKey(), String.valueOf(clamp(desired)));
     wake();
   }
 
@@ -591,9 +590,14 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     return new Host(h.id(), h.state(), ADDRESS, h.protect(), h.launchedAt(), slots);
   }
 
+  /** Clamped on read too: the stored value may predate a change of min/max. */
   private int desired() {
     String d = redis.get(desiredKey());
-    return d == null ? config.minHosts() : Integer.parseInt(d);
+    return clamp(d == null ? config.minHosts() : Integer.parseInt(d));
+  }
+
+  private int clamp(int desired) {
+    return Math.max(config.minHosts(), Math.min(config.maxHosts(), desired));
   }
 
   /** Beside {@code inst:seq}; host ids are {@code h-<n>}, so it never names a host. */
