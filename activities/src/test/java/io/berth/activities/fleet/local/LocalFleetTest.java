@@ -377,6 +377,29 @@ class LocalFleetTest {
   }
 
   @Test
+  void shutdownKillsWhatTemplateProcessesStarted() {
+    String script = "import subprocess, sys, http.server; subprocess.Popen([\"sleep\", \"300\"]); "
+        + "http.server.HTTPServer((\"127.0.0.1\", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler)"
+        + ".serve_forever()";
+    Template spawning = CommandTemplate.parse("command", "python3 -c '" + script + "' {port}", "/");
+    LocalFleet f = fleet(config(0, 1, 1).withTemplate(spawning));
+    f.setDesiredCapacity(1);
+    Slot s = slot(Await.value("a running host", UP, () -> {
+      List<Host> hs = f.describe().hosts();
+      return hs.size() == 1 && hs.get(0).running() && hs.get(0).slots().get(0).alive() ? hs.get(0) : null;
+    }), 0);
+    long parent = pidOf(s);
+    Await.until("python answering", UP, () -> get(s, "/").statusCode() == 200);
+    List<Long> children = ProcessHandle.of(parent).orElseThrow().descendants().map(ProcessHandle::pid).toList();
+    assertEquals(1, children.size(), "the template started its own child");
+    pids.addAll(children);
+
+    f.shutdownAll();
+    awaitDead(parent);
+    children.forEach(LocalFleetTest::awaitDead);
+  }
+
+  @Test
   void aCommandTemplateRunsWithoutAShell() {
     Template python = CommandTemplate.parse("command", "python3 -m http.server {port} --bind 127.0.0.1", "/");
     LocalFleet f = fleet(config(0, 1, 1).withTemplate(python));
