@@ -1,0 +1,761 @@
+package io.berth.activities.fleet.local;
+
+import io.berth.activities.fleet.Fleet;
+import io.berth.activities.store.PortAllocator;
+import io.berth.workflows.Labels;
+import io.berth.workflows.RedisKeys;
+import io.berth.workflows.model.FleetSnapshot;
+import io.berth.workflows.model.Host;
+import io.berth.workflows.model.Slot;
+import io.berth.workflows.model.SlotStatus;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * Hosts on this machine with Auto Scaling semantics. A host is a directory
+ * {@code <stateDir>/fleet/<hostId>/} with one template process per {@code slot-<i>/}, each on a
+ * loopback port from the {@link PortAllocator}. Host state lives in Redis ({@code inst:<id>},
+ * {@code insts}, the desired capacity), so a restarted worker adopts the processes that still run
+ * instead of launching twice. A reconciler thread launches hosts while fewer than desired run and
+ * terminates unprotected ones, newest first, while more do, as an ASG would.
+ *
+ * <p>One active instance per Redis prefix: every change is serialized by this JVM's lock.
+ */
+public final class LocalFleet implements Fleet, AutoCloseable {
+  public static final String ADDRESS = "127.0.0.1";
+  static final String PENDING = "PENDING";
+  static final String RUNNING = "RUNNING";
+  static final String TERMINATING = "TERMINATING";
+  private static final Logger log = LoggerFactory.getLogger(LocalFleet.class);
+  private static final Pattern HOST_ID = Pattern.compile("h-[0-9]{1,18}");
+  private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{16,256}");
+  private static final Duration KILL_BOUND = Duration.ofSeconds(10);
+  private static final Duration PORT_FREE_BOUND = Duration.ofSeconds(5);
+  private static final String SECRET_MODE = "rw-------";
+  private static final String DIR_MODE = "rwx------";
+
+  /** KEYS[1] hash; ARGV field/value pairs. Never recreates the hash of a host that is gone. */
+  private static final String HSET_IF_EXISTS = """
+      if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+      redis.call('HSET', KEYS[1], unpack(ARGV))
+      return 1
+      """;
+
+  /** KEYS: inst, desired. ARGV: decrement (1/0), min. Decrements only on the first transition, so retries don't. */
+  private static final String BEGIN_TERMINATE = """
+      local s = redis.call('HGET', KEYS[1], 'state')
+      if not s then return 0 end
+      if s == 'TERMINATING' then return 1 end
+      redis.call('HSET', KEYS[1], 'state', 'TERMINATING')
+      if ARGV[1] == '1' then
+        local d = tonumber(redis.call('GET', KEYS[2]) or ARGV[2])
+        if d > tonumber(ARGV[2]) then redis.call('SET', KEYS[2], d - 1) end
+      end
+      return 1
+      """;
+
+  private static final String FORGET_HOST = """
+      redis.call('DEL', KEYS[1])
+      redis.call('SREM', KEYS[2], ARGV[1])
+      return 1
+      """;
+
+  private final UnifiedJedis redis;
+  private final RedisKeys keys;
+  private final PortAllocator ports;
+  private final LocalFleetConfig config;
+  private final Template template;
+  private final ReentrantLock lock = new ReentrantLock();
+  /** Slot id → the process this instance started or adopted; what shutdown kills even when Redis is gone. */
+  private final Map<String, SlotProcess> processes = new ConcurrentHashMap<>();
+  private final AtomicBoolean wakeQueued = new AtomicBoolean();
+  private volatile ScheduledExecutorService reconciler;
+  private volatile boolean closed;
+
+  public LocalFleet(UnifiedJedis redis, RedisKeys keys, PortAllocator ports, LocalFleetConfig config) {
+    this.redis = redis;
+    this.keys = keys;
+    this.ports = ports;
+    this.config = config;
+    this.template = config.template();
+  }
+
+  /** Adopts what a previous worker left running, then starts the reconciler. */
+  public LocalFleet start() {
+    lock.lock();
+    try {
+      redis.setnx(desiredKey(), String.valueOf(config.minHosts()));
+      adopt();
+    } finally {
+      lock.unlock();
+    }
+    ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "local-fleet-reconciler");
+      t.setDaemon(true);
+      return t;
+    });
+    reconciler = ex;
+    long every = config.reconcileInterval().toMillis();
+    ex.scheduleWithFixedDelay(this::reconcileQuietly, 0, every, TimeUnit.MILLISECONDS);
+    return this;
+  }
+
+  public LocalFleetConfig config() {
+    return config;
+  }
+
+  // ---- Fleet ---------------------------------------------------------------------------------
+
+  @Override
+  public FleetSnapshot describe() {
+    List<Host> hosts = loadHosts().stream().map(this::toHost).toList();
+    return new FleetSnapshot(desired(), config.minHosts(), config.maxHosts(), hosts);
+  }
+
+  @Override
+  public void setDesiredCapacity(int desired) {
+    redis.set(desiredKey(), String.valueOf(clamp(desired)));
+    wake();
+  }
+
+  @Override
+  public void tagOwner(Slot slot, String owner) {
+    requireSlot(slot);
+    if (owner != null && !Labels.validUser(owner)) {
+      throw invalid("invalid owner");
+    }
+    lock.lock();
+    try {
+      HostState h = loadHost(slot.hostId());
+      if (owner == null) {
+        if (h != null) {
+          redis.hdel(keys.instance(slot.hostId()), "owner." + slot.index());
+        }
+        deleteFile(slotDir(slot).resolve("owner"));
+        return;
+      }
+      requireLive(h, slot.hostId());
+      hsetIfExists(slot.hostId(), Map.of("owner." + slot.index(), owner));
+      writeSecret(slotDir(slot).resolve("owner"), owner);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public String ownerOf(Slot slot) {
+    requireSlot(slot);
+    return redis.hget(keys.instance(slot.hostId()), "owner." + slot.index());
+  }
+
+  @Override
+  public void setProtected(String hostId, boolean protect) {
+    requireHostId(hostId);
+    if (!hsetIfExists(hostId, Map.of("protected", String.valueOf(protect))) && protect) {
+      throw hostGone(hostId);
+    }
+  }
+
+  @Override
+  public void recycleSlot(Slot slot) {
+    requireSlot(slot);
+    lock.lock();
+    try {
+      HostState h = loadHost(slot.hostId());
+      if (h == null || !RUNNING.equals(h.state()) || slot.index() >= h.slots().size()) {
+        log.info("recycle {}: host not running, nothing to do", slot.slotId());
+        return;
+      }
+      SlotState s = h.slots().get(slot.index());
+      killSlot(slot.slotId(), s);
+      redis.hdel(keys.instance(slot.hostId()), "owner." + slot.index());
+      deleteFile(slotDir(slot).resolve("owner"));
+      deleteFile(slotDir(slot).resolve("token"));
+      startSlot(slot.hostId(), slot.index(), reusablePort(slot.slotId(), s.port()));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void terminate(String hostId, boolean decrement) {
+    requireHostId(hostId);
+    lock.lock();
+    try {
+      terminateLocked(hostId, decrement);
+    } finally {
+      lock.unlock();
+    }
+    wake();
+  }
+
+  @Override
+  public void deliverCredentials(Slot slot, String user, String heartbeatToken) {
+    requireSlot(slot);
+    if (!Labels.validUser(user)) {
+      throw invalid("invalid user id");
+    }
+    if (heartbeatToken == null || !TOKEN.matcher(heartbeatToken).matches()) {
+      throw invalid("malformed heartbeat token");
+    }
+    lock.lock();
+    try {
+      requireLive(loadHost(slot.hostId()), slot.hostId());
+      writeSecret(slotDir(slot).resolve("owner"), user);
+      writeSecret(slotDir(slot).resolve("token"), heartbeatToken);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void revokeCredentials(Slot slot) {
+    requireSlot(slot);
+    deleteFile(slotDir(slot).resolve("token"));
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  /** Shutdown of the whole local fleet: {@link #shutdownAll()}. */
+  @Override
+  public void close() {
+    shutdownAll();
+  }
+
+  /**
+   * Kills every slot process (with the processes they started) this fleet knows of, from memory,
+   * Redis and the pid files, then forgets the hosts. Works when Redis is already gone.
+   */
+  public void shutdownAll() {
+    stopReconciler();
+    lock.lock();
+    try {
+      Map<String, SlotProcess> all = new LinkedHashMap<>(processes);
+      List<HostState> hosts = List.of();
+      try {
+        hosts = loadHosts();
+        hosts.forEach(h -> h.slots().forEach(s -> {
+          if (s.process() != null) {
+            all.putIfAbsent(Slot.idOf(h.id(), s.index()), s.process());
+          }
+        }));
+      } catch (RuntimeException e) {
+        log.warn("redis unavailable at shutdown, killing from pid files: {}", e.toString());
+      }
+      pidFiles().forEach((slotId, p) -> all.putIfAbsent(slotId, p));
+      if (!SlotProcess.killAll(all.values(), KILL_BOUND)) {
+        log.warn("some slot processes survived shutdown");
+      }
+      processes.clear();
+      try {
+        for (HostState h : hosts) {
+          h.slots().forEach(s -> ports.release(s.port(), Slot.idOf(h.id(), s.index())));
+          forgetHost(h.id());
+        }
+      } catch (RuntimeException e) {
+        log.warn("could not clear host state in redis: {}", e.toString());
+      }
+      deleteTree(fleetDir());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Stops the reconciler and leaves every process running for the next instance to adopt. */
+  public void detach() {
+    stopReconciler();
+    processes.clear();
+  }
+
+  private void stopReconciler() {
+    closed = true;
+    ScheduledExecutorService ex = reconciler;
+    if (ex != null) {
+      ex.shutdownNow();
+      try {
+        if (!ex.awaitTermination(KILL_BOUND.toSeconds() * 2, TimeUnit.SECONDS)) {
+          log.warn("reconciler did not stop in time");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  // ---- reconciler ----------------------------------------------------------------------------
+
+  private void wake() {
+    ScheduledExecutorService ex = reconciler;
+    if (ex == null || closed || !wakeQueued.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      ex.execute(() -> {
+        wakeQueued.set(false);
+        reconcileQuietly();
+      });
+    } catch (RejectedExecutionException e) {
+      wakeQueued.set(false);
+    }
+  }
+
+  private void reconcileQuietly() {
+    try {
+      reconcile();
+    } catch (RuntimeException e) {
+      log.warn("local fleet reconcile failed, retrying next pass: {}", e.toString());
+    }
+  }
+
+  /** One ASG pass: launch while fewer than desired are up, terminate unprotected newest-first while more are. */
+  void reconcile() {
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      int desired = desired();
+      List<HostState> hosts = loadHosts();
+      hosts.stream().filter(h -> TERMINATING.equals(h.state())).forEach(this::finishTermination);
+      List<HostState> up = hosts.stream()
+          .filter(h -> PENDING.equals(h.state()) || RUNNING.equals(h.state())).toList();
+      for (int n = up.size(); n < desired && !closed; n++) {
+        launchHost();
+      }
+      int excess = up.size() - desired;
+      if (excess > 0) {
+        List<HostState> victims = up.stream()
+            .filter(h -> RUNNING.equals(h.state()) && !h.protect())
+            .sorted(Comparator.comparingLong(HostState::launchedAt).thenComparingLong(HostState::seq).reversed())
+            .limit(excess).toList();
+        for (HostState h : victims) {
+          log.info("scale-in: terminating {} (desired {})", h.id(), desired);
+          terminateLocked(h.id(), false);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void launchHost() {
+    String id = "h-" + redis.incr(keys.hostSequence());
+    Map<String, String> fields = new LinkedHashMap<>();
+    fields.put("state", PENDING);
+    fields.put("address", ADDRESS);
+    fields.put("protected", "false");
+    fields.put("launchedAt", String.valueOf(System.currentTimeMillis()));
+    fields.put("slots", String.valueOf(config.slotsPerHost()));
+    fields.put("template", template.name());
+    redis.hset(keys.instance(id), fields);
+    redis.sadd(keys.instances(), id);
+    try {
+      for (int i = 0; i < config.slotsPerHost(); i++) {
+        startSlot(id, i, ports.allocate(Slot.idOf(id, i)));
+      }
+      // Readiness is the capacity workflow's probe; the fleet only says the processes started.
+      hsetIfExists(id, Map.of("state", RUNNING));
+      log.info("launched {} with {} slot(s) of {}", id, config.slotsPerHost(), template.name());
+    } catch (RuntimeException e) {
+      log.warn("launch of {} failed, removing it: {}", id, e.toString());
+      terminateLocked(id, false);
+    }
+  }
+
+  private void terminateLocked(String hostId, boolean decrement) {
+    Object began = redis.eval(BEGIN_TERMINATE, List.of(keys.instance(hostId), desiredKey()),
+        List.of(decrement ? "1" : "0", String.valueOf(config.minHosts())));
+    if (!Long.valueOf(1).equals(began)) {
+      return;
+    }
+    HostState h = loadHost(hostId);
+    if (h != null) {
+      destroy(h);
+    }
+    log.info("terminated {}{}", hostId, decrement ? " (desired decremented)" : "");
+  }
+
+  /** Kills the host's processes, frees its ports and directory, forgets it. */
+  private void destroy(HostState h) {
+    List<SlotProcess> procs = new ArrayList<>();
+    for (SlotState s : h.slots()) {
+      String slotId = Slot.idOf(h.id(), s.index());
+      SlotProcess mine = processes.remove(slotId);
+      if (mine != null) {
+        procs.add(mine);
+      }
+      if (s.process() != null) {
+        procs.add(s.process());
+      }
+    }
+    pidFilesOf(h.id()).values().forEach(procs::add);
+    if (!SlotProcess.killAll(procs, KILL_BOUND)) {
+      throw new IllegalStateException("processes of " + h.id() + " survived termination");
+    }
+    for (SlotState s : h.slots()) {
+      if (s.port() > 0) {
+        ports.release(s.port(), Slot.idOf(h.id(), s.index()));
+      }
+    }
+    deleteTree(hostDir(h.id()));
+    forgetHost(h.id());
+  }
+
+  /** A termination that failed half-way (a process that would not die) is retried on every pass. */
+  private void finishTermination(HostState h) {
+    try {
+      destroy(h);
+    } catch (RuntimeException e) {
+      log.warn("termination of {} still incomplete: {}", h.id(), e.toString());
+    }
+  }
+
+  private void forgetHost(String hostId) {
+    redis.eval(FORGET_HOST, List.of(keys.instance(hostId), keys.instances()), List.of(hostId));
+  }
+
+  // ---- adoption ------------------------------------------------------------------------------
+
+  /**
+   * After a restart: RUNNING hosts with a live process are adopted as they are (a slot whose
+   * process died shows as not alive and the capacity workflow recycles it); hosts caught
+   * mid-launch or mid-termination, or with nothing alive, are finished off without decrement, so
+   * the reconciler replaces them. Directories with no host record are orphans: their processes go.
+   */
+  private void adopt() {
+    Set<String> liveOwners = new HashSet<>();
+    for (HostState h : loadHosts()) {
+      boolean anyAlive = h.slots().stream().anyMatch(s -> s.process() != null && s.process().alive());
+      if (RUNNING.equals(h.state()) && anyAlive) {
+        h.slots().forEach(s -> {
+          String slotId = Slot.idOf(h.id(), s.index());
+          liveOwners.add(slotId);
+          if (s.process() != null && s.process().alive()) {
+            processes.put(slotId, s.process());
+          }
+        });
+        log.info("adopted {}", h.id());
+      } else {
+        log.info("{} was {} with {} live process(es) at restart: terminating it", h.id(), h.state(),
+            anyAlive ? "some" : "no");
+        redis.eval(BEGIN_TERMINATE, List.of(keys.instance(h.id()), desiredKey()),
+            List.of("0", String.valueOf(config.minHosts())));
+        destroy(h);
+      }
+    }
+    killOrphans();
+    int freed = ports.reclaimStale(liveOwners);
+    if (freed > 0) {
+      log.info("reclaimed {} stale port(s)", freed);
+    }
+  }
+
+  private void killOrphans() {
+    Set<String> known = new HashSet<>(redis.smembers(keys.instances()));
+    for (String hostId : listDir(fleetDir())) {
+      if (!known.contains(hostId) && HOST_ID.matcher(hostId).matches()) {
+        log.info("{} has a directory but no record: killing what it left", hostId);
+        SlotProcess.killAll(pidFilesOf(hostId).values(), KILL_BOUND);
+        deleteTree(hostDir(hostId));
+      }
+    }
+  }
+
+  // ---- slots ---------------------------------------------------------------------------------
+
+  private void startSlot(String hostId, int index, int port) {
+    Path dir = slotDir(hostId, index);
+    String slotId = Slot.idOf(hostId, index);
+    try {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(DIR_MODE)));
+      Map<String, String> env = new LinkedHashMap<>();
+      env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin"));
+      env.put("LANG", "C.UTF-8");
+      env.put("HOME", dir.toString());
+      env.put("BERTH_SLOT_DIR", dir.toString());
+      env.put("BERTH_PORT", String.valueOf(port));
+      env.put("BERTH_API_URL", config.apiUrl());
+      List<String> argv = template.argv(new Template.Launch(port, dir, Map.copyOf(env)));
+      SlotProcess p = SlotProcess.start(argv, dir, env, dir.resolve("workspace.log"));
+      processes.put(slotId, p);
+      Files.writeString(pidFile(hostId, index), p.format(), StandardCharsets.UTF_8);
+      hsetIfExists(hostId, Map.of("pid." + index, String.valueOf(p.pid()), "start." + index,
+          String.valueOf(p.startMillis()), "port." + index, String.valueOf(port)));
+    } catch (IOException e) {
+      ports.release(port, slotId);
+      throw new UncheckedIOException("could not start " + template.name() + " in " + slotId, e);
+    }
+  }
+
+  private void killSlot(String slotId, SlotState s) {
+    List<SlotProcess> procs = new ArrayList<>();
+    SlotProcess mine = processes.remove(slotId);
+    if (mine != null) {
+      procs.add(mine);
+    }
+    if (s.process() != null) {
+      procs.add(s.process());
+    }
+    if (!SlotProcess.killAll(procs, KILL_BOUND)) {
+      throw new IllegalStateException("process of " + slotId + " survived recycling");
+    }
+  }
+
+  /** The slot's port when it is still ours and free again; otherwise a new one. */
+  private int reusablePort(String slotId, int port) {
+    if (port > 0 && slotId.equals(ports.ownerOf(port))) {
+      long deadline = System.nanoTime() + PORT_FREE_BOUND.toNanos();
+      while (System.nanoTime() < deadline) {
+        if (PortAllocator.bindable(port)) {
+          return port;
+        }
+        sleep(Duration.ofMillis(50));
+      }
+      log.warn("port {} of {} stayed busy: moving to a new port", port, slotId);
+    }
+    if (port > 0) {
+      ports.release(port, slotId);
+    }
+    return ports.allocate(slotId);
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  private record SlotState(int index, int port, SlotProcess process, String owner) {}
+
+  private record HostState(String id, long seq, String state, boolean protect, long launchedAt,
+                           List<SlotState> slots) {}
+
+  private List<HostState> loadHosts() {
+    List<HostState> hosts = new ArrayList<>();
+    for (String id : redis.smembers(keys.instances())) {
+      HostState h = HOST_ID.matcher(id).matches() ? loadHost(id) : null;
+      if (h == null) {
+        redis.srem(keys.instances(), id);
+      } else {
+        hosts.add(h);
+      }
+    }
+    hosts.sort(Comparator.comparingLong(HostState::seq));
+    return hosts;
+  }
+
+  private HostState loadHost(String id) {
+    Map<String, String> f = redis.hgetAll(keys.instance(id));
+    if (f.isEmpty() || f.get("state") == null) {
+      return null;
+    }
+    int n = parseInt(f.get("slots"));
+    List<SlotState> slots = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      long pid = parseLong(f.get("pid." + i));
+      SlotProcess p = pid > 0 ? new SlotProcess(pid, parseLong(f.get("start." + i))) : null;
+      slots.add(new SlotState(i, parseInt(f.get("port." + i)), p, f.get("owner." + i)));
+    }
+    return new HostState(id, parseLong(id.substring(2)), f.get("state"), Boolean.parseBoolean(f.get("protected")),
+        parseLong(f.get("launchedAt")), List.copyOf(slots));
+  }
+
+  private Host toHost(HostState h) {
+    List<SlotStatus> slots = h.slots().stream().map(s -> new SlotStatus(
+        new Slot(Slot.idOf(h.id(), s.index()), h.id(), s.index(), ADDRESS, s.port(), template.name()),
+        s.owner(), s.process() != null && s.process().alive())).toList();
+    return new Host(h.id(), h.state(), ADDRESS, h.protect(), h.launchedAt(), slots);
+  }
+
+  /** Clamped on read too: the stored value may predate a change of min/max. */
+  private int desired() {
+    String d = redis.get(desiredKey());
+    return clamp(d == null ? config.minHosts() : Integer.parseInt(d));
+  }
+
+  private int clamp(int desired) {
+    return Math.max(config.minHosts(), Math.min(config.maxHosts(), desired));
+  }
+
+  /** Beside {@code inst:seq}; host ids are {@code h-<n>}, so it never names a host. */
+  private String desiredKey() {
+    return keys.prefix() + "inst:desired";
+  }
+
+  private boolean hsetIfExists(String hostId, Map<String, String> fields) {
+    List<String> args = new ArrayList<>();
+    fields.forEach((k, v) -> {
+      args.add(k);
+      args.add(v);
+    });
+    return Long.valueOf(1).equals(redis.eval(HSET_IF_EXISTS, List.of(keys.instance(hostId)), args));
+  }
+
+  // ---- files ---------------------------------------------------------------------------------
+
+  private Path fleetDir() {
+    return config.stateDir().resolve("fleet");
+  }
+
+  private Path hostDir(String hostId) {
+    return fleetDir().resolve(hostId);
+  }
+
+  private Path slotDir(String hostId, int index) {
+    return hostDir(hostId).resolve("slot-" + index);
+  }
+
+  private Path slotDir(Slot slot) {
+    return slotDir(slot.hostId(), slot.index());
+  }
+
+  /** Beside the slot directory, not in it: the slot directory is the workspace's home. */
+  private Path pidFile(String hostId, int index) {
+    return hostDir(hostId).resolve("slot-" + index + ".pid");
+  }
+
+  private Map<String, SlotProcess> pidFilesOf(String hostId) {
+    Map<String, SlotProcess> m = new LinkedHashMap<>();
+    for (String name : listDir(hostDir(hostId))) {
+      if (name.matches("slot-[0-9]{1,2}\\.pid")) {
+        int index = Integer.parseInt(name.substring(5, name.length() - 4));
+        try {
+          SlotProcess.parse(Files.readString(hostDir(hostId).resolve(name)))
+              .ifPresent(p -> m.put(Slot.idOf(hostId, index), p));
+        } catch (IOException e) {
+          log.debug("unreadable pid file {}/{}", hostId, name);
+        }
+      }
+    }
+    return m;
+  }
+
+  private Map<String, SlotProcess> pidFiles() {
+    Map<String, SlotProcess> m = new LinkedHashMap<>();
+    listDir(fleetDir()).stream().filter(n -> HOST_ID.matcher(n).matches()).forEach(h -> m.putAll(pidFilesOf(h)));
+    return m;
+  }
+
+  private static List<String> listDir(Path dir) {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).toList();
+    } catch (NoSuchFileException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Written to a private temp file and moved in place, so a reader never sees half of it. */
+  private static void writeSecret(Path file, String content) {
+    try {
+      Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(SECRET_MODE)));
+      try {
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write " + file.getFileName(), e);
+    }
+  }
+
+  private static void deleteFile(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not delete " + file.getFileName(), e);
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(root)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          log.debug("could not delete {}", p);
+        }
+      });
+    } catch (IOException e) {
+      log.warn("could not delete {}: {}", root, e.toString());
+    }
+  }
+
+  // ---- validation ----------------------------------------------------------------------------
+
+  private static void requireHostId(String hostId) {
+    if (hostId == null || !HOST_ID.matcher(hostId).matches()) {
+      throw invalid("invalid host id");
+    }
+  }
+
+  private static void requireSlot(Slot slot) {
+    if (slot == null) {
+      throw invalid("no slot");
+    }
+    requireHostId(slot.hostId());
+    if (slot.index() < 0 || slot.index() >= 64 || !Slot.idOf(slot.hostId(), slot.index()).equals(slot.slotId())) {
+      throw invalid("invalid slot");
+    }
+  }
+
+  private static void requireLive(HostState h, String hostId) {
+    if (h == null || TERMINATING.equals(h.state())) {
+      throw hostGone(hostId);
+    }
+  }
+
+  private static ApplicationFailure invalid(String message) {
+    return ApplicationFailure.newNonRetryableFailure(message, "InvalidInput");
+  }
+
+  private static ApplicationFailure hostGone(String hostId) {
+    return ApplicationFailure.newNonRetryableFailure("host " + hostId + " is gone", "HostGone");
+  }
+
+  private static int parseInt(String s) {
+    return s == null ? 0 : Integer.parseInt(s);
+  }
+
+  private static long parseLong(String s) {
+    return s == null ? 0 : Long.parseLong(s);
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

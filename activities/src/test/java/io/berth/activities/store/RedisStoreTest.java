@@ -1,0 +1,277 @@
+package io.berth.activities.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.testkit.PrivateRedis;
+import io.berth.workflows.Labels;
+import io.berth.workflows.RedisKeys;
+import io.berth.workflows.model.ClaimRequest;
+import io.berth.workflows.model.PoolState;
+import io.berth.workflows.model.Session;
+import io.berth.workflows.model.Slot;
+import io.temporal.failure.ApplicationFailure;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.RedisClient;
+
+class RedisStoreTest {
+  private static final String T = "demo";
+  private static PrivateRedis server;
+  private static RedisClient redis;
+  private final RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
+  private RecordingFleet fleet;
+  private RedisStore store;
+
+  @BeforeAll
+  static void startRedis() {
+    server = PrivateRedis.start();
+    redis = RedisClient.create(server.url());
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    redis.close();
+    server.close();
+  }
+
+  @BeforeEach
+  void fresh() {
+    redis.flushAll();
+    fleet = new RecordingFleet();
+    store = new RedisStore(redis, keys, fleet);
+  }
+
+  private static Slot slot(int host, int index) {
+    String h = "h-" + host;
+    return new Slot(Slot.idOf(h, index), h, index, "127.0.0.1", 50_000 + host * 10 + index, T);
+  }
+
+  private static List<Slot> slots(int n) {
+    return IntStream.range(0, n).mapToObj(i -> slot(i / 2 + 1, i % 2)).toList();
+  }
+
+  @Test
+  void concurrentClaimsTakeEachSpareOnce() throws Exception {
+    int spares = 5;
+    int claimers = 20;
+    store.addSpares(T, slots(spares));
+    ExecutorService pool = Executors.newFixedThreadPool(claimers);
+    CountDownLatch go = new CountDownLatch(1);
+    List<Future<Slot>> results = new ArrayList<>();
+    for (int i = 0; i < claimers; i++) {
+      String rid = "req-" + i;
+      results.add(pool.submit(() -> {
+        go.await();
+        return store.claimSpare(new ClaimRequest(rid, "user" + rid, T));
+      }));
+    }
+    go.countDown();
+    List<Slot> got = new ArrayList<>();
+    for (Future<Slot> f : results) {
+      got.add(f.get(30, TimeUnit.SECONDS));
+    }
+    pool.shutdown();
+    List<Slot> won = got.stream().filter(Objects::nonNull).toList();
+    assertEquals(spares, won.size(), "every spare claimed once");
+    assertEquals(spares, won.stream().map(Slot::slotId).distinct().count(), "no spare claimed twice");
+    assertEquals(Set.copyOf(slots(spares)), Set.copyOf(won), "slot details come back as added");
+    assertTrue(store.poolState(T).spares().isEmpty());
+
+    for (int i = 0; i < claimers; i++) {
+      Slot again = store.claimSpare(new ClaimRequest("req-" + i, "x", T));
+      assertEquals(got.get(i), again, "a retried claim returns what the first attempt got");
+    }
+  }
+
+  @Test
+  void retriedClaimKeepsItsSlotWhenThePoolRefills() {
+    store.addSpares(T, List.of(slot(1, 0)));
+    Slot first = store.claimSpare(new ClaimRequest("r1", "alice", T));
+    store.addSpares(T, List.of(slot(2, 0)));
+    assertEquals(first, store.claimSpare(new ClaimRequest("r1", "alice", T)));
+    assertEquals(List.of(slot(2, 0).slotId()), store.poolState(T).spares());
+  }
+
+  @Test
+  void claimedSlotIsNotReaddedToThePoolUntilTheClaimIsGone() {
+    Slot s = slot(1, 0);
+    store.addSpares(T, List.of(s));
+    assertEquals(s, store.claimSpare(new ClaimRequest("r1", "alice", T)));
+    store.addSpares(T, List.of(s));
+    assertTrue(store.poolState(T).spares().isEmpty(), "a claimed, not yet tagged slot stays out of the pool");
+    store.forgetClaim("r1");
+    store.forgetClaim("r1");
+    assertNull(redis.get(keys.claim("r1")));
+    store.addSpares(T, List.of(s));
+    assertEquals(List.of(s.slotId()), store.poolState(T).spares());
+  }
+
+  @Test
+  void unclaimRecyclesTheSlotThroughTheFleetOnce() {
+    Slot s = slot(1, 0);
+    store.addSpares(T, List.of(s));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    store.unclaim("r1", false);
+    store.unclaim("r1", false);
+    store.unclaim("never-claimed", false);
+    assertEquals(List.of(new RecordingFleet.Call("revoke", s.slotId(), null, null),
+        new RecordingFleet.Call("recycle", s.slotId(), null, null)), fleet.calls());
+    assertNull(redis.get(keys.claim("r1")));
+    PoolState p = store.poolState(T);
+    assertTrue(p.quarantined().isEmpty());
+    assertTrue(p.spares().isEmpty(), "the recycled slot rejoins only after the capacity workflow probes it");
+    store.addSpares(T, List.of(s));
+    assertEquals(List.of(s.slotId()), store.poolState(T).spares());
+  }
+
+  @Test
+  void unclaimQuarantinesABrokenSlot() {
+    Slot s = slot(1, 0);
+    store.addSpares(T, List.of(s));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    store.unclaim("r1", true);
+    store.unclaim("r1", true);
+    assertTrue(fleet.calls().isEmpty(), "a quarantined slot is not recycled");
+    assertEquals(List.of(s.slotId()), store.poolState(T).quarantined());
+    assertNull(redis.get(keys.claim("r1")));
+    store.addSpares(T, List.of(s));
+    assertTrue(store.poolState(T).spares().isEmpty(), "quarantined slots do not rejoin the pool");
+    store.clearQuarantine(List.of(s.slotId()));
+    assertTrue(store.poolState(T).quarantined().isEmpty());
+  }
+
+  @Test
+  void emptyPoolGivesNull() {
+    assertNull(store.claimSpare(new ClaimRequest("r1", "alice", T)));
+    assertNull(redis.get(keys.claim("r1")));
+  }
+
+  @Test
+  void removeSparesAnswersWhatWasStillThere() {
+    store.addSpares(T, slots(3));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    List<String> all = slots(3).stream().map(Slot::slotId).toList();
+    List<String> removed = store.removeSpares(T, all);
+    assertEquals(2, removed.size(), "the claimed one was no longer there");
+    assertTrue(store.poolState(T).spares().isEmpty());
+    assertEquals(List.of(), store.removeSpares(T, all));
+  }
+
+  private Session session(String user, String workspaceId, Slot slot, long allocatedAt) {
+    return new Session("req-" + workspaceId, user, workspaceId, "label", "http://x.berth.localhost/",
+        slot, T, allocatedAt, allocatedAt + 60_000, allocatedAt + 3_600_000, 60_000, "READY");
+  }
+
+  @Test
+  void storeSessionWritesTheReadModelAndDeliversAToken() {
+    Slot s = slot(1, 0);
+    long at = System.currentTimeMillis();
+    store.storeSession(session("alice", "w1", s, at));
+
+    Map<String, String> ws = redis.hgetAll(keys.workspace("alice"));
+    assertEquals("w1", ws.get("workspaceId"));
+    assertEquals("h-1/0", ws.get("slotId"));
+    assertEquals("h-1", ws.get("hostId"));
+    assertEquals(String.valueOf(s.port()), ws.get("port"));
+    assertEquals("READY", ws.get("state"));
+    assertEquals(String.valueOf(at), ws.get("allocatedAt"));
+    assertEquals(String.valueOf(at), ws.get("lastSeen"));
+    assertEquals("60000", ws.get("idleTimeoutMs"));
+    assertTrue(redis.sismember(keys.users(), "alice"));
+    assertEquals(at, store.lastActivity("alice"));
+    assertEquals(1, store.poolState(T).sessions());
+
+    List<String> tokens = fleet.tokens();
+    assertEquals(1, tokens.size());
+    String token = tokens.get(0);
+    assertTrue(token.matches("[A-Za-z0-9_-]{43}"), "32 random bytes, base64url");
+    String hash = Labels.sha256Hex(token);
+    assertEquals(hash, ws.get("tokenHash"));
+    assertEquals(Map.of("user", "alice", "workspaceId", "w1"), redis.hgetAll(keys.heartbeatToken(hash)));
+    assertTrue(redis.pttl(keys.heartbeatToken(hash)) > 0, "the token expires after the max lifetime");
+    for (String k : redis.keys("*")) {
+      if (redis.type(k).equals("hash")) {
+        assertFalse(redis.hgetAll(k).containsValue(token), "the token itself is never stored: " + k);
+      }
+    }
+  }
+
+  @Test
+  void retriedStoreSessionLeavesOneValidToken() {
+    Session s = session("alice", "w1", slot(1, 0), System.currentTimeMillis());
+    store.storeSession(s);
+    store.storeSession(s);
+    List<String> tokens = fleet.tokens();
+    assertEquals(2, tokens.size());
+    assertNotEquals(tokens.get(0), tokens.get(1));
+    assertFalse(redis.exists(keys.heartbeatToken(Labels.sha256Hex(tokens.get(0)))), "the first token is revoked");
+    assertTrue(redis.exists(keys.heartbeatToken(Labels.sha256Hex(tokens.get(1)))));
+    assertEquals(1, redis.keys(keys.heartbeatToken("*")).size());
+  }
+
+  @Test
+  void storeSessionKeepsALaterPing() {
+    long now = System.currentTimeMillis();
+    redis.zadd(keys.pings(), now + 5_000, "alice");
+    store.storeSession(session("alice", "w1", slot(1, 0), now));
+    assertEquals(now + 5_000, store.lastActivity("alice"));
+    assertEquals(String.valueOf(now + 5_000), redis.hget(keys.workspace("alice"), "lastSeen"));
+  }
+
+  @Test
+  void deleteSessionOfAnOlderWorkspaceLeavesTheNewerOne() {
+    long now = System.currentTimeMillis();
+    store.storeSession(session("alice", "w1", slot(1, 0), now));
+    store.storeSession(session("alice", "w2", slot(2, 0), now + 1_000));
+    String oldHash = Labels.sha256Hex(fleet.tokens().get(0));
+    String newHash = Labels.sha256Hex(fleet.tokens().get(1));
+    assertFalse(redis.exists(keys.heartbeatToken(oldHash)), "a new session revokes the old token");
+
+    store.deleteSession("alice", "w1");
+    assertEquals("w2", redis.hget(keys.workspace("alice"), "workspaceId"));
+    assertTrue(redis.exists(keys.heartbeatToken(newHash)));
+    assertTrue(redis.sismember(keys.users(), "alice"));
+    assertEquals(now + 1_000, store.lastActivity("alice"));
+
+    store.deleteSession("alice", "w2");
+    store.deleteSession("alice", "w2");
+    assertFalse(redis.exists(keys.workspace("alice")));
+    assertFalse(redis.exists(keys.heartbeatToken(newHash)));
+    assertFalse(redis.sismember(keys.users(), "alice"));
+    assertEquals(0, store.lastActivity("alice"));
+    assertEquals(0, store.poolState(T).sessions());
+  }
+
+  @Test
+  void invalidInputIsRejectedWithoutRetry() {
+    ApplicationFailure f = assertThrows(ApplicationFailure.class,
+        () -> store.claimSpare(new ClaimRequest("../etc", "alice", T)));
+    assertEquals("InvalidInput", f.getType());
+    assertTrue(f.isNonRetryable());
+    assertThrows(ApplicationFailure.class, () -> store.claimSpare(new ClaimRequest("r1", "alice", "Bad Template")));
+    assertThrows(ApplicationFailure.class,
+        () -> store.storeSession(session("bad\nuser", "w1", slot(1, 0), System.currentTimeMillis())));
+    assertThrows(ApplicationFailure.class, () -> store.addSpares(T,
+        List.of(new Slot("../../x", "h-1", 0, "127.0.0.1", 1, T))));
+    assertEquals(new HashSet<>(), redis.keys("*"));
+  }
+}
