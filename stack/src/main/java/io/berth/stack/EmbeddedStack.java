@@ -1,0 +1,142 @@
+package io.berth.stack;
+
+import io.berth.worker.BerthWorker;
+import io.berth.worker.TemporalConnection;
+import io.berth.worker.WorkerConfig;
+import io.berth.workflows.RedisKeys;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.runtime.server.EmbeddedServer;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The whole embedded stack in one JVM: Temporal's test server on 127.0.0.1, the worker (private
+ * Nginx, local fleet, capacity controller) and the API. What {@code ./berth up} runs, and what the
+ * end-to-end tests and the benchmark start with their own settings.
+ */
+public final class EmbeddedStack implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
+
+  private final WorkerConfig config;
+  private final TemporalConnection temporal;
+  private final BerthWorker worker;
+  private final ApplicationContext api;
+  private final EmbeddedServer server;
+  private final RedisClient redis;
+
+  private EmbeddedStack(WorkerConfig config, TemporalConnection temporal, BerthWorker worker, ApplicationContext api,
+                        RedisClient redis) {
+    this.config = config;
+    this.temporal = temporal;
+    this.worker = worker;
+    this.api = api;
+    this.server = api.getBean(EmbeddedServer.class);
+    this.redis = redis;
+  }
+
+  /** {@code env}: BERTH_* settings (System.getenv() for {@code ./berth up}, explicit maps in tests). */
+  public static EmbeddedStack start(Map<String, String> env) {
+    WorkerConfig config = WorkerConfig.fromEnv(env);
+    TemporalConnection temporal = TemporalConnection.open(config);
+    BerthWorker worker = null;
+    RedisClient redis = null;
+    try {
+      worker = BerthWorker.start(config, temporal.client());
+      redis = RedisClient.create(config.redisUrl());
+      ApplicationContext api = ApplicationContext.builder()
+          .properties(apiProperties(env, temporal.target()))
+          .singletons(temporal.client(), redis, new RedisKeys(config.redisPrefix()))
+          .deduceEnvironment(false)
+          .start();
+      api.getBean(EmbeddedServer.class).start();
+      return new EmbeddedStack(config, temporal, worker, api, redis);
+    } catch (RuntimeException e) {
+      if (redis != null) {
+        redis.close();
+      }
+      if (worker != null) {
+        worker.close();
+      }
+      temporal.close();
+      throw e;
+    }
+  }
+
+  /** The API reads BERTH_* placeholders; an explicit map wins over the process environment. */
+  private static Map<String, Object> apiProperties(Map<String, String> env, String temporalTarget) {
+    Map<String, Object> p = new HashMap<>();
+    env.forEach((k, v) -> {
+      if (k.startsWith("BERTH_")) {
+        p.put(k, v);
+      }
+    });
+    p.put("BERTH_TEMPORAL_TARGET", temporalTarget);
+    p.putIfAbsent("BERTH_STATE_DIR", WorkerConfig.fromEnv(env).stateDir().toString());
+    return p;
+  }
+
+  public String apiUrl() {
+    return "http://127.0.0.1:" + server.getPort();
+  }
+
+  public WorkerConfig config() {
+    return config;
+  }
+
+  public TemporalConnection temporal() {
+    return temporal;
+  }
+
+  public BerthWorker worker() {
+    return worker;
+  }
+
+  public RedisClient redis() {
+    return redis;
+  }
+
+  public RedisKeys keys() {
+    return new RedisKeys(config.redisPrefix());
+  }
+
+  @Override
+  public void close() {
+    try {
+      api.close();
+    } catch (RuntimeException e) {
+      log.warn("stopping the api: {}", e.toString());
+    }
+    worker.close();
+    redis.close();
+    temporal.close();
+  }
+
+  public static void main(String[] args) throws InterruptedException {
+    EmbeddedStack stack = start(System.getenv());
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("berth: stopping (Nginx, workspaces, worker, api, Temporal)");
+      stack.close();
+    }, "berth-shutdown"));
+    System.out.println(stack.banner());
+    Thread.currentThread().join();
+  }
+
+  String banner() {
+    return String.join("\n",
+        "",
+        "Berth is up.",
+        "  dashboard   " + apiUrl() + "/",
+        "  api         " + apiUrl() + "/api/workspaces",
+        "  gateway     http://" + config.gatewayListen() + "/  (workspaces at http://<label>." + config.domain()
+            + ":" + config.gatewayListen().replaceAll(".*:", "") + "/)",
+        "  temporal    " + temporal.target() + " (embedded test server, history in memory)",
+        "  redis       " + config.redisUrl() + " (prefix " + config.redisPrefix() + ")",
+        "Get a token:  ./berth token alice        (operators: ./berth token ops --admin)",
+        "Allocate:     curl -XPOST -H \"Authorization: Bearer $(./berth token alice)\" " + apiUrl() + "/api/workspaces",
+        "Ctrl-C stops everything.",
+        "");
+  }
+}
