@@ -1,0 +1,48 @@
+package io.berth.api;
+
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Header;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.rules.SecurityRule;
+import java.util.regex.Pattern;
+
+/**
+ * Activity from inside a workspace. Not a user JWT: the bearer is the workspace's own token,
+ * checked by {@link Heartbeats} against its hash in Redis.
+ */
+@Controller("/api/heartbeat")
+@Secured(SecurityRule.IS_ANONYMOUS)
+public class HeartbeatController {
+  /** Generous for any token we mint, and short enough that hashing a hostile header costs nothing. */
+  private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._~+/=-]{16,256}");
+  private final Heartbeats heartbeats;
+
+  public HeartbeatController(Heartbeats heartbeats) {
+    this.heartbeats = heartbeats;
+  }
+
+  @Post
+  @ExecuteOn(TaskExecutors.BLOCKING)
+  public HttpResponse<Void> beat(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization) {
+    heartbeats.beat(token(authorization));
+    return HttpResponse.noContent();
+  }
+
+  private static String token(String authorization) {
+    if (authorization == null || authorization.length() < 8
+        || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throw ApiException.unauthorized("a workspace token is required");
+    }
+    String token = authorization.substring(7).trim();
+    if (!TOKEN.matcher(token).matches()) {
+      throw ApiException.unauthorized("unknown heartbeat token");
+    }
+    return token;
+  }
+}

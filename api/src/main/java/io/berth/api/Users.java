@@ -1,0 +1,21 @@
+package io.berth.api;
+
+import io.berth.workflows.Labels;
+import io.micronaut.security.authentication.Authentication;
+
+/** The caller's user id: the JWT's {@code sub}, checked like any other input before it names anything. */
+final class Users {
+  private Users() {}
+
+  static String of(Authentication auth) {
+    return checked(auth.getName());
+  }
+
+  static String checked(String user) {
+    if (!Labels.validUser(user)) {
+      throw ApiException.badRequest("invalid user id: 1 to " + Labels.MAX_USER_LENGTH
+          + " printable characters, no control characters");
+    }
+    return user;
+  }
+}

@@ -1,0 +1,100 @@
+package io.berth.api;
+
+import io.berth.workflows.model.WorkspaceView;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Delete;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+import io.micronaut.security.rules.SecurityRule;
+import io.micronaut.serde.annotation.Serdeable;
+import java.util.regex.Pattern;
+
+/** The caller's own workspace. Every call waits on Temporal, so none runs on the event loop. */
+@Controller("/api/workspaces")
+@Secured(SecurityRule.IS_AUTHENTICATED)
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class WorkspaceController {
+  static final String ME = "/api/workspaces/me";
+  private static final Pattern TEMPLATE = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+
+  private final WorkspaceWorkflows workflows;
+  private final AllocateQuota quota;
+  private final WorkspaceSettings settings;
+
+  public WorkspaceController(WorkspaceWorkflows workflows, AllocateQuota quota, WorkspaceSettings settings) {
+    this.workflows = workflows;
+    this.quota = quota;
+    this.settings = settings;
+  }
+
+  @Serdeable
+  public record AllocateBody(@Nullable String template) {}
+
+  @Serdeable
+  public record ExtendBody(@Nullable Long seconds) {}
+
+  @Serdeable
+  public record Released(String user, String message) {}
+
+  @Post
+  public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable AllocateBody body) {
+    String user = Users.of(auth);
+    String template = template(body);
+    quota.take(user);
+    WorkspaceView view = workflows.allocate(user, template);
+    return switch (view.state()) {
+      case READY -> HttpResponse.ok(WorkspaceJson.of(view));
+      case ALLOCATING, PROVISIONING -> HttpResponse.<WorkspaceJson>status(HttpStatus.ACCEPTED)
+          .header(HttpHeaders.LOCATION, ME)
+          .body(WorkspaceJson.of(view));
+      case FAILED -> throw ApiException.unavailable("allocation failed: " + view.reason(),
+          WorkspaceWorkflows.RETRY_AFTER);
+      case RELEASING, RELEASED -> throw ApiException.conflict("your previous workspace is still being released");
+    };
+  }
+
+  @Get("/me")
+  public WorkspaceJson me(Authentication auth) {
+    return WorkspaceJson.of(workflows.view(Users.of(auth)));
+  }
+
+  @Delete("/me")
+  public HttpResponse<Released> release(Authentication auth) {
+    String user = Users.of(auth);
+    workflows.release(user, "user");
+    return HttpResponse.accepted().body(new Released(user, "release started"));
+  }
+
+  @Post("/me/extend")
+  public HttpResponse<WorkspaceJson> extend(Authentication auth, @Body @Nullable ExtendBody body) {
+    String user = Users.of(auth);
+    long max = settings.maxLifetime().toSeconds();
+    long seconds = body == null || body.seconds() == null ? settings.idleTimeout().toSeconds() : body.seconds();
+    if (seconds < 1 || seconds > max) {
+      throw ApiException.badRequest("seconds must be between 1 and " + max);
+    }
+    WorkspaceView view = workflows.extend(user, seconds);
+    if (view.state() != io.berth.workflows.model.WorkspaceState.READY) {
+      throw ApiException.conflict("the workspace is " + view.state() + ", not READY");
+    }
+    return HttpResponse.ok(WorkspaceJson.of(view));
+  }
+
+  private String template(AllocateBody body) {
+    String t = body == null || body.template() == null || body.template().isBlank() ? settings.template()
+        : body.template();
+    if (!TEMPLATE.matcher(t).matches() || !settings.templates().contains(t)) {
+      throw ApiException.badRequest("unknown template; available: " + String.join(", ", settings.templates()));
+    }
+    return t;
+  }
+}

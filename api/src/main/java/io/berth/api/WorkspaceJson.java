@@ -1,0 +1,32 @@
+package io.berth.api;
+
+import io.berth.workflows.model.ProgressStep;
+import io.berth.workflows.model.WorkspaceView;
+import io.micronaut.serde.annotation.Serdeable;
+import java.time.Instant;
+import java.util.List;
+
+/** A workspace as the HTTP API shows it; times are ISO-8601 instants, absent until known. */
+@Serdeable
+public record WorkspaceJson(String user, String workspaceId, String state, String url, String instanceId,
+                            String template, long idleTimeoutSeconds, String allocatedAt, String idleDeadline,
+                            String expiresAt, String reason, List<Step> steps) {
+
+  @Serdeable
+  public record Step(String step, String status, String at, String detail) {
+    static Step of(ProgressStep s) {
+      return new Step(s.step(), s.status(), instant(s.atMillis()), s.detail());
+    }
+  }
+
+  public static WorkspaceJson of(WorkspaceView v) {
+    List<Step> steps = v.steps() == null ? List.of() : v.steps().stream().map(Step::of).toList();
+    return new WorkspaceJson(v.user(), v.workspaceId(), v.state() == null ? null : v.state().name(), v.url(),
+        v.instanceId(), v.template(), v.idleTimeoutSeconds(), instant(v.allocatedAtMillis()),
+        instant(v.idleDeadlineMillis()), instant(v.expiresAtMillis()), v.reason(), steps);
+  }
+
+  static String instant(long millis) {
+    return millis <= 0 ? null : Instant.ofEpochMilli(millis).toString();
+  }
+}

@@ -1,0 +1,65 @@
+package io.berth.api;
+
+import io.micronaut.context.annotation.ConfigurationProperties;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How the API shapes workspaces ({@code berth.workspace.*}); application.yml maps each to a
+ * {@code BERTH_*} environment variable.
+ *
+ * @param publicUrl        URL template; {@code {label}} and {@code {domain}} are replaced
+ * @param templates        allow-list of templates a caller may ask for
+ * @param heartbeatWindow  one heartbeat signal per user per window; zero means idle-timeout / 10, at most 30 s
+ * @param allocateRate     allocations per user, {@code <n>/<s|min|h>}; {@code off} disables the quota
+ */
+@ConfigurationProperties("berth.workspace")
+public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
+                                Duration allocateWait, String template, List<String> templates, String domain,
+                                String publicUrl, Duration heartbeatWindow, String allocateRate) {
+  private static final Duration MAX_WINDOW = Duration.ofSeconds(30);
+
+  public WorkspaceSettings {
+    requirePositive("idle-timeout", idleTimeout);
+    requirePositive("max-lifetime", maxLifetime);
+    requirePositive("cold-start-timeout", coldStartTimeout);
+    requirePositive("allocate-wait", allocateWait);
+    templates = templates == null || templates.isEmpty() ? List.of(template) : List.copyOf(templates);
+    if (!templates.contains(template)) {
+      throw new IllegalStateException("berth.workspace.template '" + template + "' is not in berth.workspace.templates "
+          + templates);
+    }
+    if (heartbeatWindow == null || heartbeatWindow.isNegative()) {
+      heartbeatWindow = Duration.ZERO;
+    }
+    AllocateRate.parse(allocateRate);
+  }
+
+  /** The coalescing window: explicit, or a tenth of the idle timeout so that a missed window never costs a workspace. */
+  public Duration effectiveHeartbeatWindow() {
+    if (!heartbeatWindow.isZero()) {
+      return heartbeatWindow;
+    }
+    Duration tenth = idleTimeout.dividedBy(10);
+    Duration floor = Duration.ofMillis(100);
+    return tenth.compareTo(MAX_WINDOW) > 0 ? MAX_WINDOW : tenth.compareTo(floor) < 0 ? floor : tenth;
+  }
+
+  public String urlFor(String label) {
+    return publicUrl.replace("{label}", label).replace("{domain}", domain);
+  }
+
+  public String hostnameFor(String label) {
+    return label + "." + domain;
+  }
+
+  public AllocateRate rate() {
+    return AllocateRate.parse(allocateRate);
+  }
+
+  private static void requirePositive(String name, Duration d) {
+    if (d == null || d.isZero() || d.isNegative()) {
+      throw new IllegalStateException("berth.workspace." + name + " must be a positive duration, got " + d);
+    }
+  }
+}

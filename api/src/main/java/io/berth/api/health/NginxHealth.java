@@ -1,0 +1,77 @@
+package io.berth.api.health;
+
+import io.berth.workflows.RedisKeys;
+import io.micronaut.health.HealthStatus;
+import io.micronaut.management.health.indicator.HealthResult;
+import io.micronaut.scheduling.TaskExecutors;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * The API never talks to Nginx: the worker that owns it writes {@code <prefix>health:nginx}
+ * {ok, detail, at}. Missing or stale counts as unknown, reported UP so that a stack without the
+ * reporter yet still passes; {@code ok=false} is DOWN.
+ */
+@Singleton
+public class NginxHealth extends BlockingHealthIndicator {
+  static final Duration STALE_AFTER = Duration.ofMinutes(2);
+  private final RedisClient redis;
+  private final RedisKeys keys;
+
+  public NginxHealth(RedisClient redis, RedisKeys keys, @Named(TaskExecutors.BLOCKING) ExecutorService executor) {
+    super(executor);
+    this.redis = redis;
+    this.keys = keys;
+  }
+
+  /** Not in RedisKeys yet: the worker's reporter and this indicator must agree on it. */
+  public static String key(RedisKeys keys) {
+    return keys.prefix() + "health:nginx";
+  }
+
+  @Override
+  String name() {
+    return "nginx";
+  }
+
+  @Override
+  HealthResult check() {
+    Map<String, String> h;
+    try {
+      h = redis.hgetAll(key(keys));
+    } catch (RuntimeException e) {
+      return result(HealthStatus.UP, Map.of("state", "unknown", "why", "redis unreachable"));
+    }
+    if (h == null || h.isEmpty()) {
+      return result(HealthStatus.UP, Map.of("state", "unknown", "why", "no report yet"));
+    }
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("detail", h.getOrDefault("detail", ""));
+    long at = parse(h.get("at"));
+    if (at > 0) {
+      details.put("at", Instant.ofEpochMilli(at).toString());
+    }
+    if (at <= 0 || System.currentTimeMillis() - at > STALE_AFTER.toMillis()) {
+      details.put("state", "unknown");
+      details.put("why", "report is stale");
+      return result(HealthStatus.UP, details);
+    }
+    boolean ok = "true".equalsIgnoreCase(h.get("ok")) || "1".equals(h.get("ok"));
+    details.put("state", ok ? "ok" : "failing");
+    return result(ok ? HealthStatus.UP : HealthStatus.DOWN, details);
+  }
+
+  private static long parse(String v) {
+    try {
+      return v == null ? 0 : Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+}
