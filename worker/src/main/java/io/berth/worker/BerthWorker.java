@@ -70,7 +70,7 @@ public final class BerthWorker implements AutoCloseable {
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
     Fleet fleet = fleet(redis, keys);
-    nginx = nginx();
+    nginx = startNginx();
     routes = new NginxRoutes(nginx);
     closeables.add(0, routes);
     DnsActivities dns = new NoDns();
@@ -107,7 +107,7 @@ public final class BerthWorker implements AutoCloseable {
     return localFleet;
   }
 
-  private NginxProcess nginx() {
+  private NginxProcess startNginx() {
     NginxProcess n = config.nginxEmbedded()
         ? NginxProcess.managed(config.stateDir().resolve("nginx"), config.gatewayListen(), config.nginxBin())
         : NginxProcess.external(config.nginxRoutesDir(), config.gatewayListen(),

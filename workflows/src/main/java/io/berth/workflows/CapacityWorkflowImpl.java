@@ -232,9 +232,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       }
       List<String> ids = h.slots().stream().map(s -> s.slot().slotId()).toList();
       List<String> taken = store.removeSpares(params.template(), ids);
-      List<String> wasSpare = ids.stream().filter(spares::contains).toList();
-      if (!taken.containsAll(wasSpare)) {
-        // A slot was claimed since we looked: give the rest back and keep the host.
+      if (!taken.containsAll(ids)) {
+        // A slot is claimed (maybe not tagged yet) or not onboarded: give the rest back, keep the host.
         store.addSpares(params.template(), h.slots().stream().map(SlotStatus::slot)
             .filter(s -> taken.contains(s.slotId())).toList());
         continue;
