@@ -23,7 +23,9 @@ import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.worker.Worker;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -47,14 +49,19 @@ public final class BerthWorker implements AutoCloseable {
   private LocalFleet localFleet;
   private NginxProcess nginx;
   private NginxRoutes routes;
+  private Fleet fleet;
 
-  private BerthWorker(WorkerConfig config, WorkflowClient client) {
+  private final WorkerInterceptor[] interceptors;
+
+  private BerthWorker(WorkerConfig config, WorkflowClient client, WorkerInterceptor[] interceptors) {
     this.config = config;
     this.client = client;
+    this.interceptors = interceptors;
   }
 
-  public static BerthWorker start(WorkerConfig config, WorkflowClient client) {
-    BerthWorker w = new BerthWorker(config, client);
+  /** {@code interceptors}: extra worker interceptors (tests inject faults at the activity boundary with one). */
+  public static BerthWorker start(WorkerConfig config, WorkflowClient client, WorkerInterceptor... interceptors) {
+    BerthWorker w = new BerthWorker(config, client, interceptors);
     try {
       w.startAll();
       return w;
@@ -69,13 +76,15 @@ public final class BerthWorker implements AutoCloseable {
     closeables.add(redis);
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
-    Fleet fleet = fleet(redis, keys);
+    fleet = fleet(redis, keys);
     nginx = startNginx();
     routes = new NginxRoutes(nginx);
     closeables.add(0, routes);
     DnsActivities dns = new NoDns();
 
-    factory = WorkerFactory.newInstance(client);
+    factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
+        .setWorkerInterceptors(interceptors)
+        .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
@@ -137,6 +146,10 @@ public final class BerthWorker implements AutoCloseable {
 
   public NginxProcess nginx() {
     return nginx;
+  }
+
+  public Fleet fleet() {
+    return fleet;
   }
 
   public NginxRoutes routes() {
