@@ -1,30 +1,31 @@
 package io.berth.testkit;
 
+import static io.berth.testkit.AwsWire.ASG_NS;
+import static io.berth.testkit.AwsWire.EC2_NS;
+import static io.berth.testkit.AwsWire.el;
+import static io.berth.testkit.AwsWire.list;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayInputStream;
+import io.berth.testkit.AwsWire.Failure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import javax.xml.parsers.DocumentBuilderFactory;
-import org.w3c.dom.Element;
-import org.w3c.dom.NodeList;
 
 /**
  * A small stateful stand-in for EC2 (ec2 query protocol), Auto Scaling (query protocol) and
@@ -34,9 +35,6 @@ import org.w3c.dom.NodeList;
  * Every request is recorded; faults can be injected per action.
  */
 public final class FakeAws implements AutoCloseable {
-  private static final String EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/";
-  private static final String ASG_NS = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
-  private static final String R53_NS = "https://route53.amazonaws.com/doc/2013-04-01/";
   private static final Pattern INSTANCE_ID = Pattern.compile("i-[0-9a-f]{8,17}");
   private static final Pattern TAG_VALUE = Pattern.compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{0,256}");
   private static final int PROTECTION_BATCH = 50;
@@ -92,23 +90,10 @@ public final class FakeAws implements AutoCloseable {
     }
   }
 
-  /** An error answer: HTTP status, AWS error code, message. */
-  private static final class AwsError extends RuntimeException {
-    final int status;
-    final String code;
-
-    AwsError(int status, String code, String message) {
-      super(message);
-      this.status = status;
-      this.code = code;
-    }
-  }
-
   private final HttpServer server;
   private final Map<String, Group> groups = new TreeMap<>();
   private final List<Vm> vms = new ArrayList<>();
-  private final Map<String, String> zones = new TreeMap<>();
-  private final Map<String, TreeMap<String, RecordSet>> records = new TreeMap<>();
+  private final FakeRoute53 route53 = new FakeRoute53();
   private final List<Call> calls = new ArrayList<>();
   private final Deque<Fault> faults = new ArrayDeque<>();
   private Duration launchDelay = Duration.ZERO;
@@ -147,8 +132,7 @@ public final class FakeAws implements AutoCloseable {
 
   /** A hosted zone for {@code domain} (names outside it are refused, as Route 53 does). */
   public synchronized FakeAws zone(String id, String domain) {
-    zones.put(id, dotted(domain));
-    records.put(id, new TreeMap<>());
+    route53.zone(id, domain);
     return this;
   }
 
@@ -164,7 +148,11 @@ public final class FakeAws implements AutoCloseable {
     return this;
   }
 
-  /** Called (on the server thread) for each instance the group launches, e.g. to start a template on its address. */
+  /**
+   * Called for each instance the group launches, e.g. to start a template on its address. Callbacks
+   * run on the server thread holding the fake's lock: they may call the fake's Java methods, not
+   * send it requests.
+   */
   public synchronized FakeAws onLaunch(Consumer<Instance> callback) {
     onLaunch = callback;
     return this;
@@ -175,7 +163,10 @@ public final class FakeAws implements AutoCloseable {
     return this;
   }
 
-  /** Called after CreateTags with the tagged instance, e.g. to act as the instance agent watching Recycle. */
+  /**
+   * Called after CreateTags with the tagged instance, e.g. to act as the instance agent: on a
+   * {@code Recycle} tag, restart the template, then {@link #untag} it.
+   */
   public synchronized FakeAws onTags(Consumer<Instance> callback) {
     onTags = callback;
     return this;
@@ -200,10 +191,6 @@ public final class FakeAws implements AutoCloseable {
 
   public synchronized List<Call> calls(String action) {
     return calls.stream().filter(c -> c.action().equals(action)).toList();
-  }
-
-  public synchronized List<Instance> instances() {
-    return vms.stream().map(Vm::view).toList();
   }
 
   public synchronized Instance instance(String id) {
@@ -241,11 +228,11 @@ public final class FakeAws implements AutoCloseable {
   }
 
   public synchronized Map<String, RecordSet> records(String zoneId) {
-    return Map.copyOf(records.get(zoneId));
+    return route53.records(zoneId);
   }
 
   public synchronized void putRecord(String zoneId, RecordSet r) {
-    records.get(zoneId).put(sortKey(r.name(), r.type()), new RecordSet(dotted(r.name()), r.type(), r.ttl(), r.values()));
+    route53.put(zoneId, r);
   }
 
   @Override
@@ -264,10 +251,10 @@ public final class FakeAws implements AutoCloseable {
       String action;
       if (path.startsWith("/2013-04-01/")) {
         service = "route53";
-        params = form(ex.getRequestURI().getRawQuery());
+        params = AwsWire.form(ex.getRequestURI().getRawQuery());
         action = "POST".equals(ex.getRequestMethod()) ? "ChangeResourceRecordSets" : "ListResourceRecordSets";
       } else {
-        params = form(body);
+        params = AwsWire.form(body);
         service = "2016-11-15".equals(params.get("Version")) ? "ec2" : "autoscaling";
         action = params.getOrDefault("Action", "?");
       }
@@ -279,14 +266,14 @@ public final class FakeAws implements AutoCloseable {
         xml = switch (service) {
           case "ec2" -> ec2(action, params);
           case "autoscaling" -> autoScaling(action, params);
-          default -> route53(action, path, params, body);
+          default -> route53.handle(action, path, params, body);
         };
-        reply(ex, 200, xml);
-      } catch (AwsError e) {
-        reply(ex, e.status, errorXml(service, e.code, e.getMessage()));
+        AwsWire.reply(ex, 200, xml);
+      } catch (Failure e) {
+        AwsWire.reply(ex, e.status, AwsWire.errorXml(service, e.code, e.getMessage()));
       }
     } catch (RuntimeException e) {
-      reply(ex, 500, errorXml(service, "InternalFailure", String.valueOf(e)));
+      AwsWire.reply(ex, 500, AwsWire.errorXml(service, "InternalFailure", String.valueOf(e)));
     }
   }
 
@@ -297,10 +284,10 @@ public final class FakeAws implements AutoCloseable {
     }
     faults.remove(f);
     if (f.status() == 0) {
-      throw "ec2".equals(service) ? new AwsError(503, "RequestLimitExceeded", "Request limit exceeded.")
-          : new AwsError(400, "Throttling", f.message());
+      throw "ec2".equals(service) ? new Failure(503, "RequestLimitExceeded", "Request limit exceeded.")
+          : new Failure(400, "Throttling", f.message());
     }
-    throw new AwsError(f.status(), f.code(), f.message());
+    throw new Failure(f.status(), f.code(), f.message());
   }
 
   // ---- EC2 -------------------------------------------------------------------------------------
@@ -309,7 +296,7 @@ public final class FakeAws implements AutoCloseable {
     return switch (action) {
       case "DescribeInstances" -> describeInstances(p);
       case "CreateTags" -> createTags(p);
-      default -> throw new AwsError(400, "InvalidAction", "unsupported " + action);
+      default -> throw new Failure(400, "InvalidAction", "unsupported " + action);
     };
   }
 
@@ -356,7 +343,7 @@ public final class FakeAws implements AutoCloseable {
     for (int i = 1; p.containsKey("Tag." + i + ".Key"); i++) {
       String value = p.getOrDefault("Tag." + i + ".Value", "");
       if (!TAG_VALUE.matcher(value).matches()) {
-        throw new AwsError(400, "InvalidParameterValue", "Value (" + value + ") for parameter value is invalid.");
+        throw new Failure(400, "InvalidParameterValue", "Value (" + value + ") for parameter value is invalid.");
       }
       tags.put(p.get("Tag." + i + ".Key"), value);
     }
@@ -367,14 +354,14 @@ public final class FakeAws implements AutoCloseable {
 
   private Vm knownInstance(String id) {
     if (!INSTANCE_ID.matcher(id).matches()) {
-      throw new AwsError(400, "InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"");
+      throw new Failure(400, "InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"");
     }
     return vms.stream().filter(v -> v.id.equals(id)).findFirst().orElseThrow(
-        () -> new AwsError(400, "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist"));
+        () -> new Failure(400, "InvalidInstanceID.NotFound", "The instance ID '" + id + "' does not exist"));
   }
 
   private static String ec2Response(String action, String inner) {
-    return "<" + action + "Response xmlns=\"" + EC2_NS + "\"><requestId>" + java.util.UUID.randomUUID()
+    return "<" + action + "Response xmlns=\"" + EC2_NS + "\"><requestId>" + UUID.randomUUID()
         + "</requestId>" + inner + "</" + action + "Response>";
   }
 
@@ -386,7 +373,7 @@ public final class FakeAws implements AutoCloseable {
       case "SetDesiredCapacity" -> setDesired(p);
       case "SetInstanceProtection" -> setProtection(p);
       case "TerminateInstanceInAutoScalingGroup" -> terminate(p);
-      default -> throw new AwsError(400, "InvalidAction", "unsupported " + action);
+      default -> throw new Failure(400, "InvalidAction", "unsupported " + action);
     };
   }
 
@@ -417,7 +404,7 @@ public final class FakeAws implements AutoCloseable {
     Group g = group(p.get("AutoScalingGroupName"));
     int desired = Integer.parseInt(p.get("DesiredCapacity"));
     if (desired > g.max || desired < g.min) {
-      throw new AwsError(400, "ValidationError", "New SetDesiredCapacity value " + desired + " is "
+      throw new Failure(400, "ValidationError", "New SetDesiredCapacity value " + desired + " is "
           + (desired > g.max ? "above max value " + g.max : "below min value " + g.min) + " for the AutoScalingGroup.");
     }
     g.desired = desired;
@@ -429,11 +416,11 @@ public final class FakeAws implements AutoCloseable {
     Group g = group(p.get("AutoScalingGroupName"));
     List<String> ids = list(p, "InstanceIds.member.");
     if (ids.size() > PROTECTION_BATCH) {
-      throw new AwsError(400, "ValidationError", "The number of instance ids that may be passed in is limited to 50.");
+      throw new Failure(400, "ValidationError", "The number of instance ids that may be passed in is limited to 50.");
     }
     List<Vm> targets = new ArrayList<>();
     for (String id : ids) {
-      targets.add(g.members.stream().filter(v -> v.id.equals(id)).findFirst().orElseThrow(() -> new AwsError(400,
+      targets.add(g.members.stream().filter(v -> v.id.equals(id)).findFirst().orElseThrow(() -> new Failure(400,
           "ValidationError", "The instance " + id + " is not part of Auto Scaling group " + g.name + ".")));
     }
     targets.forEach(v -> v.protectedFromScaleIn = Boolean.parseBoolean(p.get("ProtectedFromScaleIn")));
@@ -443,11 +430,11 @@ public final class FakeAws implements AutoCloseable {
   private String terminate(Map<String, String> p) {
     String id = p.get("InstanceId");
     Group g = groups.values().stream().filter(x -> x.members.stream().anyMatch(v -> v.id.equals(id))).findFirst()
-        .orElseThrow(() -> new AwsError(400, "ValidationError",
+        .orElseThrow(() -> new Failure(400, "ValidationError",
             "Instance Id not found - No managed instance found for instance ID: " + id));
     boolean decrement = Boolean.parseBoolean(p.get("ShouldDecrementDesiredCapacity"));
     if (decrement && g.desired <= g.min) {
-      throw new AwsError(400, "ValidationError", "Currently, desiredSize equals minSize (" + g.min + "). Terminating"
+      throw new Failure(400, "ValidationError", "Currently, desiredSize equals minSize (" + g.min + "). Terminating"
           + " instance without replacement will violate group's min size constraint. Either set"
           + " shouldDecrementDesiredCapacity flag to false or lower group's min size.");
     }
@@ -458,7 +445,7 @@ public final class FakeAws implements AutoCloseable {
     kill(g, vm);
     converge(g);
     return queryResponse("TerminateInstanceInAutoScalingGroup", "<Activity>" + el("ActivityId",
-        java.util.UUID.randomUUID()) + el("AutoScalingGroupName", g.name) + el("Description", "Terminating " + id)
+        UUID.randomUUID()) + el("AutoScalingGroupName", g.name) + el("Description", "Terminating " + id)
         + el("Cause", "terminated by request") + el("StartTime", Instant.now()) + el("StatusCode", "InProgress")
         + el("Progress", 0) + "</Activity>");
   }
@@ -501,7 +488,7 @@ public final class FakeAws implements AutoCloseable {
   private Group group(String name) {
     Group g = groups.get(name);
     if (g == null) {
-      throw new AwsError(400, "ValidationError", "AutoScalingGroup name not found - " + name);
+      throw new Failure(400, "ValidationError", "AutoScalingGroup name not found - " + name);
     }
     return g;
   }
@@ -513,173 +500,12 @@ public final class FakeAws implements AutoCloseable {
   private static String queryResponse(String action, String result) {
     String inner = result == null ? "" : "<" + action + "Result>" + result + "</" + action + "Result>";
     return "<" + action + "Response xmlns=\"" + ASG_NS + "\">" + inner + "<ResponseMetadata><RequestId>"
-        + java.util.UUID.randomUUID() + "</RequestId></ResponseMetadata></" + action + "Response>";
+        + UUID.randomUUID() + "</RequestId></ResponseMetadata></" + action + "Response>";
   }
 
-  // ---- Route 53 --------------------------------------------------------------------------------
-
-  private String route53(String action, String path, Map<String, String> p, String body) {
-    String zone = path.replaceFirst("^/2013-04-01/hostedzone/", "").replaceFirst("/rrset/?$", "");
-    if (!zones.containsKey(zone)) {
-      throw new AwsError(404, "NoSuchHostedZone", "No hosted zone found with ID: " + zone);
-    }
-    return "ChangeResourceRecordSets".equals(action) ? change(zone, body) : listRecords(zone, p);
-  }
-
-  private String change(String zone, String body) {
-    TreeMap<String, RecordSet> rs = new TreeMap<>(records.get(zone));
-    NodeList changes = parse(body).getElementsByTagNameNS(R53_NS, "Change");
-    for (int i = 0; i < changes.getLength(); i++) {
-      Element c = (Element) changes.item(i);
-      NodeList vals = c.getElementsByTagNameNS(R53_NS, "Value");
-      List<String> values = new ArrayList<>();
-      for (int j = 0; j < vals.getLength(); j++) {
-        values.add(vals.item(j).getTextContent());
-      }
-      RecordSet r = new RecordSet(dotted(text(c, "Name")), text(c, "Type"), Long.parseLong(text(c, "TTL")), values);
-      String key = sortKey(r.name(), r.type());
-      String action = text(c, "Action");
-      if (!r.name().equals(zones.get(zone)) && !r.name().endsWith("." + zones.get(zone))) {
-        throw new AwsError(400, "InvalidChangeBatch", "RRSet with DNS name " + r.name() + " is not permitted in zone "
-            + zones.get(zone));
-      }
-      String what = "[name='" + r.name() + "', type='" + r.type() + "']";
-      switch (action) {
-        case "UPSERT" -> rs.put(key, r);
-        case "CREATE" -> {
-          if (rs.putIfAbsent(key, r) != null) {
-            throw new AwsError(400, "InvalidChangeBatch", "Tried to create resource record set " + what
-                + " but it already exists");
-          }
-        }
-        case "DELETE" -> {
-          if (!rs.containsKey(key)) {
-            throw new AwsError(400, "InvalidChangeBatch", "Tried to delete resource record set " + what
-                + " but it was not found");
-          }
-          if (!rs.get(key).equals(r)) {
-            throw new AwsError(400, "InvalidChangeBatch", "Tried to delete resource record set " + what
-                + " but the values provided do not match the current values");
-          }
-          rs.remove(key);
-        }
-        default -> throw new AwsError(400, "InvalidInput", "unknown action " + action);
-      }
-    }
-    records.put(zone, rs);
-    return "<ChangeResourceRecordSetsResponse xmlns=\"" + R53_NS + "\"><ChangeInfo>" + el("Id", "/change/C"
-        + Long.toHexString(System.nanoTime()).toUpperCase()) + el("Status", "PENDING") + el("SubmittedAt",
-        Instant.now()) + "</ChangeInfo></ChangeResourceRecordSetsResponse>";
-  }
-
-  private String listRecords(String zone, Map<String, String> p) {
-    String start = sortKey(p.getOrDefault("name", ""), p.getOrDefault("type", ""));
-    int max = Integer.parseInt(p.getOrDefault("maxitems", "300"));
-    List<RecordSet> page = records.get(zone).tailMap(start, true).values().stream().limit(max + 1L).toList();
-    StringBuilder x = new StringBuilder("<ListResourceRecordSetsResponse xmlns=\"" + R53_NS + "\"><ResourceRecordSets>");
-    for (RecordSet r : page.subList(0, Math.min(max, page.size()))) {
-      x.append("<ResourceRecordSet>").append(el("Name", r.name())).append(el("Type", r.type()))
-          .append(el("TTL", r.ttl())).append("<ResourceRecords>");
-      r.values().forEach(v -> x.append("<ResourceRecord>").append(el("Value", v)).append("</ResourceRecord>"));
-      x.append("</ResourceRecords></ResourceRecordSet>");
-    }
-    x.append("</ResourceRecordSets>").append(el("IsTruncated", page.size() > max));
-    if (page.size() > max) {
-      x.append(el("NextRecordName", page.get(max).name())).append(el("NextRecordType", page.get(max).type()));
-    }
-    return x.append(el("MaxItems", max)).append("</ListResourceRecordSetsResponse>").toString();
-  }
-
-  /** Route 53 lists records by name with labels reversed (com.example.a), then by type. */
-  private static String sortKey(String name, String type) {
-    List<String> labels = new ArrayList<>(List.of(dotted(name).toLowerCase().split("\\.")));
-    Collections.reverse(labels);
-    return String.join(".", labels) + " " + type;
-  }
-
-  private static String dotted(String name) {
-    return name.isEmpty() || name.endsWith(".") ? name : name + ".";
-  }
-
-  // ---- wire helpers ----------------------------------------------------------------------------
-
-  /** Each protocol's error body: EC2 {@code <Response><Errors>}, query and Route 53 {@code <ErrorResponse>}. */
-  private static String errorXml(String service, String code, String message) {
-    String error = el("Code", code) + el("Message", message);
-    String id = java.util.UUID.randomUUID().toString();
-    return switch (service) {
-      case "ec2" -> "<Response><Errors><Error>" + error + "</Error></Errors>" + el("RequestID", id) + "</Response>";
-      case "route53" -> "<ErrorResponse xmlns=\"" + R53_NS + "\"><Error><Type>Sender</Type>" + error
-          + "</Error>" + el("RequestId", id) + "</ErrorResponse>";
-      default -> "<ErrorResponse xmlns=\"" + ASG_NS + "\"><Error><Type>Sender</Type>" + error + "</Error>"
-          + el("RequestId", id) + "</ErrorResponse>";
-    };
-  }
-
-  private static void reply(HttpExchange ex, int status, String xml) throws IOException {
-    byte[] bytes = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + xml).getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "text/xml;charset=UTF-8");
-    ex.getResponseHeaders().set("x-amzn-RequestId", java.util.UUID.randomUUID().toString());
-    ex.sendResponseHeaders(status, bytes.length);
-    ex.getResponseBody().write(bytes);
-  }
-
-  private static String el(String name, Object value) {
-    String v = String.valueOf(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-    return "<" + name + ">" + v + "</" + name + ">";
-  }
-
-  private static Map<String, String> form(String raw) {
-    Map<String, String> m = new LinkedHashMap<>();
-    if (raw == null || raw.isEmpty()) {
-      return m;
-    }
-    for (String pair : raw.split("&")) {
-      int eq = pair.indexOf('=');
-      String k = eq < 0 ? pair : pair.substring(0, eq);
-      String v = eq < 0 ? "" : pair.substring(eq + 1);
-      m.put(URLDecoder.decode(k, StandardCharsets.UTF_8), URLDecoder.decode(v, StandardCharsets.UTF_8));
-    }
-    return m;
-  }
-
-  /** Query-protocol lists: prefix1, prefix2, ... until one is missing. */
-  private static List<String> list(Map<String, String> p, String prefix) {
-    List<String> out = new ArrayList<>();
-    for (int i = 1; p.containsKey(prefix + i); i++) {
-      out.add(p.get(prefix + i));
-    }
-    return out;
-  }
 
   private static String stateCode(String state) {
-    return switch (state) {
-      case "pending" -> "0";
-      case "running" -> "16";
-      case "shutting-down" -> "32";
-      case "terminated" -> "48";
-      case "stopping" -> "64";
-      default -> "80";
-    };
-  }
-
-  private static Element parse(String xml) {
-    try {
-      DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-      f.setNamespaceAware(true);
-      f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-      return f.newDocumentBuilder().parse(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)))
-          .getDocumentElement();
-    } catch (Exception e) {
-      throw new AwsError(400, "InvalidInput", "malformed XML: " + e.getMessage());
-    }
-  }
-
-  private static String text(Element parent, String name) {
-    NodeList n = parent.getElementsByTagNameNS(R53_NS, name);
-    if (n.getLength() == 0) {
-      throw new AwsError(400, "InvalidInput", "missing " + name);
-    }
-    return n.item(0).getTextContent();
+    return String.valueOf(List.of("pending", "running", "shutting-down", "terminated", "stopping", "stopped")
+        .indexOf(state) * 16);
   }
 }

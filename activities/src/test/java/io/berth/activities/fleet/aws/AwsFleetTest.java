@@ -146,6 +146,38 @@ class AwsFleetTest {
     assertEquals("false", fake.instance(id).tags().get("WarmSpare-2"));
   }
 
+  @Test
+  void theSimulatedGroupLaunchesOnLoopbackCallsBackAndGoesInServiceAfterItsDelay() {
+    List<FakeAws.Instance> launched = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> terminated = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> restarted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    fake.group(GROUP, 0, 5, 0).launchDelay(Duration.ofMillis(300))
+        .onLaunch(launched::add)
+        .onTerminate(i -> terminated.add(i.id()))
+        .onTags(i -> { // the instance agent: restart the template, then clear Recycle
+          if (i.tags().containsKey("Recycle")) {
+            restarted.add(i.id());
+            fake.untag(i.id(), "Recycle");
+          }
+        });
+    AwsFleet fleet = fleet();
+
+    fleet.setDesiredCapacity(2);
+
+    assertEquals(2, launched.size());
+    assertTrue(launched.stream().allMatch(i -> i.privateAddress().matches("127\\.0\\.\\d+\\.\\d+")));
+    FleetSnapshot ready = io.berth.testkit.Await.value("instances in service", Duration.ofSeconds(10), () -> {
+      FleetSnapshot s = fleet.describe();
+      return s.hosts().stream().allMatch(Host::running) ? s : null;
+    });
+    Slot slot = slotOf(ready, 0, 0);
+    fleet.recycleSlot(slot);
+    assertEquals(List.of(slot.hostId()), restarted);
+    assertTrue(fleet.describe().hosts().get(0).slots().get(0).alive());
+    fleet.terminate(slot.hostId(), true);
+    assertEquals(List.of(slot.hostId()), terminated);
+  }
+
   // ---- capacity --------------------------------------------------------------------------------
 
   @Test
