@@ -167,6 +167,22 @@ final class StackFixture implements AutoCloseable {
     }
   }
 
+  /** The heartbeat token the fleet handed to the user's slot (what the workspace itself would send). */
+  String workspaceToken(String user) {
+    Map<String, String> ws = session(user);
+    Path file = stateDir.resolve("fleet").resolve(ws.get("hostId")).resolve("slot-" + ws.get("slotId").split("/")[1])
+        .resolve("token");
+    try {
+      return Files.readString(file).trim();
+    } catch (IOException e) {
+      throw new IllegalStateException("no token for " + user + " at " + file, e);
+    }
+  }
+
+  HttpResponse<String> heartbeat(String workspaceToken) {
+    return call("POST", "/api/heartbeat", workspaceToken, null);
+  }
+
   /** Owner tag of a slot as the fleet reports it. */
   String ownerOf(String slotId) {
     return stack.worker().fleet().describe().hosts().stream().flatMap(h -> h.slots().stream())

@@ -1,6 +1,10 @@
 package io.berth.worker;
 
+import io.berth.activities.aws.AwsClients;
+import io.berth.activities.aws.AwsSettings;
 import io.berth.activities.dns.NoDns;
+import io.berth.activities.dns.Route53Dns;
+import io.berth.activities.fleet.aws.AwsFleet;
 import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
@@ -26,6 +30,7 @@ import io.temporal.worker.Worker;
 import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -50,6 +55,7 @@ public final class BerthWorker implements AutoCloseable {
   private NginxProcess nginx;
   private NginxRoutes routes;
   private Fleet fleet;
+  private AwsClients aws;
 
   private final WorkerInterceptor[] interceptors;
 
@@ -80,7 +86,7 @@ public final class BerthWorker implements AutoCloseable {
     nginx = startNginx();
     routes = new NginxRoutes(nginx);
     closeables.add(0, routes);
-    DnsActivities dns = new NoDns();
+    DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
@@ -105,6 +111,10 @@ public final class BerthWorker implements AutoCloseable {
   }
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
+    if ("aws".equals(config.provider())) {
+      aws = AwsClients.create(awsSettings());
+      return new AwsFleet(awsSettings(), aws);
+    }
     if (!"local".equals(config.provider())) {
       throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
     }
@@ -114,6 +124,13 @@ public final class BerthWorker implements AutoCloseable {
         config.apiUrl(), java.time.Duration.ofMillis(500));
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
+  }
+
+  private AwsSettings awsSettings() {
+    WorkerConfig.Aws a = config.aws();
+    return new AwsSettings(a.region(), a.autoScalingGroup(), a.hostedZoneId(), config.domain(), a.addressKind(),
+        a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(),
+        config.slotsPerHost(), config.template(), a.agentPort());
   }
 
   private NginxProcess startNginx() {

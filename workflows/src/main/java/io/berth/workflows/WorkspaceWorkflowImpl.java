@@ -231,9 +231,17 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     ActivityStubs.routes(true).unrouteWorkspace(route());
     ActivityStubs.dns(true).deleteRecord(dnsRecord());
     store.deleteSession(params.user(), workspaceId);
+    // v1 recycles first: between an untag and the recycle, the controller could pool the previous
+    // user's still-running process.
+    boolean recycleFirst = Workflow.getVersion("teardown-recycle-first", Workflow.DEFAULT_VERSION, 1) == 1;
+    if (recycleFirst) {
+      fleet.recycleSlot(slot);
+    }
     fleet.untagOwner(requestId, slot, params.user());
     fleet.unprotectHost(requestId, slot);
-    fleet.recycleSlot(slot);
+    if (!recycleFirst) {
+      fleet.recycleSlot(slot);
+    }
     store.forgetClaim(requestId);
     setState(WorkspaceState.RELEASED);
     step("teardown", "done", reason);
