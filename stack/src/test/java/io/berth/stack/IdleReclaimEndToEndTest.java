@@ -38,6 +38,8 @@ class IdleReclaimEndToEndTest {
   void heartbeatsKeepAWorkspacePastItsIdleTimeoutAndSilenceReclaimsIt() throws Exception {
     f.ready("alice");
     String token = f.workspaceToken("alice");
+    String slot = f.session("alice").get("slotId");
+    String oldPid = pidOf(slot);
     long start = System.currentTimeMillis();
     // Three idle timeouts' worth of activity, one beat every 500 ms.
     while (System.currentTimeMillis() - start < 3 * IDLE.toMillis()) {
@@ -46,8 +48,6 @@ class IdleReclaimEndToEndTest {
     }
     assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, f.workflowStatus("alice"));
     assertEquals(200, f.viaGateway("alice", "/healthz").status());
-    String slot = f.session("alice").get("slotId");
-    String oldPid = pidOf(slot);
 
     WorkspaceView end = f.awaitEnd("alice", IDLE.multipliedBy(5));
     assertEquals("idle", end.reason());

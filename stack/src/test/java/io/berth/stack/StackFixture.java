@@ -186,7 +186,7 @@ final class StackFixture implements AutoCloseable {
   /** Owner tag of a slot as the fleet reports it. */
   String ownerOf(String slotId) {
     return stack.worker().fleet().describe().hosts().stream().flatMap(h -> h.slots().stream())
-        .filter(s -> s.slot().slotId().equals(slotId)).map(s -> s.owner()).findFirst().orElse(null);
+        .filter(s -> s.slot().slotId().equals(slotId)).findFirst().map(s -> s.owner()).orElse(null);
   }
 
   boolean hostProtected(String hostId) {
