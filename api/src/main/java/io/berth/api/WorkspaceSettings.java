@@ -1,6 +1,7 @@
 package io.berth.api;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.context.annotation.Context;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,6 +15,7 @@ import java.util.List;
  * @param heartbeatWindow  one heartbeat signal per user per window; zero means idle-timeout / 10, at most 30 s
  * @param allocateRate     allocations per user, {@code <n>/<s|min|h>}; {@code off} disables the quota
  */
+@Context // checked at startup, not at the first request
 @ConfigurationProperties("berth.workspace")
 public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
                                 Duration allocateWait, String template, List<String> templates, String domain,

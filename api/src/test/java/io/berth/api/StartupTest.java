@@ -40,6 +40,18 @@ class StartupTest {
   }
 
   @Test
+  void badWorkspaceSettingsStopStartup() {
+    Map<String, Object> p = props("0123456789abcdef0123456789abcdef");
+    p.put("berth.workspace.allocate-rate", "lots");
+    Exception e = assertThrows(Exception.class, () -> ApplicationContext.run(p).close());
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    assertTrue(root.getMessage().contains("allocate rate"), root.getMessage());
+  }
+
+  @Test
   void defaultsFromApplicationYml() {
     Assumptions.assumeTrue(System.getenv().keySet().stream().noneMatch(k -> k.startsWith("BERTH_")),
         "BERTH_* variables set in this environment");
