@@ -252,7 +252,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   @Override
   public WorkspaceView allocate(AllocateRequest request) {
-    Workflow.await(params.allocateWait(), () -> state.settled());
+    Workflow.await(params.allocateWait(), () -> state.settled() || releaseReason != null);
     return view();
   }
 
@@ -289,7 +289,9 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   @Override
   public WorkspaceView view() {
     boolean hasSlot = slot != null && state != WorkspaceState.FAILED;
-    return new WorkspaceView(params.user(), workspaceId, state, params.url(),
+    // A release is decided the moment it is asked for, before the active loop wakes to act on it.
+    WorkspaceState shown = state == WorkspaceState.READY && releaseReason != null ? WorkspaceState.RELEASING : state;
+    return new WorkspaceView(params.user(), workspaceId, shown, params.url(),
         hasSlot ? slot.hostId() : null, hasSlot ? slot.slotId() : null, params.template(),
         params.idleTimeout().toSeconds(), allocatedAt, idleDeadline, expiresAt, reason, List.copyOf(steps));
   }
