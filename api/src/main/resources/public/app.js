@@ -49,9 +49,15 @@ function show(id, visible) {
   $(id).hidden = !visible;
 }
 
+/** Replaces a table's rows; a button that had the focus keeps it (found again by its label). */
 function replaceRows(tbody, rows, columns, emptyText) {
+  const focused = tbody.contains(document.activeElement) ? document.activeElement.getAttribute('aria-label') : null;
   tbody.replaceChildren(...(rows.length ? rows
     : [el('tr', {}, el('td', { class: 'empty', colspan: columns }, emptyText))]));
+  if (focused) {
+    const again = Array.from(tbody.querySelectorAll('button')).find((b) => b.getAttribute('aria-label') === focused);
+    if (again) again.focus();
+  }
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -174,7 +180,7 @@ function messageOf(answer) {
  * Reads GET /api/workspaces/me/events with fetch (EventSource cannot send the Authorization
  * header). Calls onEvent(name, data) per event; resolves with 'ended', 'missing' (404) or 'error'.
  */
-async function readEvents(onEvent) {
+async function readEvents(onEvent, onOpen) {
   let res;
   try {
     res = await fetch('/api/workspaces/me/events', {
@@ -191,6 +197,7 @@ async function readEvents(onEvent) {
   }
   if (res.status === 404) return 'missing';
   if (res.status !== 200 || !res.body) return 'error';
+  if (onOpen) onOpen();
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -333,12 +340,14 @@ const mine = {
       if (name === 'step') this.step(data);
       else if (name === 'state') this.state(data);
       else if (name === 'error') text('ws-error', data.message || 'the stream failed');
-    });
+    }, () => $('steps').replaceChildren()); // a stream starts with every step of the run so far
     return outcome;
   },
 
   state(ws) {
     this.ws = ws;
+    if (ws.state === 'READY' || ws.state === 'RELEASED') this.settle(false);
+    if (ws.state === 'FAILED') this.settle(true);
     switch (ws.state) {
       case 'ALLOCATING': text('ws-status', 'Setting up your workspace…'); break;
       case 'PROVISIONING': text('ws-status', 'No spare ready: starting a new host…'); break;
@@ -351,28 +360,48 @@ const mine = {
     }
   },
 
-  /** One progress row per step name: a later status of the same step updates its row. */
+  /**
+   * One progress row per step: a later status of the same step updates its row. Most steps only
+   * say when they start: the next step starting means the one before is done, and a rollback
+   * starting means it failed.
+   */
   step(s) {
     const list = $('steps');
     const key = s.step;
     let row = Array.from(list.children).reverse().find((li) => li.dataset.step === key);
     if (!row || row.dataset.status !== 'running') {
+      for (const before of list.children) {
+        if (before.dataset.status === 'running') this.mark(before, key === 'rollback' ? 'failed' : 'done');
+      }
       row = el('li', {});
       row.dataset.step = key;
       list.append(row);
     }
-    row.dataset.status = s.status;
-    row.className = (s.status === 'done' ? 'done' : 'running') + (key === 'rollback' ? ' rollback' : '');
-    const icon = s.status === 'done' ? '✓' : '•';
     row.replaceChildren(
-      el('span', { class: 'icon', 'aria-hidden': 'true' }, icon),
+      el('span', { class: 'icon', 'aria-hidden': 'true' }),
       el('span', {}, el('span', { class: 'what' }, STEP_NAMES[key] || key),
-        el('span', { class: 'sr-only' }, s.status === 'done' ? ' (done)' : ' (in progress)'),
+        el('span', { class: 'sr-only state' }),
         s.detail ? el('span', { class: 'detail' }, s.detail) : null),
       el('time', { datetime: s.at || '' }, clock(s.at)));
+    this.mark(row, s.status === 'done' ? 'done' : 'running');
+  },
+
+  mark(row, status) {
+    row.dataset.status = status;
+    row.className = status + (row.dataset.step === 'rollback' ? ' rollback' : '');
+    row.querySelector('.icon').textContent = { done: '✓', failed: '✗', running: '•' }[status];
+    row.querySelector('.state').textContent = { done: ' (done)', failed: ' (failed)', running: ' (in progress)' }[status];
+  },
+
+  /** A settled workspace has no step in progress. */
+  settle(failed) {
+    for (const row of $('steps').children) {
+      if (row.dataset.status === 'running') this.mark(row, failed && row.dataset.step !== 'rollback' ? 'failed' : 'done');
+    }
   },
 
   ready(ws) {
+    this.settle(false);
     const first = !this.ws || this.ws.state !== 'READY' || $('ws-ready').hidden;
     this.ws = ws;
     text('ws-status', 'Your workspace is ready.');
@@ -473,6 +502,17 @@ function confirmButton(button, label, action) {
 const admin = {
   timer: null,
   historyUser: null,
+  /** The workspace whose force release was clicked once, and until when a second click confirms it. */
+  armed: null,
+  /** What each table last showed: a poll that brings nothing new leaves the DOM (and the focus) alone. */
+  shown: {},
+
+  changed(key, data) {
+    const json = JSON.stringify(data);
+    if (this.shown[key] === json) return false;
+    this.shown[key] = json;
+    return true;
+  },
 
   start() {
     this.poll();
@@ -483,6 +523,8 @@ const admin = {
     clearInterval(this.timer);
     this.timer = null;
     this.historyUser = null;
+    this.armed = null;
+    this.shown = {};
   },
 
   async poll() {
@@ -495,6 +537,7 @@ const admin = {
       if (answer.status !== 200) return text('fleet-error', messageOf(answer));
       text('fleet-error', '');
       const s = answer.body;
+      if (!this.changed('fleet', s)) return;
       const fact = (label, value) => el('div', {}, el('span', { class: 'label' }, label),
         el('span', { class: 'value' }, value));
       $('fleet-summary').replaceChildren(
@@ -536,6 +579,7 @@ const admin = {
       const answer = await call('GET', '/api/admin/workspaces');
       if (answer.status !== 200) return text('workspaces-error', messageOf(answer));
       text('workspaces-error', '');
+      if (!this.changed('workspaces', [answer.body, this.armed])) return;
       replaceRows($('workspace-rows'), (answer.body || []).map((w) => this.workspaceRow(w)), 7,
         'No workspaces.');
     } catch (e) {
@@ -551,9 +595,10 @@ const admin = {
     const history = el('button', { type: 'button', class: 'small quiet', onclick: () => this.openHistory(w.user) },
       'History');
     history.setAttribute('aria-label', 'History of ' + w.user);
-    const release = el('button', { type: 'button', class: 'small danger' }, 'Force release');
+    const armed = this.armed && this.armed.user === w.user && this.armed.until > Date.now();
+    const release = el('button', { type: 'button', class: armed ? 'small danger armed' : 'small danger',
+      onclick: () => this.forceReleaseClicked(w.user) }, armed ? 'Click again to confirm' : 'Force release');
     release.setAttribute('aria-label', 'Force release the workspace of ' + w.user);
-    confirmButton(release, 'Force release', () => this.forceRelease(w.user));
     return el('tr', {},
       el('td', {}, w.user),
       el('td', { class: 'state-' + w.state }, w.state || '—'),
@@ -562,6 +607,15 @@ const admin = {
       el('td', {}, clock(w.lastSeen)),
       el('td', {}, clock(w.idleDeadline)),
       el('td', {}, el('div', { class: 'actions' }, history, release)));
+  },
+
+  /** First click arms (the row re-renders armed for 5 s), a second within that time releases. */
+  forceReleaseClicked(user) {
+    const armed = this.armed && this.armed.user === user && this.armed.until > Date.now();
+    this.armed = armed ? null : { user, until: Date.now() + ARM_MS };
+    if (armed) this.forceRelease(user);
+    else setTimeout(() => this.workspaces(), ARM_MS + 50);
+    this.workspaces();
   },
 
   async forceRelease(user) {
@@ -576,6 +630,7 @@ const admin = {
 
   openHistory(user) {
     this.historyUser = user;
+    delete this.shown.history;
     text('history-user', user);
     $('history-rows').replaceChildren();
     show('history', true);
@@ -597,6 +652,7 @@ const admin = {
       if (answer.status !== 200) return text('history-error', messageOf(answer));
       text('history-error', '');
       const withTasks = $('history-tasks').checked;
+      if (!this.changed('history', [user, withTasks, answer.body])) return;
       const rows = [];
       let failed = false;
       for (const e of answer.body || []) {
@@ -644,6 +700,11 @@ document.addEventListener('DOMContentLoaded', () => {
   confirmButton($('release'), 'Release', () => mine.release());
   $('history-close').addEventListener('click', () => admin.closeHistory());
   $('history-tasks').addEventListener('change', () => admin.history());
+  $('history-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const user = $('history-for').value.trim();
+    if (user) admin.openHistory(user);
+  });
   loadConfig();
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (!saved || !signIn(saved, false)) {
