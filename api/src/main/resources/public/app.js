@@ -272,7 +272,7 @@ const mine = {
       (ws.steps || []).forEach((s) => this.step(s));
       if (ws.state === 'READY') return this.ready(ws);
       this.state(ws);
-      await this.follow();
+      if (await this.follow() === 'missing') this.none('You have no workspace.');
     } catch (e) {
       this.network(e);
     }
@@ -341,6 +341,9 @@ const mine = {
       else if (name === 'state') this.state(data);
       else if (name === 'error') text('ws-error', data.message || 'the stream failed');
     }, () => $('steps').replaceChildren()); // a stream starts with every step of the run so far
+    if (outcome === 'error' && session.token && !session.abort.signal.aborted) {
+      text('ws-error', 'The progress stream was interrupted: reload the page to follow it again.');
+    }
     return outcome;
   },
 
