@@ -34,7 +34,9 @@ public class JsonErrors implements ErrorResponseProcessor<ApiError> {
         if (status.getCode() >= 500) {
           yield "internal error";
         }
-        yield context.getErrors().stream().map(Error::getMessage).findFirst().orElse(status.getReason());
+        // first line only: parsers append source excerpts and positions below it
+        yield context.getErrors().stream().map(Error::getMessage).filter(m -> m != null && !m.isBlank())
+            .map(m -> m.lines().findFirst().orElse(m)).findFirst().orElse(status.getReason());
       }
     };
   }

@@ -1,6 +1,7 @@
 package io.berth.api;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.context.annotation.Context;
 import java.time.Duration;
 import java.util.List;
 
@@ -8,15 +9,18 @@ import java.util.List;
  * How the API shapes workspaces ({@code berth.workspace.*}); application.yml maps each to a
  * {@code BERTH_*} environment variable.
  *
- * @param publicUrl        URL template; {@code {label}} and {@code {domain}} are replaced
+ * @param publicUrl        URL template; {@code {label}} and {@code {domain}} are replaced; blank means
+ *                         {@value #DEFAULT_PUBLIC_URL}
  * @param templates        allow-list of templates a caller may ask for
  * @param heartbeatWindow  one heartbeat signal per user per window; zero means idle-timeout / 10, at most 30 s
  * @param allocateRate     allocations per user, {@code <n>/<s|min|h>}; {@code off} disables the quota
  */
+@Context // checked at startup, not at the first request
 @ConfigurationProperties("berth.workspace")
 public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
                                 Duration allocateWait, String template, List<String> templates, String domain,
                                 String publicUrl, Duration heartbeatWindow, String allocateRate) {
+  public static final String DEFAULT_PUBLIC_URL = "http://{label}.{domain}:8088/";
   private static final Duration MAX_WINDOW = Duration.ofSeconds(30);
 
   public WorkspaceSettings {
@@ -33,6 +37,12 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
       heartbeatWindow = Duration.ZERO;
     }
     AllocateRate.parse(allocateRate);
+    if (publicUrl == null || publicUrl.isBlank()) {
+      publicUrl = DEFAULT_PUBLIC_URL;
+    }
+    if (!publicUrl.contains("{label}")) {
+      throw new IllegalStateException("berth.workspace.public-url must contain {label}, got " + publicUrl);
+    }
   }
 
   /** The coalescing window: explicit, or a tenth of the idle timeout so that a missed window never costs a workspace. */

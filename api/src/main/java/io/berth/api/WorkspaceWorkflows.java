@@ -46,6 +46,10 @@ public class WorkspaceWorkflows {
    * Allocates the user's workspace or returns the one they have. When their previous run is
    * still tearing down, waits (bounded by the allocate wait) for it to finish and asks once more.
    */
+  WorkflowClient client() {
+    return client;
+  }
+
   public WorkspaceView allocate(String user, String template) {
     WorkspaceView view = updateWithStart(user, template);
     if (!tearingDown(view)) {

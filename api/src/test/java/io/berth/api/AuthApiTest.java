@@ -41,6 +41,12 @@ class AuthApiTest extends ApiTestBase {
   }
 
   @Test
+  void tokenWithoutExpiryIs401() {
+    var claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("forever").claim("roles", List.of()).build();
+    assertError(http.get("/api/workspaces/me", Jwts.signed(secret, claims)), 401, "unauthorized");
+  }
+
+  @Test
   void algNoneTokenIs401EvenWithAdminRole() {
     String none = Jwts.unsigned("mallory");
     assertTrue(none.endsWith("."), "an unsecured JWT has an empty signature part");

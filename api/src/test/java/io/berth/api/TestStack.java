@@ -76,7 +76,7 @@ final class TestStack {
     p.put("berth.temporal.namespace", "default");
     p.put("berth.state-dir", stateDir.toString());
     p.put("berth.jwt.secret", "");
-    p.put("berth.workspace.allocate-wait", "PT1S");
+    p.put("berth.workspace.allocate-wait", "PT2S"); // bounds the teardown wait too: room for a loaded machine
     p.put("berth.workspace.heartbeat-window", "PT3S");
     p.put("berth.workspace.allocate-rate", "30/min");
     p.put("berth.workspace.templates", "demo,code-server");

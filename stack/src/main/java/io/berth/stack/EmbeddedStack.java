@@ -5,6 +5,7 @@ import io.berth.worker.TemporalConnection;
 import io.berth.worker.WorkerConfig;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.context.ApplicationContext;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.micronaut.runtime.server.EmbeddedServer;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,13 +39,13 @@ public final class EmbeddedStack implements AutoCloseable {
   }
 
   /** {@code env}: BERTH_* settings (System.getenv() for {@code ./berth up}, explicit maps in tests). */
-  public static EmbeddedStack start(Map<String, String> env) {
+  public static EmbeddedStack start(Map<String, String> env, WorkerInterceptor... interceptors) {
     WorkerConfig config = WorkerConfig.fromEnv(env);
     TemporalConnection temporal = TemporalConnection.open(config);
     BerthWorker worker = null;
     RedisClient redis = null;
     try {
-      worker = BerthWorker.start(config, temporal.client());
+      worker = BerthWorker.start(config, temporal.client(), interceptors);
       redis = RedisClient.create(config.redisUrl());
       ApplicationContext api = ApplicationContext.builder()
           .properties(apiProperties(env, temporal.target()))
@@ -74,6 +75,10 @@ public final class EmbeddedStack implements AutoCloseable {
       }
     });
     p.put("BERTH_TEMPORAL_TARGET", temporalTarget);
+    WorkerConfig c = WorkerConfig.fromEnv(env);
+    // Users get URLs on the gateway this stack's Nginx listens on.
+    p.putIfAbsent("BERTH_PUBLIC_URL", "http://{label}." + c.domain() + ":" + c.gatewayListen().replaceAll(".*:", "")
+        + "/");
     p.putIfAbsent("BERTH_STATE_DIR", WorkerConfig.fromEnv(env).stateDir().toString());
     return p;
   }

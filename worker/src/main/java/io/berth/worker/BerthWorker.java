@@ -1,6 +1,10 @@
 package io.berth.worker;
 
+import io.berth.activities.aws.AwsClients;
+import io.berth.activities.aws.AwsSettings;
 import io.berth.activities.dns.NoDns;
+import io.berth.activities.dns.Route53Dns;
+import io.berth.activities.fleet.aws.AwsFleet;
 import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
@@ -23,7 +27,10 @@ import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.worker.Worker;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -47,14 +54,20 @@ public final class BerthWorker implements AutoCloseable {
   private LocalFleet localFleet;
   private NginxProcess nginx;
   private NginxRoutes routes;
+  private Fleet fleet;
+  private AwsClients aws;
 
-  private BerthWorker(WorkerConfig config, WorkflowClient client) {
+  private final WorkerInterceptor[] interceptors;
+
+  private BerthWorker(WorkerConfig config, WorkflowClient client, WorkerInterceptor[] interceptors) {
     this.config = config;
     this.client = client;
+    this.interceptors = interceptors;
   }
 
-  public static BerthWorker start(WorkerConfig config, WorkflowClient client) {
-    BerthWorker w = new BerthWorker(config, client);
+  /** {@code interceptors}: extra worker interceptors (tests inject faults at the activity boundary with one). */
+  public static BerthWorker start(WorkerConfig config, WorkflowClient client, WorkerInterceptor... interceptors) {
+    BerthWorker w = new BerthWorker(config, client, interceptors);
     try {
       w.startAll();
       return w;
@@ -69,13 +82,15 @@ public final class BerthWorker implements AutoCloseable {
     closeables.add(redis);
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
-    Fleet fleet = fleet(redis, keys);
+    fleet = fleet(redis, keys);
     nginx = startNginx();
     routes = new NginxRoutes(nginx);
     closeables.add(0, routes);
-    DnsActivities dns = new NoDns();
+    DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
 
-    factory = WorkerFactory.newInstance(client);
+    factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
+        .setWorkerInterceptors(interceptors)
+        .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
@@ -96,6 +111,10 @@ public final class BerthWorker implements AutoCloseable {
   }
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
+    if ("aws".equals(config.provider())) {
+      aws = AwsClients.create(awsSettings());
+      return new AwsFleet(awsSettings(), aws);
+    }
     if (!"local".equals(config.provider())) {
       throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
     }
@@ -105,6 +124,13 @@ public final class BerthWorker implements AutoCloseable {
         config.apiUrl(), java.time.Duration.ofMillis(500));
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
+  }
+
+  private AwsSettings awsSettings() {
+    WorkerConfig.Aws a = config.aws();
+    return new AwsSettings(a.region(), a.autoScalingGroup(), a.hostedZoneId(), config.domain(), a.addressKind(),
+        a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(),
+        config.slotsPerHost(), config.template(), a.agentPort());
   }
 
   private NginxProcess startNginx() {
@@ -137,6 +163,10 @@ public final class BerthWorker implements AutoCloseable {
 
   public NginxProcess nginx() {
     return nginx;
+  }
+
+  public Fleet fleet() {
+    return fleet;
   }
 
   public NginxRoutes routes() {

@@ -40,7 +40,7 @@ public record WorkerConfig(
 
   /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
   public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
-                    String endpoint, int templatePort) {}
+                    String endpoint, int templatePort, int agentPort) {}
 
   public static WorkerConfig fromEnv(Map<String, String> env) {
     Env e = new Env(env);
@@ -77,7 +77,7 @@ public record WorkerConfig(
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
-            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080)));
+            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)));
   }
 
   public boolean embeddedTemporal() {

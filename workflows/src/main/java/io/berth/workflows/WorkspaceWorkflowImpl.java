@@ -231,9 +231,17 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     ActivityStubs.routes(true).unrouteWorkspace(route());
     ActivityStubs.dns(true).deleteRecord(dnsRecord());
     store.deleteSession(params.user(), workspaceId);
+    // v1 recycles first: between an untag and the recycle, the controller could pool the previous
+    // user's still-running process.
+    boolean recycleFirst = Workflow.getVersion("teardown-recycle-first", Workflow.DEFAULT_VERSION, 1) == 1;
+    if (recycleFirst) {
+      fleet.recycleSlot(slot);
+    }
     fleet.untagOwner(requestId, slot, params.user());
     fleet.unprotectHost(requestId, slot);
-    fleet.recycleSlot(slot);
+    if (!recycleFirst) {
+      fleet.recycleSlot(slot);
+    }
     store.forgetClaim(requestId);
     setState(WorkspaceState.RELEASED);
     step("teardown", "done", reason);
@@ -244,7 +252,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   @Override
   public WorkspaceView allocate(AllocateRequest request) {
-    Workflow.await(params.allocateWait(), () -> state.settled());
+    Workflow.await(params.allocateWait(), () -> state.settled() || releaseReason != null);
     return view();
   }
 
@@ -281,7 +289,9 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   @Override
   public WorkspaceView view() {
     boolean hasSlot = slot != null && state != WorkspaceState.FAILED;
-    return new WorkspaceView(params.user(), workspaceId, state, params.url(),
+    // A release is decided the moment it is asked for, before the active loop wakes to act on it.
+    WorkspaceState shown = state == WorkspaceState.READY && releaseReason != null ? WorkspaceState.RELEASING : state;
+    return new WorkspaceView(params.user(), workspaceId, shown, params.url(),
         hasSlot ? slot.hostId() : null, hasSlot ? slot.slotId() : null, params.template(),
         params.idleTimeout().toSeconds(), allocatedAt, idleDeadline, expiresAt, reason, List.copyOf(steps));
   }

@@ -1,0 +1,161 @@
+package io.berth.stack;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.testkit.Await;
+import io.berth.workflows.CapacityWorkflow;
+import io.berth.workflows.WorkspaceWorkflow;
+import io.berth.workflows.model.WorkspaceState;
+import io.berth.workflows.model.WorkspaceView;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+
+/**
+ * Each saga step failing on the real stack: every earlier step is undone, nothing is left, the
+ * slot is recycled or quarantined, and the history shows the compensations.
+ */
+class SagaRollbackEndToEndTest {
+  static final FaultInjector faults = new FaultInjector();
+  static StackFixture f;
+
+  @BeforeAll
+  static void start() {
+    f = StackFixture.start(Map.of("BERTH_MAX_HOSTS", "20", "BERTH_SPARES", "2"), faults);
+    f.awaitSpares(2);
+  }
+
+  @AfterAll
+  static void stop() {
+    f.close();
+  }
+
+  @AfterEach
+  void clear() {
+    faults.clear();
+  }
+
+  /** Allocates expecting a rollback; returns the ended run's view and the slot it had claimed. */
+  private WorkspaceView failedAllocation(String user) {
+    f.allocate(user);
+    WorkspaceView end = f.awaitEnd(user, Duration.ofSeconds(90));
+    assertEquals(WorkspaceState.FAILED, end.state(), end.toString());
+    return end;
+  }
+
+  private void assertNothingLeft(String user, String slotId) {
+    assertFalse(Files.exists(f.routeFile(user)), "route file");
+    assertEquals(404, f.viaGateway(user, "/").status());
+    assertTrue(f.session(user).isEmpty(), "session");
+    assertEquals(null, f.ownerOf(slotId), "owner tag");
+    String host = slotId.split("/")[0];
+    assertFalse(f.hostProtected(host), "scale-in protection");
+  }
+
+  private String claimedSlot(String user) {
+    return historyEvents(user).stream()
+        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+        .map(e -> e.getActivityTaskCompletedEventAttributes().getResult().toString())
+        .filter(s -> s.contains("slotId"))
+        .map(s -> s.replaceAll("(?s).*slotId\\\\\":\\\\\"([^\\\\]+)\\\\\".*", "$1"))
+        .findFirst().orElseThrow();
+  }
+
+  private List<HistoryEvent> historyEvents(String user) {
+    return f.stack.temporal().client().fetchHistory(WorkspaceWorkflow.idFor(user)).getHistory().getEventsList();
+  }
+
+  private List<String> scheduledActivities(String user) {
+    return historyEvents(user).stream()
+        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).toList();
+  }
+
+  private static List<String> tail(List<String> all, int n) {
+    return all.subList(all.size() - n, all.size());
+  }
+
+  @Test
+  void aTagFailureUndoesTheClaim() {
+    faults.fail("TagOwner", "tina", () -> ApplicationFailure.newNonRetryableFailure("tag refused", "InvalidInput"));
+    WorkspaceView end = failedAllocation("tina");
+    assertTrue(end.reason().contains("tag refused"), end.reason());
+    String slot = claimedSlot("tina");
+    assertNothingLeft("tina", slot);
+    assertEquals(List.of("TagOwner", "UntagOwner", "Unclaim"), tail(scheduledActivities("tina"), 3));
+    Await.until("the slot back in the pool", Duration.ofSeconds(60), () -> {
+      pokeCapacity();
+      return f.stack.redis().sismember(f.stack.keys().pool("demo"), slot);
+    });
+  }
+
+  @Test
+  void redisDownAtTheSessionStepUndoesRouteDnsProtectionTagAndClaim() {
+    faults.fail("StoreSession", "rita", () -> new JedisConnectionException("Connection refused"));
+    WorkspaceView end = failedAllocation("rita");
+    assertTrue(end.reason().contains("Connection refused"), end.reason());
+    assertNothingLeft("rita", claimedSlot("rita"));
+    List<String> acts = scheduledActivities("rita");
+    assertEquals(List.of("StoreSession", "DeleteSession", "UnrouteWorkspace", "DeleteRecord", "UnprotectHost",
+        "UntagOwner", "Unclaim"), tail(acts, 7));
+  }
+
+  @Test
+  void anNginxConfigThatFailsItsTestRollsTheRouteBackAndKeepsServingTheOthers() throws IOException {
+    f.ready("olga");
+    Path broken = f.stack.worker().nginx().routesDir().resolve("zz-broken.conf");
+    Files.writeString(broken, "server { this is not nginx;\n");
+    try {
+      WorkspaceView end = failedAllocation("nina");
+      assertTrue(end.reason().toLowerCase().contains("nginx"), end.reason());
+      assertNothingLeft("nina", claimedSlot("nina"));
+      // The config that was serving before still serves.
+      assertTrue(f.viaGateway("olga", "/").body().contains("Workspace of olga"));
+      assertTrue(scheduledActivities("nina").containsAll(List.of("UnrouteWorkspace", "DeleteRecord",
+          "UnprotectHost", "UntagOwner", "Unclaim")));
+    } finally {
+      Files.delete(broken);
+    }
+    f.call("DELETE", "/api/workspaces/me", StackFixture.token("olga"), null);
+  }
+
+  @Test
+  void aSlotWhoseProbeNeverPassesIsQuarantinedAndItsHostReplaced() {
+    // Stop every spare's process so the claimed one cannot answer its probe.
+    Map<String, String> pidsBySlot = new java.util.HashMap<>();
+    for (String slot : f.stack.redis().smembers(f.stack.keys().pool("demo"))) {
+      String[] p = slot.split("/");
+      String pid = f.stack.redis().hget(f.stack.keys().instance(p[0]), "pid." + p[1]);
+      pidsBySlot.put(slot, pid);
+      ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+    }
+    WorkspaceView end = failedAllocation("paul");
+    String slot = claimedSlot("paul");
+    assertTrue(pidsBySlot.containsKey(slot));
+    assertNothingLeft("paul", slot);
+    assertEquals(List.of("AwaitReady", "Unclaim"), tail(scheduledActivities("paul"), 2));
+    String host = slot.split("/")[0];
+    Await.until("the quarantined host terminated", Duration.ofSeconds(60), () -> {
+      pokeCapacity();
+      return f.stack.worker().fleet().describe().hosts().stream().noneMatch(h -> h.hostId().equals(host));
+    });
+    f.awaitSpares(2);
+  }
+
+  private static void pokeCapacity() {
+    f.stack.temporal().client().newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID).poke("test");
+  }
+}

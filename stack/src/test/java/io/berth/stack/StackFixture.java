@@ -1,0 +1,205 @@
+package io.berth.stack;
+
+import io.berth.activities.routing.GatewayClient;
+import io.berth.api.TokenMinter;
+import io.berth.testkit.Await;
+import io.berth.testkit.FreePorts;
+import io.berth.testkit.PrivateRedis;
+import io.berth.workflows.Labels;
+import io.berth.workflows.WorkspaceWorkflow;
+import io.berth.workflows.model.WorkspaceView;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.common.interceptors.WorkerInterceptor;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A real embedded stack for end-to-end tests: a private redis-server, the Temporal test server,
+ * worker, private Nginx, local fleet and API, all on free loopback ports, with a temp state dir.
+ */
+final class StackFixture implements AutoCloseable {
+  static final String SECRET = "end-to-end-test-secret-of-at-least-32-bytes";
+  final PrivateRedis redisServer;
+  final Path stateDir;
+  final EmbeddedStack stack;
+  final int gatewayPort;
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private StackFixture(PrivateRedis redisServer, Path stateDir, int gatewayPort, EmbeddedStack stack) {
+    this.redisServer = redisServer;
+    this.stateDir = stateDir;
+    this.gatewayPort = gatewayPort;
+    this.stack = stack;
+  }
+
+  /** Settings every end-to-end stack shares; {@code overrides} win. */
+  static StackFixture start(Map<String, String> overrides, WorkerInterceptor... interceptors) {
+    PrivateRedis redis = PrivateRedis.start();
+    try {
+      Path state = Files.createTempDirectory("berth-e2e");
+      int gateway = FreePorts.next();
+      int firstPort = 20_000 + ThreadLocalRandom.current().nextInt(0, 40) * 250;
+      Map<String, String> env = new HashMap<>();
+      env.put("BERTH_STATE_DIR", state.toString());
+      env.put("BERTH_REDIS_URL", redis.url());
+      env.put("BERTH_TEMPORAL_PORT", String.valueOf(FreePorts.next()));
+      int api = FreePorts.next();
+      env.put("BERTH_API_PORT", String.valueOf(api));
+      env.put("BERTH_API_URL", "http://127.0.0.1:" + api);
+      env.put("BERTH_GATEWAY_LISTEN", "127.0.0.1:" + gateway);
+      env.put("BERTH_PORT_RANGE", firstPort + "-" + (firstPort + 249));
+      env.put("BERTH_JWT_SECRET", SECRET);
+      env.put("BERTH_SPARES", "1");
+      env.put("BERTH_RECONCILE_INTERVAL", "PT1S");
+      env.put("BERTH_SCALE_OUT_COOLDOWN", "PT2S");
+      env.put("BERTH_SCALE_IN_STABLE_WINDOW", "PT3S");
+      env.put("BERTH_ALLOCATE_WAIT", "PT30S");
+      env.put("BERTH_ALLOCATE_RATE", "1000/min");
+      env.putAll(overrides);
+      return new StackFixture(redis, state, gateway, EmbeddedStack.start(env, interceptors));
+    } catch (IOException | RuntimeException e) {
+      redis.close();
+      throw new IllegalStateException("could not start the embedded stack", e instanceof IOException ? e : e);
+    }
+  }
+
+  static String token(String user) {
+    return TokenMinter.mint(SECRET, user, false, Duration.ofMinutes(30));
+  }
+
+  static String adminToken() {
+    return TokenMinter.mint(SECRET, "ops", true, Duration.ofMinutes(30));
+  }
+
+  HttpResponse<String> call(String method, String path, String bearer, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stack.apiUrl() + path))
+        .timeout(Duration.ofSeconds(60))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .header("Content-Type", "application/json");
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new IllegalStateException(method + " " + path + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  HttpResponse<String> allocate(String user) {
+    return call("POST", "/api/workspaces", token(user), "{}");
+  }
+
+  /** Allocates and insists on 200 READY. */
+  HttpResponse<String> ready(String user) {
+    HttpResponse<String> r = allocate(user);
+    if (r.statusCode() != 200 || !r.body().contains("\"READY\"")) {
+      throw new AssertionError("allocate " + user + ": " + r.statusCode() + " " + r.body());
+    }
+    return r;
+  }
+
+  /** A correctly signed JWT whatever the subject: what a lenient identity provider could issue. */
+  static String rawToken(String sub) {
+    try {
+      com.nimbusds.jwt.JWTClaimsSet claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().subject(sub)
+          .expirationTime(new java.util.Date(System.currentTimeMillis() + 600_000)).build();
+      com.nimbusds.jwt.SignedJWT jwt = new com.nimbusds.jwt.SignedJWT(
+          new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256), claims);
+      jwt.sign(new com.nimbusds.jose.crypto.MACSigner(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      return jwt.serialize();
+    } catch (com.nimbusds.jose.JOSEException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** GET through the private Nginx with the workspace's Host header, as a browser would. */
+  GatewayClient.Answer viaGateway(String user, String path) {
+    try {
+      return GatewayClient.get("127.0.0.1", gatewayPort, hostname(user), path, Duration.ofSeconds(5));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  String hostname(String user) {
+    return Labels.labelFor(user) + "." + stack.config().domain();
+  }
+
+  Path routeFile(String user) {
+    return stack.worker().nginx().routesDir().resolve(Labels.labelFor(user) + ".conf");
+  }
+
+  Map<String, String> session(String user) {
+    return stack.redis().hgetAll(stack.keys().workspace(user));
+  }
+
+  long spares() {
+    return stack.redis().scard(stack.keys().pool(stack.config().template()));
+  }
+
+  void awaitSpares(long n) {
+    Await.until(n + " spare(s) in the pool", Duration.ofSeconds(60), () -> spares() == n);
+  }
+
+  WorkflowExecutionStatus workflowStatus(String user) {
+    return stack.temporal().client().newUntypedWorkflowStub(WorkspaceWorkflow.idFor(user)).describe().getStatus();
+  }
+
+  WorkspaceView awaitEnd(String user, Duration bound) {
+    try {
+      return stack.temporal().client().newUntypedWorkflowStub(WorkspaceWorkflow.idFor(user))
+          .getResult(bound.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS, WorkspaceView.class);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError(user + "'s workflow did not end within " + bound, e);
+    }
+  }
+
+  /** The heartbeat token the fleet handed to the user's slot (what the workspace itself would send). */
+  String workspaceToken(String user) {
+    Map<String, String> ws = session(user);
+    Path file = stateDir.resolve("fleet").resolve(ws.get("hostId")).resolve("slot-" + ws.get("slotId").split("/")[1])
+        .resolve("token");
+    try {
+      return Files.readString(file).trim();
+    } catch (IOException e) {
+      throw new IllegalStateException("no token for " + user + " at " + file, e);
+    }
+  }
+
+  HttpResponse<String> heartbeat(String workspaceToken) {
+    return call("POST", "/api/heartbeat", workspaceToken, null);
+  }
+
+  /** Owner tag of a slot as the fleet reports it. */
+  String ownerOf(String slotId) {
+    return stack.worker().fleet().describe().hosts().stream().flatMap(h -> h.slots().stream())
+        .filter(s -> s.slot().slotId().equals(slotId)).findFirst().map(s -> s.owner()).orElse(null);
+  }
+
+  boolean hostProtected(String hostId) {
+    return stack.worker().fleet().describe().hosts().stream()
+        .anyMatch(h -> h.hostId().equals(hostId) && h.scaleInProtected());
+  }
+
+  @Override
+  public void close() {
+    try {
+      stack.close();
+    } finally {
+      redisServer.close();
+    }
+  }
+}
