@@ -147,7 +147,7 @@ public final class BerthWorker implements AutoCloseable {
   private CapacityParams capacityParams() {
     return new CapacityParams(config.template(), config.spares(), config.minHosts(), config.maxHosts(),
         config.slotsPerHost(), config.scaleOutStep(), config.reconcileInterval(), config.scaleOutCooldown(),
-        config.stableWindow(), config.probeAttempts(), 100, CapacityMemory.empty());
+        config.stableWindow(), config.probeAttempts(), 100, config.queue(), CapacityMemory.empty());
   }
 
   /** Starts the singleton, or hands the running one this worker's settings. */

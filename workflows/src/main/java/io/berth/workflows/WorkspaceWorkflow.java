@@ -44,6 +44,10 @@ public interface WorkspaceWorkflow {
   @SignalMethod
   void spareAvailable();
 
+  /** From the capacity workflow: the fleet is at its maximum and no queue is kept; give up now. */
+  @SignalMethod
+  void noCapacity(String reason);
+
   @QueryMethod
   WorkspaceView view();
 }
