@@ -173,6 +173,29 @@ public final class BerthWorker implements AutoCloseable {
     return routes;
   }
 
+  /**
+   * What a crash leaves behind, for recovery tests: polling stops mid-flight, but Nginx and the
+   * workspace processes keep running for the next worker to adopt.
+   */
+  public void abandon() {
+    if (factory != null) {
+      factory.shutdownNow();
+      factory.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (localFleet != null) {
+      localFleet.detach();
+    }
+    for (AutoCloseable c : closeables) {
+      if (c != routes) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          log.warn("closing {}: {}", c, e.toString());
+        }
+      }
+    }
+  }
+
   /** Stops polling, then Nginx and every workspace process this worker started. */
   @Override
   public void close() {

@@ -50,7 +50,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private final List<ScalingDecision> decisions = new ArrayList<>();
   private boolean poked;
   private FleetSnapshot lastFleet = new FleetSnapshot(0, 0, 0, List.of());
-  private PoolState lastPool = new PoolState(List.of(), List.of(), 0);
+  private PoolState lastPool = new PoolState(List.of(), List.of(), List.of());
 
   @Override
   public void run(CapacityParams initial) {
@@ -80,11 +80,12 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     PoolState pool = store.poolState(params.template());
     Set<String> spares = new HashSet<>(pool.spares());
     dropDeadSpares(snapshot, spares);
+    recoverOwners(snapshot, new HashSet<>(pool.users()));
     quarantine(snapshot, pool.quarantined());
     boolean onboarding = onboard(snapshot, spares, new HashSet<>(pool.quarantined()));
     size(snapshot, spares);
     lastFleet = snapshot;
-    lastPool = new PoolState(List.copyOf(spares), pool.quarantined(), pool.sessions());
+    lastPool = new PoolState(List.copyOf(spares), pool.quarantined(), pool.users());
     wakeWaiters(spares);
     if (!params.queue() && spares.isEmpty() && !onboarding && !canGrow(snapshot)) {
       denyWaiters(snapshot);
@@ -109,6 +110,38 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       }
     }
     decide(snapshot.desired(), snapshot.desired(), "replace-spares", dead.size() + " dead spare(s) replaced");
+  }
+
+  /**
+   * Owner tags the read model does not know (Redis lost its data, or a worker died mid-teardown):
+   * a live workspace workflow rewrites its session; a slot whose workflow is gone is an orphan and
+   * is recycled, untagged and unprotected. Protection without any owner is cleared too.
+   */
+  private void recoverOwners(FleetSnapshot snapshot, Set<String> users) {
+    for (Host h : snapshot.hosts()) {
+      for (SlotStatus s : h.slots()) {
+        if (s.owner() != null && !users.contains(s.owner())) {
+          recoverOwner(snapshot, s);
+        }
+      }
+      if (h.running() && h.scaleInProtected() && !h.owned() && !h.slots().isEmpty()) {
+        fleet.unprotectHost("reconcile", h.slots().get(0).slot());
+      }
+    }
+  }
+
+  private void recoverOwner(FleetSnapshot snapshot, SlotStatus s) {
+    String owner = s.owner();
+    Promise<Void> resync = Async.procedure(
+        () -> Workflow.newUntypedExternalWorkflowStub(WorkspaceWorkflow.idFor(owner)).signal("resync"));
+    try {
+      resync.get();
+    } catch (RuntimeException noLiveWorkflow) {
+      fleet.recycleSlot(s.slot());
+      fleet.untagOwner("orphan", s.slot(), owner);
+      fleet.unprotectHost("orphan", s.slot());
+      decide(snapshot.desired(), snapshot.desired(), "recycle-orphan", s.slot().slotId() + " had no live workspace");
+    }
   }
 
   /** Quarantined slots take their host down (without decrement: the fleet launches a replacement). */

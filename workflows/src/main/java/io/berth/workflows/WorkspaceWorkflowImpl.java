@@ -55,6 +55,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private boolean slotBroken;
   private boolean spareSignal;
   private String noCapacityReason;
+  private boolean resyncWanted;
   /** Bumped by heartbeats and extends so the active loop re-arms its timer. */
   private int touches;
 
@@ -222,9 +223,14 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         reason = "idle";
         return;
       }
+      if (resyncWanted) {
+        resyncWanted = false;
+        store.storeSession(session());
+        continue;
+      }
       int seen = touches;
       Workflow.await(Duration.ofMillis(Math.min(idleDeadline, expiresAt) - now),
-          () -> touches != seen || releaseReason != null);
+          () -> touches != seen || releaseReason != null || resyncWanted);
       if (Workflow.getInfo().getHistoryLength() > HISTORY_LIMIT || Workflow.getInfo().isContinueAsNewSuggested()) {
         Workflow.await(Workflow::isEveryHandlerFinished);
         Workflow.continueAsNew(params.withResume(
@@ -290,6 +296,13 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   public void release(String why) {
     if (releaseReason == null) {
       releaseReason = "released by " + (why == null || why.isBlank() ? "user" : why);
+    }
+  }
+
+  @Override
+  public void resync() {
+    if (state == WorkspaceState.READY) {
+      resyncWanted = true;
     }
   }
 
