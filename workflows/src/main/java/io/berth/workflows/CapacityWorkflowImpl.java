@@ -37,8 +37,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private static final Logger log = Workflow.getLogger(CapacityWorkflowImpl.class);
   private static final int DECISIONS_KEPT = 20;
 
-  private final StoreActivities store = ActivityStubs.store(false);
-  private final FleetActivities fleet = ActivityStubs.fleet(false);
+  private final StoreActivities store = ActivityStubs.controlStore();
+  private final FleetActivities fleet = ActivityStubs.controlFleet();
   private final ProbeActivities probe = ActivityStubs.probeOnce();
 
   private CapacityParams params;
