@@ -19,6 +19,13 @@ import redis.clients.jedis.RedisClient;
  * end-to-end tests and the benchmark start with their own settings.
  */
 public final class EmbeddedStack implements AutoCloseable {
+  static {
+    // The api jar brings its own logback.xml; two on one classpath make logback chatter at startup.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-stack.xml");
+    }
+  }
+
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
 
   private final WorkerConfig config;

@@ -35,6 +35,7 @@ public record WorkerConfig(
     Duration stableWindow,
     int scaleOutStep,
     int probeAttempts,
+    boolean queue,
     String apiUrl,
     Aws aws) {
 
@@ -73,6 +74,7 @@ public record WorkerConfig(
         e.duration("BERTH_SCALE_IN_STABLE_WINDOW", "PT5M"),
         e.integer("BERTH_SCALE_OUT_STEP", 2),
         e.integer("BERTH_PROBE_ATTEMPTS", 3),
+        Boolean.parseBoolean(e.get("BERTH_QUEUE", "false")),
         e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080")),
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
