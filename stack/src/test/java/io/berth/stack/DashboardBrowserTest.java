@@ -31,7 +31,7 @@ class DashboardBrowserTest {
   static final Duration UI = Duration.ofSeconds(20);
   static final Duration SAGA = Duration.ofSeconds(60);
   /** Alice's saga waits at TagOwner until the test has seen it in progress. */
-  static final ActivityGate gate = new ActivityGate("TagOwner", "alice", 45);
+  static final ActivityGate gate = new ActivityGate("TagOwner", "alice", 25);
   static final FaultInjector faults = new FaultInjector();
   static StackFixture f;
   static HeadlessChromium chrome;
