@@ -90,6 +90,8 @@ public final class BerthWorker implements AutoCloseable {
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
+        // 0 turns sticky execution off: every task replays its history on any worker.
+        .setWorkflowCacheSize(config.workflowCacheSize())
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);

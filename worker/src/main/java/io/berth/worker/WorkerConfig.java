@@ -36,6 +36,7 @@ public record WorkerConfig(
     int scaleOutStep,
     int probeAttempts,
     boolean queue,
+    int workflowCacheSize,
     String apiUrl,
     Aws aws) {
 
@@ -75,6 +76,7 @@ public record WorkerConfig(
         e.integer("BERTH_SCALE_OUT_STEP", 2),
         e.integer("BERTH_PROBE_ATTEMPTS", 3),
         Boolean.parseBoolean(e.get("BERTH_QUEUE", "false")),
+        e.integer("BERTH_WORKFLOW_CACHE", 600),
         e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080")),
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
