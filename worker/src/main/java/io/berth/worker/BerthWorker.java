@@ -30,6 +30,7 @@ import io.temporal.worker.Worker;
 import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
+import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,10 +91,9 @@ public final class BerthWorker implements AutoCloseable {
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
-        // 0 turns sticky execution off: every task replays its history on any worker.
         .setWorkflowCacheSize(config.workflowCacheSize())
         .build());
-    Worker worker = factory.newWorker(TaskQueues.BERTH);
+    Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
         dns, routes, new HttpProbe());
@@ -110,6 +110,21 @@ public final class BerthWorker implements AutoCloseable {
     log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host",
         config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
         config.slotsPerHost());
+  }
+
+  /**
+   * A cache of 0 also turns sticky execution off: every task goes to the shared queue and replays
+   * its history on any worker. The cache size alone does not do that (the SDK still asks for
+   * sticky tasks and answers cache misses), and Temporal's test server never moves a task off a
+   * dead worker's sticky queue, so a killed worker would strand its workflows there; a zero
+   * sticky schedule-to-start timeout makes the SDK stop asking for sticky dispatch.
+   */
+  private WorkerOptions workerOptions() {
+    WorkerOptions.Builder b = WorkerOptions.newBuilder();
+    if (config.workflowCacheSize() == 0) {
+      b.setStickyQueueScheduleToStartTimeout(java.time.Duration.ZERO);
+    }
+    return b.build();
   }
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
