@@ -23,8 +23,10 @@ import io.berth.workflows.WorkspaceWorkflowImpl;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.worker.Worker;
 import io.temporal.common.interceptors.WorkerInterceptor;
@@ -57,6 +59,7 @@ public final class BerthWorker implements AutoCloseable {
   private NginxRoutes routes;
   private Fleet fleet;
   private AwsClients aws;
+  private ScheduledExecutorService upkeep;
 
   private final WorkerInterceptor[] interceptors;
 
@@ -107,9 +110,74 @@ public final class BerthWorker implements AutoCloseable {
     timer.scheduleWithFixedDelay(health::publish, 0, 2, TimeUnit.SECONDS);
     closeables.add(0, timer::shutdownNow);
     startCapacity();
+    startUpkeep();
     log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host",
         config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
         config.slotsPerHost());
+  }
+
+  /**
+   * What keeps running without anyone asking: a managed Nginx that died is started again, and a
+   * capacity workflow that is gone (a Temporal test server that restarted keeps nothing) is
+   * started again, after the search attributes are registered again.
+   */
+  private void startUpkeep() {
+    // Two threads: a Temporal call that waits out an outage must not hold up an Nginx restart.
+    upkeep = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "berth-upkeep");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = Math.max(1000, config.reconcileInterval().toMillis());
+    upkeep.scheduleWithFixedDelay(this::keepNginxRunning, 2000, 2000, TimeUnit.MILLISECONDS);
+    upkeep.scheduleWithFixedDelay(this::keepCapacityRunning, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops the upkeep first, so that nothing restarts what close() is stopping. */
+  private void stopUpkeep() {
+    if (upkeep != null) {
+      upkeep.shutdownNow();
+      try {
+        upkeep.awaitTermination(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  void keepNginxRunning() {
+    if (nginx == null || nginx.external() || nginx.isRunning()) {
+      return;
+    }
+    try {
+      nginx.start();
+      log.warn("nginx had stopped: started it again with every route file");
+    } catch (RuntimeException e) {
+      log.warn("nginx is not running and does not start: {}", e.getMessage());
+    }
+  }
+
+  void keepCapacityRunning() {
+    try {
+      WorkflowExecutionStatus status = client.newUntypedWorkflowStub(CapacityWorkflow.ID).describe().getStatus();
+      if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        return;
+      }
+      log.warn("the capacity workflow is {}: starting it again", status);
+    } catch (WorkflowNotFoundException e) {
+      log.warn("the capacity workflow is gone (Temporal lost its state?): registering search attributes and "
+          + "starting it again");
+      TemporalConnection.registerSearchAttributes(client.getOptions().getNamespace(),
+          client.getWorkflowServiceStubs().getOptions().getTarget());
+    } catch (RuntimeException e) {
+      log.debug("cannot check the capacity workflow: {}", e.toString());
+      return;
+    }
+    try {
+      startCapacity();
+    } catch (RuntimeException e) {
+      log.warn("could not start the capacity workflow: {}", e.toString());
+    }
   }
 
   /**
@@ -195,6 +263,7 @@ public final class BerthWorker implements AutoCloseable {
    * workspace processes keep running for the next worker to adopt.
    */
   public void abandon() {
+    stopUpkeep();
     if (factory != null) {
       factory.shutdownNow();
       factory.awaitTermination(5, TimeUnit.SECONDS);
@@ -216,6 +285,7 @@ public final class BerthWorker implements AutoCloseable {
   /** Stops polling, then Nginx and every workspace process this worker started. */
   @Override
   public void close() {
+    stopUpkeep();
     if (factory != null) {
       factory.shutdownNow();
       factory.awaitTermination(5, TimeUnit.SECONDS);

@@ -36,6 +36,7 @@ final class HealthPublisher {
           "routes", String.valueOf(h.routes()), "reloads", String.valueOf(h.reloads()),
           "reloadFailures", String.valueOf(h.reloadFailures()),
           "lastError", h.lastError() == null ? "" : h.lastError(),
+          "lastErrorAt", h.lastErrorAt() == null ? "0" : String.valueOf(h.lastErrorAt().toEpochMilli()),
           "at", String.valueOf(System.currentTimeMillis())));
       redis.pexpire(key, 10_000);
     } catch (RuntimeException e) {

@@ -15,12 +15,16 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * The API never talks to Nginx: the worker that owns it writes {@code <prefix>health:nginx}
- * {ok, detail, at}. Missing or stale counts as unknown, reported UP so that a stack without the
- * reporter yet still passes; {@code ok=false} is DOWN.
+ * {ok, detail, at, reloadFailures, lastErrorAt}. Missing or stale counts as unknown, reported UP
+ * so that a stack without the reporter yet still passes; {@code ok=false} (Nginx not running) is
+ * DOWN. A route change that failed within {@link #ALERT_FOR} is an alert: Nginx still serves the
+ * previous configuration, so the status stays UP with {@code state=degraded} and the count, never
+ * Nginx's own message (this endpoint is public).
  */
 @Singleton
 public class NginxHealth extends BlockingHealthIndicator {
   static final Duration STALE_AFTER = Duration.ofMinutes(2);
+  public static final Duration ALERT_FOR = Duration.ofMinutes(5);
   private final RedisClient redis;
   private final RedisKeys keys;
 
@@ -63,7 +67,14 @@ public class NginxHealth extends BlockingHealthIndicator {
       return result(HealthStatus.UP, details);
     }
     boolean ok = "true".equalsIgnoreCase(h.get("ok")) || "1".equals(h.get("ok"));
-    details.put("state", ok ? "ok" : "failing");
+    details.put("reloadFailures", parse(h.get("reloadFailures")));
+    long failedAt = parse(h.get("lastErrorAt"));
+    boolean recentFailure = failedAt > 0 && System.currentTimeMillis() - failedAt <= ALERT_FOR.toMillis();
+    if (recentFailure) {
+      details.put("lastReloadFailure", Instant.ofEpochMilli(failedAt).toString());
+      details.put("alert", "a route change failed; nginx serves the previous configuration");
+    }
+    details.put("state", !ok ? "failing" : recentFailure ? "degraded" : "ok");
     return result(ok ? HealthStatus.UP : HealthStatus.DOWN, details);
   }
 
