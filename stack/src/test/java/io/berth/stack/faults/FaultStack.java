@@ -248,6 +248,25 @@ final class FaultStack implements AutoCloseable {
     return call("DELETE", "/api/workspaces/me", token(user), null);
   }
 
+  /** The heartbeat token the fleet handed to the user's slot (what the workspace itself sends); null when none. */
+  String workspaceToken(String user) {
+    Map<String, String> ws = session(user);
+    if (ws.get("slotId") == null) {
+      return null;
+    }
+    Path file = state.resolve("fleet").resolve(ws.get("hostId")).resolve("slot-" + ws.get("slotId").split("/")[1])
+        .resolve("token");
+    try {
+      return Files.readString(file).trim();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  HttpResponse<String> heartbeat(String workspaceToken) {
+    return call("POST", "/api/heartbeat", workspaceToken, null);
+  }
+
   GatewayClient.Answer viaGateway(String user, String path) {
     try {
       return GatewayClient.get("127.0.0.1", gatewayPort, Labels.labelFor(user) + ".localhost", path,
