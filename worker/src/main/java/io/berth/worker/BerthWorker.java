@@ -60,6 +60,7 @@ public final class BerthWorker implements AutoCloseable {
   private Fleet fleet;
   private AwsClients aws;
   private ScheduledExecutorService upkeep;
+  private LostWorkspaces lostWorkspaces;
 
   private final WorkerInterceptor[] interceptors;
 
@@ -91,6 +92,7 @@ public final class BerthWorker implements AutoCloseable {
     routes = new NginxRoutes(nginx);
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
+    lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet);
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
@@ -119,7 +121,8 @@ public final class BerthWorker implements AutoCloseable {
   /**
    * What keeps running without anyone asking: a managed Nginx that died is started again, and a
    * capacity workflow that is gone (a Temporal test server that restarted keeps nothing) is
-   * started again, after the search attributes are registered again.
+   * started again, after the search attributes are registered again and the READY workspaces'
+   * workflows are re-created from their sessions ({@link LostWorkspaces}).
    */
   private void startUpkeep() {
     // Two threads: a Temporal call that waits out an outage must not hold up an Nginx restart.
@@ -165,10 +168,11 @@ public final class BerthWorker implements AutoCloseable {
       }
       log.warn("the capacity workflow is {}: starting it again", status);
     } catch (WorkflowNotFoundException e) {
-      log.warn("the capacity workflow is gone (Temporal lost its state?): registering search attributes and "
-          + "starting it again");
+      log.warn("the capacity workflow is gone (Temporal lost its state?): registering search attributes, "
+          + "re-creating the READY workspaces' workflows and the controller");
       TemporalConnection.registerSearchAttributes(client.getOptions().getNamespace(),
           client.getWorkflowServiceStubs().getOptions().getTarget());
+      lostWorkspaces.recreate();
     } catch (RuntimeException e) {
       log.debug("cannot check the capacity workflow: {}", e.toString());
       return;

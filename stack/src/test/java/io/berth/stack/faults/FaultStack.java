@@ -210,7 +210,7 @@ final class FaultStack implements AutoCloseable {
 
   HttpResponse<String> call(String method, String path, String bearer, String body) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(apiUrl() + path))
-        .timeout(Duration.ofSeconds(90))
+        .timeout(Duration.ofSeconds(150))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
         .header("Content-Type", "application/json");
     if (bearer != null) {
