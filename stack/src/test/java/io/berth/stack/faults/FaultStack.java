@@ -49,10 +49,10 @@ import redis.clients.jedis.RedisClient;
  * which runs the private Nginx and the local fleet's workspace processes) and, in this JVM, the
  * API and a Temporal client. Every address is loopback; the state lives in a temp directory.
  *
- * <p>The worker runs with {@code BERTH_WORKFLOW_CACHE=0} (no sticky execution): Temporal's test
- * server never times out a workflow task left on a dead worker's sticky queue (a real server
- * moves it back to the normal queue after the sticky schedule-to-start timeout, 5 s by default),
- * so with a cache a SIGKILLed worker would strand its workflows until the next event.
+ * <p>The worker runs with {@code BERTH_WORKFLOW_CACHE=0}, which turns sticky execution off
+ * (BerthWorker): Temporal's test server never moves a workflow task off a dead worker's sticky
+ * queue (a real server does after the sticky schedule-to-start timeout, 5 s by default), so a
+ * SIGKILLed worker would strand its workflows there (see docs/FAULTS.md).
  */
 final class FaultStack implements AutoCloseable {
   static final String SECRET = "fault-suite-secret-of-at-least-32-bytes!";
