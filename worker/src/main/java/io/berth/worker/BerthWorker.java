@@ -96,7 +96,7 @@ public final class BerthWorker implements AutoCloseable {
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
-        dns, routes, new HttpProbe());
+        dns, routes, probe());
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -115,6 +115,7 @@ public final class BerthWorker implements AutoCloseable {
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
     if ("aws".equals(config.provider())) {
       aws = AwsClients.create(awsSettings());
+      closeables.add(aws);
       return new AwsFleet(awsSettings(), aws);
     }
     if (!"local".equals(config.provider())) {
@@ -126,6 +127,15 @@ public final class BerthWorker implements AutoCloseable {
         config.apiUrl(), java.time.Duration.ofMillis(500));
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
+  }
+
+  /**
+   * Local slots live on this machine, so an address that is not loopback means something is
+   * wrong; EC2 instances are reached on the addresses EC2 reports.
+   */
+  private HttpProbe probe() {
+    return new HttpProbe(HttpProbe.DEFAULT_PATHS, HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW,
+        localFleet != null);
   }
 
   private AwsSettings awsSettings() {
