@@ -131,17 +131,12 @@ class SagaRollbackEndToEndTest {
 
   @Test
   void aSlotWhoseProbeNeverPassesIsQuarantinedAndItsHostReplaced() {
-    // Stop every spare's process so the claimed one cannot answer its probe.
-    Map<String, String> pidsBySlot = new java.util.HashMap<>();
-    for (String slot : f.stack.redis().smembers(f.stack.keys().pool("demo"))) {
-      String[] p = slot.split("/");
-      String pid = f.stack.redis().hget(f.stack.keys().instance(p[0]), "pid." + p[1]);
-      pidsBySlot.put(slot, pid);
-      ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
-    }
+    // The slot answers nothing the probe accepts, attempt after attempt (retryable, like a real probe).
+    faults.fail("AwaitReady", "paul",
+        () -> ApplicationFailure.newFailure("slot not ready: GET /healthz failed: ConnectException", "NotReady"));
     WorkspaceView end = failedAllocation("paul");
+    assertTrue(end.reason().contains("not ready"), end.reason());
     String slot = claimedSlot("paul");
-    assertTrue(pidsBySlot.containsKey(slot));
     assertNothingLeft("paul", slot);
     assertEquals(List.of("AwaitReady", "Unclaim"), tail(scheduledActivities("paul"), 2));
     String host = slot.split("/")[0];
@@ -149,4 +144,5 @@ class SagaRollbackEndToEndTest {
         () -> f.stack.worker().fleet().describe().hosts().stream().noneMatch(h -> h.hostId().equals(host)));
     f.awaitSpares(2);
   }
+
 }
