@@ -30,7 +30,11 @@ public class WorkspaceController {
   private final AllocateQuota quota;
   private final WorkspaceSettings settings;
 
-  public WorkspaceController(WorkspaceWorkflows workflows, AllocateQuota quota, WorkspaceSettings settings) {
+  private final ActiveCap activeCap;
+
+  public WorkspaceController(WorkspaceWorkflows workflows, AllocateQuota quota, WorkspaceSettings settings,
+                             ActiveCap activeCap) {
+    this.activeCap = activeCap;
     this.workflows = workflows;
     this.quota = quota;
     this.settings = settings;
@@ -50,6 +54,7 @@ public class WorkspaceController {
     String user = Users.of(auth);
     String template = template(body);
     quota.take(user);
+    activeCap.check(user);
     WorkspaceView view = workflows.allocate(user, template);
     return switch (view.state()) {
       case READY -> HttpResponse.ok(WorkspaceJson.of(view));

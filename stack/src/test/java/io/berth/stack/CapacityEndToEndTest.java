@@ -214,6 +214,18 @@ class CapacityEndToEndTest {
     }
   }
 
+  @Test
+  void theGlobalCapTurnsNewUsersAwayButGivesExistingOnesTheirWorkspace() {
+    try (StackFixture f = StackFixture.start(Map.of("BERTH_SPARES", "1", "BERTH_MAX_WORKSPACES", "1"))) {
+      f.ready("first");
+      HttpResponse<String> second = f.allocate("second");
+      assertEquals(503, second.statusCode(), second.body());
+      assertTrue(second.headers().firstValue("Retry-After").isPresent());
+      assertTrue(second.body().contains("at capacity"), second.body());
+      assertEquals(200, f.allocate("first").statusCode(), "the existing workspace is returned");
+    }
+  }
+
   private static Set<String> hostIds(StackFixture f) {
     Set<String> ids = new HashSet<>();
     hosts(f).forEach(h -> ids.add(h.hostId()));

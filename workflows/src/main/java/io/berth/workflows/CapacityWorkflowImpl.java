@@ -4,6 +4,7 @@ import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.CapacityMemory;
+import io.berth.workflows.model.CapacityMemory.ProbeFailures;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
@@ -44,7 +45,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private CapacityParams params;
   private long lastScaleOut;
   private long wantedFewerSince;
-  private final Map<String, Integer> probeFailures = new HashMap<>();
+  private final Map<String, ProbeFailures> probeFailures = new HashMap<>();
   /** Cold-path waiters by workflow id, in arrival order. */
   private final Map<String, CapacityRequest> waiters = new LinkedHashMap<>();
   private final List<ScalingDecision> decisions = new ArrayList<>();
@@ -215,7 +216,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     replaceFailedSpares(snapshot, spares, failedSpares);
     passedHosts.stream().filter(h -> !failedHosts.contains(h)).forEach(probeFailures::remove);
     for (String hostId : failedHosts) {
-      int n = probeFailures.merge(hostId, 1, Integer::sum);
+      int n = probeFailures.merge(hostId, new ProbeFailures(0, 0).next(Workflow.currentTimeMillis()),
+          (old, fresh) -> old.next(Workflow.currentTimeMillis())).count();
       if (n >= params.probeAttempts() && ownerless(snapshot, hostId)) {
         terminateBroken(snapshot, hostId, "probe failed " + n + " times");
       }
