@@ -95,7 +95,9 @@ class AwsEndToEndTest {
         Map.entry("BERTH_AWS_AGENT_PORT", String.valueOf(agentPort)),
         Map.entry("BERTH_MAX_HOSTS", "4"),
         Map.entry("BERTH_IDLE_TIMEOUT", IDLE.toString()),
-        Map.entry("BERTH_HEARTBEAT_WINDOW", "PT1S")));
+        Map.entry("BERTH_HEARTBEAT_WINDOW", "PT1S"),
+        // Throttled calls add SDK and Temporal backoff to an allocation: room for that on a loaded machine.
+        Map.entry("BERTH_ALLOCATE_WAIT", "PT50S")));
     awaitASpare();
   }
 
