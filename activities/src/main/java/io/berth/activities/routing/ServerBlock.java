@@ -98,6 +98,6 @@ final class ServerBlock {
                 return 302 %6$s?ws=%9$s;
             }
         """.formatted(WorkspaceAuth.LAUNCH_PATH, WorkspaceAuth.AUTH_PATH, auth.apiBase(), WorkspaceAuth.API_LAUNCH_PATH,
-        WorkspaceAuth.API_AUTH_PATH, auth.loginUrl(), routeHeader, LOGIN_LOCATION, label).indent(4);
+        WorkspaceAuth.API_AUTH_PATH, auth.loginUrl(), routeHeader, LOGIN_LOCATION, label);
   }
 }
