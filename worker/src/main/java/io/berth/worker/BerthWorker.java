@@ -93,6 +93,8 @@ public final class BerthWorker implements AutoCloseable {
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
+        // 0 turns sticky execution off: every task replays its history on any worker.
+        .setWorkflowCacheSize(config.workflowCacheSize())
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
@@ -150,7 +152,7 @@ public final class BerthWorker implements AutoCloseable {
   private CapacityParams capacityParams() {
     return new CapacityParams(config.template(), config.spares(), config.minHosts(), config.maxHosts(),
         config.slotsPerHost(), config.scaleOutStep(), config.reconcileInterval(), config.scaleOutCooldown(),
-        config.stableWindow(), config.probeAttempts(), 100, CapacityMemory.empty());
+        config.stableWindow(), config.probeAttempts(), 100, config.queue(), CapacityMemory.empty());
   }
 
   /** Starts the singleton, or hands the running one this worker's settings. */
@@ -174,6 +176,29 @@ public final class BerthWorker implements AutoCloseable {
 
   public NginxRoutes routes() {
     return routes;
+  }
+
+  /**
+   * What a crash leaves behind, for recovery tests: polling stops mid-flight, but Nginx and the
+   * workspace processes keep running for the next worker to adopt.
+   */
+  public void abandon() {
+    if (factory != null) {
+      factory.shutdownNow();
+      factory.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (localFleet != null) {
+      localFleet.detach();
+    }
+    for (AutoCloseable c : closeables) {
+      if (c != routes) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          log.warn("closing {}: {}", c, e.toString());
+        }
+      }
+    }
   }
 
   /** Stops polling, then Nginx and every workspace process this worker started. */

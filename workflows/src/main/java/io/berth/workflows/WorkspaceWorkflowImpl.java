@@ -7,6 +7,7 @@ import io.berth.workflows.activities.RouteActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.ActiveWorkspace;
 import io.berth.workflows.model.AllocateRequest;
+import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.DnsRecord;
 import io.berth.workflows.model.ProgressStep;
@@ -53,6 +54,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private String releaseReason;
   private boolean slotBroken;
   private boolean spareSignal;
+  private String noCapacityReason;
+  private boolean resyncWanted;
   /** Bumped by heartbeats and extends so the active loop re-arms its timer. */
   private int touches;
 
@@ -164,26 +167,36 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
     setState(WorkspaceState.PROVISIONING);
     step("capacity", "running", "no spare ready; asking for capacity");
+    String me = Workflow.getInfo().getWorkflowId();
+    CapacityRequest need = new CapacityRequest(me, params.user(), params.template(), Workflow.currentTimeMillis());
     long deadline = Workflow.currentTimeMillis() + params.coldStartTimeout().toMillis();
-    while (true) {
-      spareSignal = false;
-      signalCapacity("needCapacity", Workflow.getInfo().getWorkflowId());
-      long left = deadline - Workflow.currentTimeMillis();
-      if (left <= 0) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "no capacity within the cold-start timeout of " + params.coldStartTimeout(), "ColdStartTimeout");
+    try {
+      while (true) {
+        spareSignal = false;
+        // Re-sent now and then: the controller keeps one entry per workflow, in first-arrival order.
+        signalCapacity("needCapacity", need);
+        long left = deadline - Workflow.currentTimeMillis();
+        if (left <= 0) {
+          throw ApplicationFailure.newNonRetryableFailure(
+              "no capacity within the cold-start timeout of " + params.coldStartTimeout(), "ColdStartTimeout");
+        }
+        Workflow.await(Duration.ofMillis(Math.min(left, 30_000)),
+            () -> spareSignal || releaseReason != null || noCapacityReason != null);
+        if (releaseReason != null) {
+          throw ApplicationFailure.newNonRetryableFailure("released while provisioning", "Released");
+        }
+        if (noCapacityReason != null) {
+          throw ApplicationFailure.newNonRetryableFailure(noCapacityReason, "AtCapacity");
+        }
+        claimed = store.claimSpare(claim);
+        if (claimed != null) {
+          setState(WorkspaceState.ALLOCATING);
+          step("capacity", "done", claimed.slotId());
+          return claimed;
+        }
       }
-      // The capacity workflow signals when spares join; the bounded wait also retries on its own.
-      Workflow.await(Duration.ofMillis(Math.min(left, 5_000)), () -> spareSignal || releaseReason != null);
-      if (releaseReason != null) {
-        throw ApplicationFailure.newNonRetryableFailure("released while provisioning", "Released");
-      }
-      claimed = store.claimSpare(claim);
-      if (claimed != null) {
-        setState(WorkspaceState.ALLOCATING);
-        step("capacity", "done", claimed.slotId());
-        return claimed;
-      }
+    } finally {
+      signalCapacity("cancelNeed", me);
     }
   }
 
@@ -210,9 +223,14 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         reason = "idle";
         return;
       }
+      if (resyncWanted) {
+        resyncWanted = false;
+        store.storeSession(session());
+        continue;
+      }
       int seen = touches;
       Workflow.await(Duration.ofMillis(Math.min(idleDeadline, expiresAt) - now),
-          () -> touches != seen || releaseReason != null);
+          () -> touches != seen || releaseReason != null || resyncWanted);
       if (Workflow.getInfo().getHistoryLength() > HISTORY_LIMIT || Workflow.getInfo().isContinueAsNewSuggested()) {
         Workflow.await(Workflow::isEveryHandlerFinished);
         Workflow.continueAsNew(params.withResume(
@@ -282,6 +300,20 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   }
 
   @Override
+  public void resync() {
+    if (state == WorkspaceState.READY) {
+      resyncWanted = true;
+    }
+  }
+
+  @Override
+  public void noCapacity(String why) {
+    if (state == WorkspaceState.PROVISIONING) {
+      noCapacityReason = why;
+    }
+  }
+
+  @Override
   public void spareAvailable() {
     spareSignal = true;
   }
@@ -325,7 +357,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   }
 
   /** Asynchronous so that a missing controller fails only its own promise, not this workflow. */
-  private static void signalCapacity(String signal, String arg) {
+  private static void signalCapacity(String signal, Object arg) {
     Async.procedure(() -> Workflow.newUntypedExternalWorkflowStub(CapacityWorkflow.ID).signal(signal, arg));
   }
 

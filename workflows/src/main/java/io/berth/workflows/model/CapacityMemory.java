@@ -5,7 +5,7 @@ import java.util.Map;
 
 /** What the capacity workflow remembers across continue-as-new. */
 public record CapacityMemory(long lastScaleOutMillis, long wantedFewerSinceMillis, Map<String, Integer> probeFailures,
-                             List<String> waiters, List<ScalingDecision> decisions) {
+                             List<CapacityRequest> waiters, List<ScalingDecision> decisions) {
   public static CapacityMemory empty() {
     return new CapacityMemory(0, 0, Map.of(), List.of(), List.of());
   }

@@ -56,7 +56,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalFleet.class);
   private static final Pattern HOST_ID = Pattern.compile("h-[0-9]{1,18}");
   private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{16,256}");
-  private static final Duration KILL_BOUND = Duration.ofSeconds(10);
+  private static final Duration KILL_BOUND = Duration.ofSeconds(4);
   private static final Duration PORT_FREE_BOUND = Duration.ofSeconds(5);
   private static final String SECRET_MODE = "rw-------";
   private static final String DIR_MODE = "rwx------";
