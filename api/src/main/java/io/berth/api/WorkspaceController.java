@@ -107,7 +107,7 @@ public class WorkspaceController {
     if (view.state() != io.berth.workflows.model.WorkspaceState.READY) {
       throw ApiException.conflict("the workspace is " + view.state() + ", not READY");
     }
-    return HttpResponse.ok(WorkspaceJson.of(view));
+    return HttpResponse.ok(withLaunch(user, view));
   }
 
   /** READY views carry a launch link (a fresh ticket) so that a dashboard can open the workspace at once. */
