@@ -120,7 +120,7 @@ class SagaRollbackEndToEndTest {
       assertTrue(end.reason().toLowerCase().contains("nginx"), end.reason());
       assertNothingLeft("nina", claimedSlot("nina"));
       // The config that was serving before still serves.
-      assertTrue(f.viaGateway("olga", "/").body().contains("Workspace of olga"));
+      assertTrue(f.asOwner("olga", "/").body().contains("Workspace of olga"));
       assertTrue(scheduledActivities("nina").containsAll(List.of("UnrouteWorkspace", "DeleteRecord",
           "UnprotectHost", "UntagOwner", "Unclaim")));
     } finally {

@@ -13,6 +13,7 @@ import io.berth.activities.fleet.local.Templates;
 import io.berth.activities.probe.HttpProbe;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.WorkspaceAuth;
 import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
@@ -78,13 +79,15 @@ public final class BerthWorker implements AutoCloseable {
   }
 
   private void startAll() {
+    // Checked before anything starts: these addresses go into every route file.
+    WorkspaceAuth access = WorkspaceAuth.fromConfig(config.workspaceAuth(), config.apiUrl(), config.dashboardUrl());
     RedisClient redis = RedisClient.create(config.redisUrl());
     closeables.add(redis);
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
     fleet = fleet(redis, keys);
     nginx = startNginx();
-    routes = new NginxRoutes(nginx);
+    routes = new NginxRoutes(nginx, access);
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
 
@@ -107,9 +110,9 @@ public final class BerthWorker implements AutoCloseable {
     timer.scheduleWithFixedDelay(health::publish, 0, 2, TimeUnit.SECONDS);
     closeables.add(0, timer::shutdownNow);
     startCapacity();
-    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host",
+    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}",
         config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost());
+        config.slotsPerHost(), access.mode());
   }
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
