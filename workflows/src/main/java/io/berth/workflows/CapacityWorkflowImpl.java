@@ -138,11 +138,19 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     try {
       resync.get();
     } catch (RuntimeException noLiveWorkflow) {
+      if (!stillOwnedBy(s.slot(), owner)) {
+        return; // a teardown finished since our snapshot: not an orphan
+      }
       fleet.recycleSlot(s.slot());
       fleet.untagOwner("orphan", s.slot(), owner);
       fleet.unprotectHost("orphan", s.slot());
       decide(snapshot.desired(), snapshot.desired(), "recycle-orphan", s.slot().slotId() + " had no live workspace");
     }
+  }
+
+  private boolean stillOwnedBy(Slot slot, String owner) {
+    return fleet.describeFleet().hosts().stream().flatMap(h -> h.slots().stream())
+        .anyMatch(x -> x.slot().slotId().equals(slot.slotId()) && owner.equals(x.owner()));
   }
 
   /** Quarantined slots take their host down (without decrement: the fleet launches a replacement). */
