@@ -1,6 +1,12 @@
 package io.berth.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
@@ -22,15 +28,42 @@ public class HeartbeatController {
   /** Generous for any token we mint, and short enough that hashing a hostile header costs nothing. */
   private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._~+/=-]{16,256}");
   private final Heartbeats heartbeats;
+  private final Counter accepted;
+  private final Counter rejected;
+  private final Counter failed;
 
-  public HeartbeatController(Heartbeats heartbeats) {
+  public HeartbeatController(Heartbeats heartbeats, MeterRegistry registry) {
     this.heartbeats = heartbeats;
+    this.accepted = counter(registry, "accepted");
+    this.rejected = counter(registry, "rejected");
+    this.failed = counter(registry, "error");
   }
 
+  private static Counter counter(MeterRegistry registry, String result) {
+    return Counter.builder("berth.heartbeats")
+        .description("Heartbeats received: accepted, rejected (unknown or stale token), error (Redis)")
+        .tag("result", result)
+        .register(registry);
+  }
+
+  @Operation(summary = "Activity from inside a workspace",
+      description = "Authorization: Bearer <the workspace's own token>, not a user JWT",
+      security = @SecurityRequirement(name = "bearer"))
+  @ApiResponse(responseCode = "204", description = "recorded")
+  @ApiResponse(responseCode = "401", description = "missing, unknown or stale token")
   @Post
   @ExecuteOn(TaskExecutors.BLOCKING)
   public HttpResponse<Void> beat(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization) {
-    heartbeats.beat(token(authorization));
+    try {
+      heartbeats.beat(token(authorization));
+    } catch (ApiException e) {
+      (e.status() == HttpStatus.UNAUTHORIZED ? rejected : failed).increment();
+      throw e;
+    } catch (RuntimeException e) {
+      failed.increment();
+      throw e;
+    }
+    accepted.increment();
     return HttpResponse.noContent();
   }
 

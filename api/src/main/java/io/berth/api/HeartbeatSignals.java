@@ -1,5 +1,7 @@
 package io.berth.api;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -21,9 +23,15 @@ public class HeartbeatSignals {
   private final WorkspaceWorkflows workflows;
   private final ThreadPoolExecutor executor;
   private final AtomicInteger dropped = new AtomicInteger();
+  private final Counter sent;
+  private final Counter failed;
+  private final Counter droppedCount;
 
-  public HeartbeatSignals(WorkspaceWorkflows workflows) {
+  public HeartbeatSignals(WorkspaceWorkflows workflows, MeterRegistry registry) {
     this.workflows = workflows;
+    this.sent = counter(registry, "sent");
+    this.failed = counter(registry, "failed");
+    this.droppedCount = counter(registry, "dropped");
     AtomicInteger n = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
       Thread t = new Thread(r, "heartbeat-signal-" + n.incrementAndGet());
@@ -33,10 +41,18 @@ public class HeartbeatSignals {
     executor.allowCoreThreadTimeOut(true);
   }
 
+  private static Counter counter(MeterRegistry registry, String result) {
+    return Counter.builder("berth.heartbeat.signals")
+        .description("Heartbeat signals to workspace workflows (one per user per coalescing window)")
+        .tag("result", result)
+        .register(registry);
+  }
+
   public void send(String user) {
     try {
       executor.execute(() -> signal(user));
     } catch (RejectedExecutionException e) {
+      droppedCount.increment();
       if (dropped.incrementAndGet() % 1000 == 1) {
         log.warn("heartbeat signal queue full; dropped {} signals so far", dropped.get());
       }
@@ -46,7 +62,9 @@ public class HeartbeatSignals {
   private void signal(String user) {
     try {
       workflows.heartbeat(user);
+      sent.increment();
     } catch (RuntimeException e) {
+      failed.increment();
       log.info("heartbeat signal for {} not delivered: {}", user, e.toString());
     }
   }

@@ -1,5 +1,10 @@
 package io.berth.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.berth.api.metrics.AllocationMetrics;
 import io.berth.workflows.model.WorkspaceView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
@@ -29,11 +34,14 @@ public class WorkspaceController {
   private final WorkspaceWorkflows workflows;
   private final AllocateQuota quota;
   private final WorkspaceSettings settings;
+  private final AllocationMetrics metrics;
 
-  public WorkspaceController(WorkspaceWorkflows workflows, AllocateQuota quota, WorkspaceSettings settings) {
+  public WorkspaceController(WorkspaceWorkflows workflows, AllocateQuota quota, WorkspaceSettings settings,
+                             AllocationMetrics metrics) {
     this.workflows = workflows;
     this.quota = quota;
     this.settings = settings;
+    this.metrics = metrics;
   }
 
   @Serdeable
@@ -45,12 +53,28 @@ public class WorkspaceController {
   @Serdeable
   public record Released(String user, String message) {}
 
+  @Operation(summary = "Allocate the caller's workspace, or return the one they have")
+  @ApiResponse(responseCode = "200", description = "READY")
+  @ApiResponse(responseCode = "202", description = "ALLOCATING or PROVISIONING; Location: /api/workspaces/me",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = WorkspaceJson.class)))
+  @ApiResponse(responseCode = "400", description = "unknown template")
+  @ApiResponse(responseCode = "409", description = "the previous workspace is still being released")
+  @ApiResponse(responseCode = "429", description = "over the allocation quota; Retry-After")
+  @ApiResponse(responseCode = "503", description = "no capacity, allocation failed or Temporal unavailable; Retry-After")
   @Post
   public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable AllocateBody body) {
     String user = Users.of(auth);
     String template = template(body);
     quota.take(user);
-    WorkspaceView view = workflows.allocate(user, template);
+    AllocationMetrics.Call timed = metrics.start();
+    WorkspaceView view;
+    try {
+      view = workflows.allocate(user, template);
+    } catch (RuntimeException e) {
+      timed.error();
+      throw e;
+    }
+    timed.done(view);
     return switch (view.state()) {
       case READY -> HttpResponse.ok(WorkspaceJson.of(view));
       case ALLOCATING, PROVISIONING -> HttpResponse.<WorkspaceJson>status(HttpStatus.ACCEPTED)
@@ -62,11 +86,18 @@ public class WorkspaceController {
     };
   }
 
+  @Operation(summary = "The caller's workspace")
+  @ApiResponse(responseCode = "200", description = "the workspace")
+  @ApiResponse(responseCode = "404", description = "no workspace")
   @Get("/me")
   public WorkspaceJson me(Authentication auth) {
     return WorkspaceJson.of(workflows.view(Users.of(auth)));
   }
 
+  @Operation(summary = "Release the caller's workspace: teardown starts")
+  @ApiResponse(responseCode = "202", description = "release started",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = Released.class)))
+  @ApiResponse(responseCode = "404", description = "no workspace")
   @Delete("/me")
   public HttpResponse<Released> release(Authentication auth) {
     String user = Users.of(auth);
@@ -74,6 +105,10 @@ public class WorkspaceController {
     return HttpResponse.accepted().body(new Released(user, "release started"));
   }
 
+  @Operation(summary = "Push the idle deadline (bounded by the max lifetime)")
+  @ApiResponse(responseCode = "200", description = "the workspace with its new deadline")
+  @ApiResponse(responseCode = "400", description = "seconds out of range")
+  @ApiResponse(responseCode = "409", description = "the workspace is not READY")
   @Post("/me/extend")
   public HttpResponse<WorkspaceJson> extend(Authentication auth, @Body @Nullable ExtendBody body) {
     String user = Users.of(auth);
