@@ -3,8 +3,7 @@ package io.berth.api;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.berth.api.metrics.HeartbeatMeters;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.HttpHeaders;
@@ -28,22 +27,11 @@ public class HeartbeatController {
   /** Generous for any token we mint, and short enough that hashing a hostile header costs nothing. */
   private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._~+/=-]{16,256}");
   private final Heartbeats heartbeats;
-  private final Counter accepted;
-  private final Counter rejected;
-  private final Counter failed;
+  private final HeartbeatMeters meters;
 
-  public HeartbeatController(Heartbeats heartbeats, MeterRegistry registry) {
+  public HeartbeatController(Heartbeats heartbeats, HeartbeatMeters meters) {
     this.heartbeats = heartbeats;
-    this.accepted = counter(registry, "accepted");
-    this.rejected = counter(registry, "rejected");
-    this.failed = counter(registry, "error");
-  }
-
-  private static Counter counter(MeterRegistry registry, String result) {
-    return Counter.builder("berth.heartbeats")
-        .description("Heartbeats received: accepted, rejected (unknown or stale token), error (Redis)")
-        .tag("result", result)
-        .register(registry);
+    this.meters = meters;
   }
 
   @Operation(summary = "Activity from inside a workspace",
@@ -57,13 +45,17 @@ public class HeartbeatController {
     try {
       heartbeats.beat(token(authorization));
     } catch (ApiException e) {
-      (e.status() == HttpStatus.UNAUTHORIZED ? rejected : failed).increment();
+      if (e.status() == HttpStatus.UNAUTHORIZED) {
+        meters.rejected();
+      } else {
+        meters.failed();
+      }
       throw e;
     } catch (RuntimeException e) {
-      failed.increment();
+      meters.failed();
       throw e;
     }
-    accepted.increment();
+    meters.accepted();
     return HttpResponse.noContent();
   }
 

@@ -1,7 +1,6 @@
 package io.berth.api;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
+import io.berth.api.metrics.HeartbeatMeters;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -23,15 +22,11 @@ public class HeartbeatSignals {
   private final WorkspaceWorkflows workflows;
   private final ThreadPoolExecutor executor;
   private final AtomicInteger dropped = new AtomicInteger();
-  private final Counter sent;
-  private final Counter failed;
-  private final Counter droppedCount;
+  private final HeartbeatMeters meters;
 
-  public HeartbeatSignals(WorkspaceWorkflows workflows, MeterRegistry registry) {
+  public HeartbeatSignals(WorkspaceWorkflows workflows, HeartbeatMeters meters) {
     this.workflows = workflows;
-    this.sent = counter(registry, "sent");
-    this.failed = counter(registry, "failed");
-    this.droppedCount = counter(registry, "dropped");
+    this.meters = meters;
     AtomicInteger n = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
       Thread t = new Thread(r, "heartbeat-signal-" + n.incrementAndGet());
@@ -41,18 +36,11 @@ public class HeartbeatSignals {
     executor.allowCoreThreadTimeOut(true);
   }
 
-  private static Counter counter(MeterRegistry registry, String result) {
-    return Counter.builder("berth.heartbeat.signals")
-        .description("Heartbeat signals to workspace workflows (one per user per coalescing window)")
-        .tag("result", result)
-        .register(registry);
-  }
-
   public void send(String user) {
     try {
       executor.execute(() -> signal(user));
     } catch (RejectedExecutionException e) {
-      droppedCount.increment();
+      meters.signalDropped();
       if (dropped.incrementAndGet() % 1000 == 1) {
         log.warn("heartbeat signal queue full; dropped {} signals so far", dropped.get());
       }
@@ -62,9 +50,9 @@ public class HeartbeatSignals {
   private void signal(String user) {
     try {
       workflows.heartbeat(user);
-      sent.increment();
+      meters.signalSent();
     } catch (RuntimeException e) {
-      failed.increment();
+      meters.signalFailed();
       log.info("heartbeat signal for {} not delivered: {}", user, e.toString());
     }
   }

@@ -4,7 +4,7 @@ import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import jakarta.inject.Singleton;
+import io.micronaut.context.annotation.Context;
 import java.time.Duration;
 
 /**
@@ -13,7 +13,7 @@ import java.time.Duration;
  * outcome. Buckets, not client-side percentiles, so replicas aggregate
  * ({@code histogram_quantile}).
  */
-@Singleton
+@Context // the series exist from startup, before the first allocation
 public class AllocationMetrics {
   static final String NAME = "berth.allocation";
   /** An answer READY with a workspace allocated this long before the call began is an existing one. */

@@ -6,15 +6,15 @@ import io.berth.workflows.BerthCounters;
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.CapacityStatus;
-import io.micronaut.scheduling.TaskExecutors;
 import io.temporal.client.WorkflowClient;
-import jakarta.inject.Named;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.ToIntFunction;
@@ -45,12 +45,17 @@ public class MetricsSources {
   private volatile Snapshot current;
   private CompletableFuture<Snapshot> loading;
 
-  public MetricsSources(WorkflowClient temporal, RedisClient redis, RedisKeys keys, MetricsSettings settings,
-                        @Named(TaskExecutors.BLOCKING) ExecutorService executor) {
+  public MetricsSources(WorkflowClient temporal, RedisClient redis, RedisKeys keys, MetricsSettings settings) {
     this.temporal = temporal;
     this.redis = redis;
     this.keys = keys;
-    this.executor = executor;
+    // Its own thread: a load outliving WAIT must not hold a request thread, and the shared pools
+    // are themselves metered (the registry would need this bean to build them).
+    this.executor = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "berth-metrics-sources");
+      t.setDaemon(true);
+      return t;
+    });
     this.refreshNanos = settings.refresh().toNanos();
     this.current = new Snapshot(null, Map.of(), null, System.nanoTime() - refreshNanos - 1);
   }
@@ -96,6 +101,11 @@ public class MetricsSources {
       log.debug("worker counters for metrics: {}", e.toString());
     }
     return new Snapshot(capacity, counters, nginx, System.nanoTime());
+  }
+
+  @PreDestroy
+  void stop() {
+    executor.shutdownNow();
   }
 
   /** A capacity figure, NaN while the capacity workflow does not answer. */
