@@ -42,21 +42,43 @@ public final class TemporalConnection implements AutoCloseable {
   }
 
   public static TemporalConnection open(WorkerConfig config) {
-    EmbeddedTemporal embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
-    String target = embedded != null ? embedded.target() : config.temporalTarget();
     // The workflows' counters (compensations, reclaims, ...) go through the SDK's metrics scope to
     // Redis, where the API exports them: the worker and the API are separate processes.
     RedisClient countersRedis = RedisClient.create(config.redisUrl());
-    Scope metrics = new RootScopeBuilder()
-        .reporter(new RedisCounterReporter(countersRedis, new RedisKeys(config.redisPrefix())))
-        .reportEvery(COUNTER_REPORT_INTERVAL);
-    WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
-        WorkflowServiceStubsOptions.newBuilder().setTarget(target).setMetricsScope(metrics).build());
-    TemporalConnection c = new TemporalConnection(embedded, stubs, config.namespace(), metrics, countersRedis);
-    c.registerSearchAttributes(config.namespace(), target);
-    log.info("Temporal at {} ({}), namespace {}", target, embedded != null ? "embedded test server" : "cluster",
-        config.namespace());
-    return c;
+    Scope metrics = null;
+    EmbeddedTemporal embedded = null;
+    try {
+      metrics = new RootScopeBuilder()
+          .reporter(new RedisCounterReporter(countersRedis, new RedisKeys(config.redisPrefix())))
+          .reportEvery(COUNTER_REPORT_INTERVAL);
+      embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
+      String target = embedded != null ? embedded.target() : config.temporalTarget();
+      WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+          WorkflowServiceStubsOptions.newBuilder().setTarget(target).setMetricsScope(metrics).build());
+      TemporalConnection c = new TemporalConnection(embedded, stubs, config.namespace(), metrics, countersRedis);
+      c.registerSearchAttributes(config.namespace(), target);
+      log.info("Temporal at {} ({}), namespace {}", target, embedded != null ? "embedded test server" : "cluster",
+          config.namespace());
+      return c;
+    } catch (RuntimeException e) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      closeQuietly(metrics);
+      countersRedis.close();
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(Scope metrics) {
+    if (metrics == null) {
+      return;
+    }
+    try {
+      metrics.close(); // reports what is left
+    } catch (ScopeCloseException | RuntimeException e) {
+      log.debug("closing the metrics scope: {}", e.toString());
+    }
   }
 
   /** Idempotent: attributes that exist already are fine. Must run before the first workflow starts. */
@@ -94,11 +116,7 @@ public final class TemporalConnection implements AutoCloseable {
   @Override
   public void close() {
     stubs.shutdownNow();
-    try {
-      metrics.close(); // reports what is left
-    } catch (ScopeCloseException | RuntimeException e) {
-      log.debug("closing the metrics scope: {}", e.toString());
-    }
+    closeQuietly(metrics);
     countersRedis.close();
     if (embedded != null) {
       embedded.close();
