@@ -34,9 +34,19 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
   private final NginxProcess nginx;
   private final RouteReloader reloader;
   private final Duration serveBound;
+  private final UpstreamHost upstreamHost;
 
   public NginxRoutes(NginxProcess nginx) {
     this(nginx, DEFAULT_BATCH_WINDOW, DEFAULT_SERVE_BOUND);
+  }
+
+  /** {@code upstreamHost}: the Host header every route sends to its workspace (one template per deployment). */
+  public NginxRoutes(NginxProcess nginx, UpstreamHost upstreamHost) {
+    this(nginx, DEFAULT_BATCH_WINDOW, DEFAULT_SERVE_BOUND, upstreamHost);
+  }
+
+  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound) {
+    this(nginx, batchWindow, serveBound, UpstreamHost.CLIENT);
   }
 
   /**
@@ -45,9 +55,10 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
    *     it under the activity's start-to-close timeout (15 s in ActivityStubs), so that a retry
    *     never overlaps a call that is still waiting.
    */
-  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound) {
+  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound, UpstreamHost upstreamHost) {
     this.nginx = nginx;
     this.serveBound = serveBound;
+    this.upstreamHost = upstreamHost;
     this.reloader = new RouteReloader(nginx, batchWindow, serveBound);
   }
 
@@ -59,7 +70,7 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
     }
     long deadline = System.nanoTime() + serveBound.toNanos();
     String block = ServerBlock.render(nginx.gateway(), route.label(), route.hostname(), route.upstreamAddress(),
-        route.upstreamPort());
+        route.upstreamPort(), upstreamHost);
     await(reloader.submit(route.label(), block), deadline);
     awaitAnswers(route, true, deadline);
     log.info("route {} -> {}:{} serving", route.label(), route.upstreamAddress(), route.upstreamPort());

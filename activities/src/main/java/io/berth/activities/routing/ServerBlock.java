@@ -15,6 +15,12 @@ final class ServerBlock {
   private ServerBlock() {}
 
   static String render(Gateway gateway, String label, String hostname, String upstreamHost, int upstreamPort) {
+    return render(gateway, label, hostname, upstreamHost, upstreamPort, UpstreamHost.CLIENT);
+  }
+
+  /** {@code hostHeader}: what the workspace sees as Host (X-Forwarded-Host keeps the browser's, with its port). */
+  static String render(Gateway gateway, String label, String hostname, String upstreamHost, int upstreamPort,
+                       UpstreamHost hostHeader) {
     return """
         # Written by Berth for workspace %2$s; replaced on the next route, removed on unroute.
         server {
@@ -31,11 +37,11 @@ final class ServerBlock {
                 proxy_http_version 1.1;
                 proxy_set_header Upgrade $http_upgrade;
                 proxy_set_header Connection $berth_connection_upgrade;
-                proxy_set_header Host $host;
+                proxy_set_header Host %8$s;
                 proxy_set_header X-Real-IP $remote_addr;
                 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                 proxy_set_header X-Forwarded-Proto $scheme;
-                proxy_set_header X-Forwarded-Host $host;
+                proxy_set_header X-Forwarded-Host $http_host;
                 proxy_connect_timeout 10s;
                 proxy_read_timeout 1h;
                 proxy_send_timeout 1h;
@@ -45,6 +51,6 @@ final class ServerBlock {
             }
         }
         """.formatted(gateway.listen(), label, hostname, Addresses.forUrl(upstreamHost), upstreamPort, CHECK_PATH,
-        ROUTE_HEADER);
+        ROUTE_HEADER, hostHeader.nginxValue());
   }
 }
