@@ -83,8 +83,7 @@ class ChromiumTemplateEndToEndTest {
     assertEquals(200, version.status(), version.body());
     assertTrue(version.body().contains("\"Browser\""), version.body());
     // What the route's Host override is for: DevTools refuses the browser's own name.
-    GatewayClient.Answer direct = GatewayClient.get("127.0.0.1", port, f.hostname("dora"), "/json/version",
-        Duration.ofSeconds(5));
+    RawHttp.Answer direct = RawHttp.send(port, f.hostname("dora"), "GET", "/json/version");
     assertEquals(500, direct.status());
     assertTrue(direct.body().contains("not an IP address or localhost"), direct.body());
 
@@ -104,7 +103,7 @@ class ChromiumTemplateEndToEndTest {
     Await.until("a heartbeat after DevTools opened a page", Duration.ofSeconds(30), () -> {
       // Opened again now and then: the watcher compares with its previous reading of the slot.
       if (System.nanoTime() - opened[0] > 2_000_000_000L) {
-        RawGateway.Answer created = RawGateway.send(f.gatewayPort, f.hostname("dora"), "PUT", "/json/new?about:blank");
+        RawHttp.Answer created = RawHttp.send(f.gatewayPort, f.hostname("dora"), "PUT", "/json/new?about:blank");
         assertEquals(200, created.status(), created.body());
         assertTrue(created.body().contains("\"webSocketDebuggerUrl\""), created.body());
         opened[0] = System.nanoTime();

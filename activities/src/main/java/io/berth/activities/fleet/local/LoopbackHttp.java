@@ -8,6 +8,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One GET to a slot's loopback port over a socket of its own, closed after the answer: the
@@ -17,6 +19,7 @@ import java.time.Duration;
  */
 final class LoopbackHttp {
   private static final int MAX_RESPONSE = 1 << 20;
+  private static final Pattern CONTENT_LENGTH = Pattern.compile("(?im)^content-length:\\s*(\\d{1,9})\\s*$");
 
   private LoopbackHttp() {}
 
@@ -40,14 +43,31 @@ final class LoopbackHttp {
     }
   }
 
+  /**
+   * Up to Content-Length after the headers when the answer gives one, else to the end of the
+   * stream: DevTools keeps the connection open after its answer, whatever the request asked.
+   */
   private static byte[] readAll(InputStream in) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     byte[] chunk = new byte[8192];
+    int headersEnd = -1;
+    long length = -1;
     int n;
     while ((n = in.read(chunk)) >= 0) {
       buf.write(chunk, 0, n);
       if (buf.size() > MAX_RESPONSE) {
         throw new IOException("response larger than " + MAX_RESPONSE + " bytes");
+      }
+      if (headersEnd < 0) {
+        String text = buf.toString(StandardCharsets.ISO_8859_1);
+        headersEnd = text.indexOf("\r\n\r\n");
+        if (headersEnd >= 0) {
+          Matcher m = CONTENT_LENGTH.matcher(text.substring(0, headersEnd));
+          length = m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+      }
+      if (headersEnd >= 0 && length >= 0 && buf.size() >= headersEnd + 4 + length) {
+        break;
       }
     }
     return buf.toByteArray();
