@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -59,6 +60,16 @@ class HttpProbeTest {
 
   private int port() {
     return server.getAddress().getPort();
+  }
+
+  @Test
+  void theCommandTemplatesConfiguredPathIsProbedAndTheBuiltInsKeepTheirs() {
+    HttpProbe configured = HttpProbe.withPath("command", "/json/version");
+    assertTrue(configured.probeSlot(slot("127.0.0.1", port(), "command")).ready());
+    assertTrue(configured.probeSlot(slot("127.0.0.1", port(), "code-server")).ready());
+    assertEquals(List.of("/json/version", "/healthz"), List.copyOf(paths));
+    assertFalse(HttpProbe.withPath("command", "/nope%2F").probeSlot(slot("127.0.0.1", port(), "command")).ready());
+    assertThrows(IllegalArgumentException.class, () -> HttpProbe.withPath("command", "/bad%zz"));
   }
 
   @Test

@@ -9,12 +9,18 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A disposable headless browser per user, driven over the DevTools protocol (Puppeteer,
@@ -121,7 +127,7 @@ public record ChromiumTemplate(String executable) implements Template {
   /** Ids, types and URLs of the open targets, order-independent; titles are left out (pages change their own). */
   static String targetsDigest(String json) {
     Matcher m = TARGET_FIELD.matcher(json);
-    List<String> fields = new java.util.ArrayList<>();
+    List<String> fields = new ArrayList<>();
     while (m.find()) {
       fields.add(m.group(1) + "=" + m.group(2));
     }
@@ -150,7 +156,7 @@ public record ChromiumTemplate(String executable) implements Template {
     record Entry(String local, String remote, String state, String inode) {}
 
     static int established(int port) throws IOException {
-      List<Entry> entries = new java.util.ArrayList<>();
+      List<Entry> entries = new ArrayList<>();
       for (Path table : TABLES) {
         try {
           entries.addAll(parse(Files.readAllLines(table, StandardCharsets.US_ASCII)));
@@ -163,7 +169,7 @@ public record ChromiumTemplate(String executable) implements Template {
 
     /** Lines look like {@code 0: 0100007F:A8D4 0100007F:C35A 01 ... uid timeout inode ...}. */
     static List<Entry> parse(List<String> lines) {
-      List<Entry> entries = new java.util.ArrayList<>();
+      List<Entry> entries = new ArrayList<>();
       for (String line : lines) {
         String[] f = line.trim().split("\\s+");
         if (f.length > 9 && f[0].endsWith(":") && f[1].contains(":")) {
@@ -173,9 +179,9 @@ public record ChromiumTemplate(String executable) implements Template {
       return entries;
     }
 
-    static int count(List<Entry> entries, int port, java.util.Set<String> ownInodes) {
+    static int count(List<Entry> entries, int port, Set<String> ownInodes) {
       String localPort = String.format(Locale.ROOT, ":%04X", port);
-      java.util.Map<String, String> inodeByEnds = new java.util.HashMap<>();
+      Map<String, String> inodeByEnds = new HashMap<>();
       entries.forEach(e -> inodeByEnds.put(e.local() + ">" + e.remote(), e.inode()));
       int n = 0;
       for (Entry e : entries) {
@@ -190,13 +196,13 @@ public record ChromiumTemplate(String executable) implements Template {
     }
 
     /** Inodes of the sockets this process holds open ({@code /proc/self/fd/* -> socket:[inode]}). */
-    static java.util.Set<String> ownSocketInodes() throws IOException {
-      java.util.Set<String> inodes = new java.util.HashSet<>();
+    static Set<String> ownSocketInodes() throws IOException {
+      Set<String> inodes = new HashSet<>();
       Path fds = Path.of("/proc/self/fd");
       if (!Files.isDirectory(fds)) {
         return inodes;
       }
-      try (java.util.stream.Stream<Path> s = Files.list(fds)) {
+      try (Stream<Path> s = Files.list(fds)) {
         s.forEach(fd -> {
           try {
             String target = Files.readSymbolicLink(fd).toString();
