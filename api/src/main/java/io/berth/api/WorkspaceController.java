@@ -27,13 +27,19 @@ public class WorkspaceController {
   private static final Pattern TEMPLATE = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
 
   private final WorkspaceWorkflows workflows;
-  private final AllocateQuota quota;
+  private final UserQuotas quotas;
   private final WorkspaceSettings settings;
+  private final WorkspaceAccess access;
 
-  public WorkspaceController(WorkspaceWorkflows workflows, AllocateQuota quota, WorkspaceSettings settings) {
+  private final ActiveCap activeCap;
+
+  public WorkspaceController(WorkspaceWorkflows workflows, UserQuotas quotas, WorkspaceSettings settings,
+                             WorkspaceAccess access, ActiveCap activeCap) {
+    this.activeCap = activeCap;
     this.workflows = workflows;
-    this.quota = quota;
+    this.quotas = quotas;
     this.settings = settings;
+    this.access = access;
   }
 
   @Serdeable
@@ -45,14 +51,18 @@ public class WorkspaceController {
   @Serdeable
   public record Released(String user, String message) {}
 
+  @Serdeable
+  public record LaunchLink(String url, long expiresInSeconds) {}
+
   @Post
   public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable AllocateBody body) {
     String user = Users.of(auth);
     String template = template(body);
-    quota.take(user);
+    quotas.take(UserQuotas.Kind.ALLOCATE, user);
+    activeCap.check(user);
     WorkspaceView view = workflows.allocate(user, template);
     return switch (view.state()) {
-      case READY -> HttpResponse.ok(WorkspaceJson.of(view));
+      case READY -> HttpResponse.ok(withLaunch(user, view));
       case ALLOCATING, PROVISIONING -> HttpResponse.<WorkspaceJson>status(HttpStatus.ACCEPTED)
           .header(HttpHeaders.LOCATION, ME)
           .body(WorkspaceJson.of(view));
@@ -64,7 +74,21 @@ public class WorkspaceController {
 
   @Get("/me")
   public WorkspaceJson me(Authentication auth) {
-    return WorkspaceJson.of(workflows.view(Users.of(auth)));
+    String user = Users.of(auth);
+    return withLaunch(user, workflows.view(user));
+  }
+
+  /** A fresh one-time link into the caller's READY workspace; opening it sets the workspace cookie. */
+  @Post("/me/launch")
+  public LaunchLink launch(Authentication auth) {
+    String user = Users.of(auth);
+    quotas.take(UserQuotas.Kind.LAUNCH, user);
+    return access.launchUrl(user, null)
+        .map(url -> new LaunchLink(url, access.enabled() ? LaunchTickets.TTL.toSeconds() : 0))
+        .orElseThrow(() -> {
+          WorkspaceView view = workflows.view(user); // 404 when there is none at all
+          return ApiException.conflict("the workspace is " + view.state() + ", not READY");
+        });
   }
 
   @Delete("/me")
@@ -82,11 +106,21 @@ public class WorkspaceController {
     if (seconds < 1 || seconds > max) {
       throw ApiException.badRequest("seconds must be between 1 and " + max);
     }
+    quotas.take(UserQuotas.Kind.EXTEND, user);
     WorkspaceView view = workflows.extend(user, seconds);
     if (view.state() != io.berth.workflows.model.WorkspaceState.READY) {
       throw ApiException.conflict("the workspace is " + view.state() + ", not READY");
     }
-    return HttpResponse.ok(WorkspaceJson.of(view));
+    return HttpResponse.ok(withLaunch(user, view));
+  }
+
+  /** READY views carry a launch link (a fresh ticket) so that a dashboard can open the workspace at once. */
+  private WorkspaceJson withLaunch(String user, WorkspaceView view) {
+    WorkspaceJson json = WorkspaceJson.of(view);
+    if (view.state() != io.berth.workflows.model.WorkspaceState.READY) {
+      return json;
+    }
+    return access.launchUrl(user, view.workspaceId()).map(json::withLaunchUrl).orElse(json);
   }
 
   private String template(AllocateBody body) {

@@ -15,6 +15,7 @@ import io.berth.activities.probe.HttpProbe;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
 import io.berth.activities.routing.UpstreamHost;
+import io.berth.activities.routing.WorkspaceAuth;
 import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
@@ -80,13 +81,16 @@ public final class BerthWorker implements AutoCloseable {
   }
 
   private void startAll() {
+    // Checked before anything starts: these addresses go into every route file.
+    WorkspaceAuth access = WorkspaceAuth.fromConfig(config.workspaceAuth(), config.apiUrl(), config.dashboardUrl());
     RedisClient redis = RedisClient.create(config.redisUrl());
     closeables.add(redis);
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
     fleet = fleet(redis, keys);
     nginx = startNginx();
-    routes = new NginxRoutes(nginx, UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT));
+    routes = new NginxRoutes(nginx, access,
+        UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT));
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
 
@@ -98,7 +102,7 @@ public final class BerthWorker implements AutoCloseable {
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
-        dns, routes, HttpProbe.withPath(Templates.COMMAND, config.templateSettings().probePath()));
+        dns, routes, probe());
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -109,14 +113,15 @@ public final class BerthWorker implements AutoCloseable {
     timer.scheduleWithFixedDelay(health::publish, 0, 2, TimeUnit.SECONDS);
     closeables.add(0, timer::shutdownNow);
     startCapacity();
-    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host",
+    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}",
         config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost());
+        config.slotsPerHost(), access.mode());
   }
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
     if ("aws".equals(config.provider())) {
       aws = AwsClients.create(awsSettings());
+      closeables.add(aws);
       return new AwsFleet(awsSettings(), aws);
     }
     if (!"local".equals(config.provider())) {
@@ -130,6 +135,15 @@ public final class BerthWorker implements AutoCloseable {
         config.slotsPerHost(), template, config.apiUrl(), java.time.Duration.ofMillis(500), t.activityInterval());
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
+  }
+
+  /**
+   * Local slots live on this machine, so an address that is not loopback means something is
+   * wrong; EC2 instances are reached on the addresses EC2 reports.
+   */
+  private HttpProbe probe() {
+    return new HttpProbe(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()),
+        HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW, localFleet != null);
   }
 
   private AwsSettings awsSettings() {

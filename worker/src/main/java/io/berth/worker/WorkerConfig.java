@@ -39,6 +39,8 @@ public record WorkerConfig(
     boolean queue,
     int workflowCacheSize,
     String apiUrl,
+    String workspaceAuth,
+    String dashboardUrl,
     Aws aws) {
 
   /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
@@ -57,6 +59,7 @@ public record WorkerConfig(
     Env e = new Env(env);
     Path state = Path.of(e.get("BERTH_STATE_DIR", ".berth")).toAbsolutePath();
     String[] ports = e.get("BERTH_PORT_RANGE", "50000-60000").split("-");
+    String apiUrl = e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080"));
     return new WorkerConfig(
         state,
         e.get("BERTH_TEMPORAL_TARGET", ""),
@@ -87,7 +90,9 @@ public record WorkerConfig(
         e.integer("BERTH_PROBE_ATTEMPTS", 3),
         Boolean.parseBoolean(e.get("BERTH_QUEUE", "false")),
         e.integer("BERTH_WORKFLOW_CACHE", 600),
-        e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080")),
+        apiUrl,
+        e.get("BERTH_WORKSPACE_AUTH", "cookie"),
+        e.get("BERTH_DASHBOARD_URL", apiUrl.replaceAll("/+$", "") + "/"),
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),

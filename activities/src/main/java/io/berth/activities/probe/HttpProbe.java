@@ -42,13 +42,13 @@ public final class HttpProbe implements ProbeActivities {
   }
 
   /**
-   * Default paths and timeouts, with {@code path} for {@code template}: the {@code command}
+   * The built-in templates' paths plus {@code path} for {@code template}: the {@code command}
    * template's configured probe path (BERTH_TEMPLATE_PROBE_PATH).
    */
-  public static HttpProbe withPath(String template, String path) {
+  public static Map<String, String> pathsWith(String template, String path) {
     Map<String, String> paths = new HashMap<>(DEFAULT_PATHS);
     paths.put(template, path);
-    return new HttpProbe(paths, DEFAULT_TIMEOUT, DEFAULT_AWAIT_WINDOW, false);
+    return Map.copyOf(paths);
   }
 
   /**

@@ -64,12 +64,16 @@ class HttpProbeTest {
 
   @Test
   void theCommandTemplatesConfiguredPathIsProbedAndTheBuiltInsKeepTheirs() {
-    HttpProbe configured = HttpProbe.withPath("command", "/json/version");
+    HttpProbe configured = probeWith("/json/version");
     assertTrue(configured.probeSlot(slot("127.0.0.1", port(), "command")).ready());
     assertTrue(configured.probeSlot(slot("127.0.0.1", port(), "code-server")).ready());
     assertEquals(List.of("/json/version", "/healthz"), List.copyOf(paths));
-    assertFalse(HttpProbe.withPath("command", "/nope%2F").probeSlot(slot("127.0.0.1", port(), "command")).ready());
-    assertThrows(IllegalArgumentException.class, () -> HttpProbe.withPath("command", "/bad%zz"));
+    assertFalse(probeWith("/nope%2F").probeSlot(slot("127.0.0.1", port(), "command")).ready());
+    assertThrows(IllegalArgumentException.class, () -> probeWith("/bad%zz"));
+  }
+
+  private static HttpProbe probeWith(String commandPath) {
+    return new HttpProbe(HttpProbe.pathsWith("command", commandPath), Duration.ofSeconds(1), Duration.ZERO, true);
   }
 
   @Test

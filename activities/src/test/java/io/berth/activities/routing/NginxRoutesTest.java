@@ -118,7 +118,7 @@ class NginxRoutesTest {
   @Test
   void upstreamHostModeSendsTheWorkspacesOwnAddressAsHostAndKeepsTheBrowsersNameForwarded() throws IOException {
     routes.close();
-    routes = new NginxRoutes(n.nginx, UpstreamHost.UPSTREAM);
+    routes = new NginxRoutes(n.nginx, WorkspaceAuth.none(), UpstreamHost.UPSTREAM);
     Upstream a = upstream("a");
     routes.routeWorkspace(spec("ann", a));
     String browserHost = "ann." + DOMAIN + ":" + n.gateway().port();
