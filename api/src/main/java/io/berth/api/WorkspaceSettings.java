@@ -11,7 +11,7 @@ import java.util.List;
  *
  * @param publicUrl        URL template; {@code {label}} and {@code {domain}} are replaced; blank means
  *                         {@value #DEFAULT_PUBLIC_URL}
- * @param templates        allow-list of templates a caller may ask for
+ * @param templates        allow-list of templates a caller may ask for; empty means just {@code template}
  * @param heartbeatWindow  one heartbeat signal per user per window; zero means idle-timeout / 10, at most 30 s
  * @param allocateRate     allocations per user, {@code <n>/<s|min|h>}; {@code off} disables the quota
  * @param extendRate       extends per user, same form
@@ -31,7 +31,9 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
     requirePositive("max-lifetime", maxLifetime);
     requirePositive("cold-start-timeout", coldStartTimeout);
     requirePositive("allocate-wait", allocateWait);
-    templates = templates == null || templates.isEmpty() ? List.of(template) : List.copyOf(templates);
+    // BERTH_TEMPLATES unset reads as an empty string: the default template alone.
+    templates = templates == null ? List.of() : templates.stream().filter(t -> t != null && !t.isBlank()).toList();
+    templates = templates.isEmpty() ? List.of(template) : templates;
     if (!templates.contains(template)) {
       throw new IllegalStateException("berth.workspace.template '" + template + "' is not in berth.workspace.templates "
           + templates);

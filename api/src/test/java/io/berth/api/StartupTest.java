@@ -100,6 +100,17 @@ class StartupTest {
   }
 
   @Test
+  void anotherDefaultTemplateIsAllowedWithoutListingIt() {
+    Map<String, Object> p = props("0123456789abcdef0123456789abcdef");
+    p.put("BERTH_TEMPLATE", "chromium");
+    try (ApplicationContext ctx = ApplicationContext.run(p)) {
+      WorkspaceSettings ws = ctx.getBean(WorkspaceSettings.class);
+      assertEquals("chromium", ws.template());
+      assertEquals(List.of("chromium"), ws.templates());
+    }
+  }
+
+  @Test
   void embeddedStackCanPassItsOwnClients() {
     WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
         WorkflowServiceStubsOptions.newBuilder().setTarget("127.0.0.1:1").build());

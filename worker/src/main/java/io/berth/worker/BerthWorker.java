@@ -9,10 +9,12 @@ import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
+import io.berth.activities.fleet.local.Template;
 import io.berth.activities.fleet.local.Templates;
 import io.berth.activities.probe.HttpProbe;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.UpstreamHost;
 import io.berth.activities.routing.WorkspaceAuth;
 import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
@@ -87,7 +89,8 @@ public final class BerthWorker implements AutoCloseable {
 
     fleet = fleet(redis, keys);
     nginx = startNginx();
-    routes = new NginxRoutes(nginx, access);
+    routes = new NginxRoutes(nginx, access,
+        UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT));
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
 
@@ -125,9 +128,11 @@ public final class BerthWorker implements AutoCloseable {
       throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
     }
     PortAllocator ports = new PortAllocator(redis, keys, config.portFrom(), config.portTo());
+    WorkerConfig.TemplateSettings t = config.templateSettings();
+    Template template = Templates.fromConfig(new Templates.Settings(config.template(), config.templateCommand(),
+        t.probePath(), t.codeServerBin(), t.chromiumBin()));
     LocalFleetConfig lc = new LocalFleetConfig(config.stateDir(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), Templates.fromConfig(config.template(), config.templateCommand(), null),
-        config.apiUrl(), java.time.Duration.ofMillis(500));
+        config.slotsPerHost(), template, config.apiUrl(), java.time.Duration.ofMillis(500), t.activityInterval());
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
   }
@@ -137,8 +142,8 @@ public final class BerthWorker implements AutoCloseable {
    * wrong; EC2 instances are reached on the addresses EC2 reports.
    */
   private HttpProbe probe() {
-    return new HttpProbe(HttpProbe.DEFAULT_PATHS, HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW,
-        localFleet != null);
+    return new HttpProbe(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()),
+        HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW, localFleet != null);
   }
 
   private AwsSettings awsSettings() {

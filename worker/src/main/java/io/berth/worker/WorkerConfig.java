@@ -24,6 +24,7 @@ public record WorkerConfig(
     String nginxReloadCommand,
     String template,
     String templateCommand,
+    TemplateSettings templateSettings,
     int spares,
     int minHosts,
     int maxHosts,
@@ -46,6 +47,14 @@ public record WorkerConfig(
   public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
                     String endpoint, int templatePort, int agentPort) {}
 
+  /**
+   * The rest of what templates need: the command template's probe path, the Host header routes
+   * send to workspaces ({@code client}/{@code upstream}), where code-server and Chromium are, how
+   * often the local fleet reads slots for activity.
+   */
+  public record TemplateSettings(String probePath, String upstreamHost, Path codeServerBin, String chromiumBin,
+                                 Duration activityInterval) {}
+
   public static WorkerConfig fromEnv(Map<String, String> env) {
     Env e = new Env(env);
     Path state = Path.of(e.get("BERTH_STATE_DIR", ".berth")).toAbsolutePath();
@@ -67,6 +76,7 @@ public record WorkerConfig(
         e.get("BERTH_NGINX_RELOAD", "nginx -s reload"),
         e.get("BERTH_TEMPLATE", "demo"),
         e.get("BERTH_TEMPLATE_COMMAND", ""),
+        templateSettings(e, state),
         e.integer("BERTH_SPARES", 1),
         e.integer("BERTH_MIN_HOSTS", 0),
         e.integer("BERTH_MAX_HOSTS", 10),
@@ -87,6 +97,18 @@ public record WorkerConfig(
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
             e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)));
+  }
+
+  private static TemplateSettings templateSettings(Env e, Path state) {
+    String template = e.get("BERTH_TEMPLATE", "demo");
+    Path codeServerDir = Path.of(e.get("BERTH_CODE_SERVER_DIR", state.resolve("tools/code-server").toString()));
+    return new TemplateSettings(
+        e.get("BERTH_TEMPLATE_PROBE_PATH", "/"),
+        // Chromium's DevTools answers only an IP address or localhost as Host.
+        e.get("BERTH_UPSTREAM_HOST", "chromium".equals(template) ? "upstream" : "client"),
+        Path.of(e.get("BERTH_CODE_SERVER_BIN", codeServerDir.resolve("bin/code-server").toString())).toAbsolutePath(),
+        e.get("BERTH_CHROMIUM_BIN", ""),
+        e.duration("BERTH_ACTIVITY_INTERVAL", "PT5S"));
   }
 
   public boolean embeddedTemporal() {

@@ -35,6 +35,7 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
   private final RouteReloader reloader;
   private final Duration serveBound;
   private final WorkspaceAuth auth;
+  private final UpstreamHost upstreamHost;
 
   /** Routes without an access check: anyone with the URL gets in (see {@link WorkspaceAuth}). */
   public NginxRoutes(NginxProcess nginx) {
@@ -42,7 +43,12 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
   }
 
   public NginxRoutes(NginxProcess nginx, WorkspaceAuth auth) {
-    this(nginx, DEFAULT_BATCH_WINDOW, DEFAULT_SERVE_BOUND, auth);
+    this(nginx, auth, UpstreamHost.CLIENT);
+  }
+
+  /** {@code upstreamHost}: the Host header every route sends to its workspace (one template per deployment). */
+  public NginxRoutes(NginxProcess nginx, WorkspaceAuth auth, UpstreamHost upstreamHost) {
+    this(nginx, DEFAULT_BATCH_WINDOW, DEFAULT_SERVE_BOUND, auth, upstreamHost);
   }
 
   public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound) {
@@ -57,9 +63,16 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
    * @param auth who gets past the gateway: written into every route file
    */
   public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound, WorkspaceAuth auth) {
+    this(nginx, batchWindow, serveBound, auth, UpstreamHost.CLIENT);
+  }
+
+  /** @param upstreamHost the Host header routes send to workspaces ({@link UpstreamHost}) */
+  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound, WorkspaceAuth auth,
+                     UpstreamHost upstreamHost) {
     this.nginx = nginx;
     this.serveBound = serveBound;
     this.auth = auth;
+    this.upstreamHost = upstreamHost;
     this.reloader = new RouteReloader(nginx, batchWindow, serveBound);
   }
 
@@ -71,7 +84,7 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
     }
     long deadline = System.nanoTime() + serveBound.toNanos();
     String block = ServerBlock.render(nginx.gateway(), route.label(), route.hostname(), route.upstreamAddress(),
-        route.upstreamPort(), auth);
+        route.upstreamPort(), auth, upstreamHost);
     await(reloader.submit(route.label(), block), deadline);
     awaitAnswers(route, true, deadline);
     log.info("route {} -> {}:{} serving", route.label(), route.upstreamAddress(), route.upstreamPort());

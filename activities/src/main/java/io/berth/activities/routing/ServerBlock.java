@@ -22,6 +22,12 @@ final class ServerBlock {
 
   static String render(Gateway gateway, String label, String hostname, String upstreamHost, int upstreamPort,
                        WorkspaceAuth auth) {
+    return render(gateway, label, hostname, upstreamHost, upstreamPort, auth, UpstreamHost.CLIENT);
+  }
+
+  /** {@code hostHeader}: what the workspace sees as Host (X-Forwarded-Host keeps the browser's, with its port). */
+  static String render(Gateway gateway, String label, String hostname, String upstreamHost, int upstreamPort,
+                       WorkspaceAuth auth, UpstreamHost hostHeader) {
     String routeHeader = "add_header " + ROUTE_HEADER + " " + label + " always;";
     StringBuilder b = new StringBuilder();
     b.append("# Written by Berth for workspace ").append(label)
@@ -46,11 +52,11 @@ final class ServerBlock {
                 proxy_http_version 1.1;
                 proxy_set_header Upgrade $http_upgrade;
                 proxy_set_header Connection $berth_connection_upgrade;
-                proxy_set_header Host $host;
+                proxy_set_header Host %s;
                 proxy_set_header X-Real-IP $remote_addr;
                 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                 proxy_set_header X-Forwarded-Proto $scheme;
-                proxy_set_header X-Forwarded-Host $host;
+                proxy_set_header X-Forwarded-Host $http_host;
                 proxy_connect_timeout 10s;
                 proxy_read_timeout 1h;
                 proxy_send_timeout 1h;
@@ -59,7 +65,7 @@ final class ServerBlock {
                 %s
             }
         }
-        """.formatted(Addresses.forUrl(upstreamHost), upstreamPort, routeHeader));
+        """.formatted(Addresses.forUrl(upstreamHost), upstreamPort, hostHeader.nginxValue(), routeHeader));
     return b.toString();
   }
 
