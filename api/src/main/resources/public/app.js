@@ -413,8 +413,10 @@ const mine = {
     show('ws-ready', true);
     const link = $('ws-link');
     link.textContent = ws.url || '';
-    // only http(s) URLs become links: the URL comes from the server, but a link is a navigation
-    if (ws.url && /^https?:\/\//i.test(ws.url)) link.setAttribute('href', ws.url);
+    // The link opens a one-time launch link (it sets the workspace's cookie; the URL alone is not
+    // let in), fresh at every poll. Only http(s) URLs become links: a link is a navigation.
+    const href = ws.launchUrl || ws.url;
+    if (href && /^https?:\/\//i.test(href)) link.setAttribute('href', href);
     else link.removeAttribute('href');
     text('ws-expires', dateTime(ws.expiresAt));
     text('ws-host', ws.instanceId || '—');

@@ -55,7 +55,14 @@ class BerthUpScriptTest {
         });
         String label = Labels.labelFor("alice");
         assertTrue(body.contains("http://" + label + ".localhost:" + gateway + "/"), body);
-        String page = run(env, "curl", "-s", "-H", "Host: " + label + ".localhost", "http://127.0.0.1:" + gateway + "/");
+        // The URL alone sends a stranger to the dashboard; the launch link (once) lets alice in.
+        String stranger = run(env, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+            "Host: " + label + ".localhost", "http://127.0.0.1:" + gateway + "/");
+        assertEquals("302", stranger.trim());
+        java.util.regex.Matcher launch = java.util.regex.Pattern.compile("\"launchUrl\":\"([^\"]+)\"").matcher(body);
+        assertTrue(launch.find(), body);
+        String jar = state.resolve("cookies.txt").toString();
+        String page = run(env, "curl", "-s", "-L", "-c", jar, "-b", jar, launch.group(1));
         assertTrue(page.contains("Workspace of alice"), page);
       } finally {
         new ProcessBuilder("kill", "-INT", String.valueOf(up.pid())).start().waitFor();

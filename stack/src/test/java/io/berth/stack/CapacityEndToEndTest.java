@@ -70,7 +70,7 @@ class CapacityEndToEndTest {
       });
       assertEquals(kept, hosts(f).get(0).slots().stream().map(SlotStatus::owner)
           .filter(o -> o != null).findFirst().orElse(null));
-      assertTrue(f.viaGateway(kept, "/").body().contains("Workspace of u4"));
+      assertTrue(f.asOwner(kept, "/").body().contains("Workspace of u4"));
     }
   }
 
@@ -162,7 +162,7 @@ class CapacityEndToEndTest {
       Await.until("kim's session rebuilt from her workflow", Duration.ofSeconds(60),
           () -> "READY".equals(f.session("kim").get("state")));
       assertEquals(before, hostIds(f), "same hosts: none launched twice, none leaked");
-      assertTrue(f.viaGateway("kim", "/").body().contains("Workspace of kim"));
+      assertTrue(f.asOwner("kim", "/").body().contains("Workspace of kim"));
       String newToken = Await.value("a new heartbeat token delivered", Duration.ofSeconds(30),
           () -> oldToken.equals(f.workspaceToken("kim")) ? null : f.workspaceToken("kim"));
       assertEquals(204, f.heartbeat(newToken).statusCode());
@@ -211,6 +211,18 @@ class CapacityEndToEndTest {
         return owners.stream().allMatch(o -> "READY".equals(f.session(o).get("state")));
       });
       assertTrue(hosts(f).size() <= 6);
+    }
+  }
+
+  @Test
+  void theGlobalCapTurnsNewUsersAwayButGivesExistingOnesTheirWorkspace() {
+    try (StackFixture f = StackFixture.start(Map.of("BERTH_SPARES", "1", "BERTH_MAX_WORKSPACES", "1"))) {
+      f.ready("first");
+      HttpResponse<String> second = f.allocate("second");
+      assertEquals(503, second.statusCode(), second.body());
+      assertTrue(second.headers().firstValue("Retry-After").isPresent());
+      assertTrue(second.body().contains("at capacity"), second.body());
+      assertEquals(200, f.allocate("first").statusCode(), "the existing workspace is returned");
     }
   }
 

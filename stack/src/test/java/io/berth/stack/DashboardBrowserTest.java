@@ -112,8 +112,11 @@ class DashboardBrowserTest {
 
     gate.open();
     String ready = chrome.awaitText("Your workspace is ready.", SAGA);
-    String url = chrome.attribute("#ws-link", "href");
+    String url = chrome.eval("document.getElementById('ws-link').textContent").asText();
     assertEquals("http://" + f.hostname("alice") + ":" + f.gatewayPort + "/", url);
+    // The link itself is a one-time launch link: the URL alone does not let anyone in.
+    String launch = chrome.attribute("#ws-link", "href");
+    assertTrue(launch.startsWith(url + ".berth/launch?t="), launch);
     assertTrue(ready.contains(url), ready);
     assertTrue(ready.contains("Route it through the gateway") && ready.contains("Ready"), ready);
     String idle = Await.value("the idle countdown", UI, () -> {
@@ -126,7 +129,8 @@ class DashboardBrowserTest {
     chrome.click("#extend");
     chrome.awaitText("Extended", UI);
 
-    chrome.navigate(url);
+    // The launch link answers with a redirect to the workspace itself: follow it as a click would.
+    chrome.eval("location.assign(" + HeadlessChromium.quote(launch) + "), true");
     chrome.awaitText("Workspace of alice", UI);
     screenshot("04-workspace", "Workspace of alice");
 

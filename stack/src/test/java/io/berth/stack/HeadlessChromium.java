@@ -316,7 +316,7 @@ final class HeadlessChromium implements AutoCloseable {
     return file;
   }
 
-  private static String quote(String s) {
+  static String quote(String s) {
     try {
       return JSON.writeValueAsString(s);
     } catch (IOException e) {

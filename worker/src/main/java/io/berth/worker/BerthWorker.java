@@ -9,10 +9,13 @@ import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
+import io.berth.activities.fleet.local.Template;
 import io.berth.activities.fleet.local.Templates;
 import io.berth.activities.probe.HttpProbe;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.UpstreamHost;
+import io.berth.activities.routing.WorkspaceAuth;
 import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
@@ -83,13 +86,16 @@ public final class BerthWorker implements AutoCloseable {
   }
 
   private void startAll() {
+    // Checked before anything starts: these addresses go into every route file.
+    WorkspaceAuth access = WorkspaceAuth.fromConfig(config.workspaceAuth(), config.apiUrl(), config.dashboardUrl());
     RedisClient redis = RedisClient.create(config.redisUrl());
     closeables.add(redis);
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
     fleet = fleet(redis, keys);
     nginx = startNginx();
-    routes = new NginxRoutes(nginx);
+    routes = new NginxRoutes(nginx, access,
+        UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT));
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
     lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet);
@@ -101,7 +107,7 @@ public final class BerthWorker implements AutoCloseable {
     Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
-        dns, routes, new HttpProbe());
+        dns, routes, probe());
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -113,9 +119,9 @@ public final class BerthWorker implements AutoCloseable {
     closeables.add(0, timer::shutdownNow);
     startCapacity();
     startUpkeep();
-    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host",
+    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}",
         config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost());
+        config.slotsPerHost(), access.mode());
   }
 
   /**
@@ -192,7 +198,9 @@ public final class BerthWorker implements AutoCloseable {
    * sticky schedule-to-start timeout makes the SDK stop asking for sticky dispatch.
    */
   private WorkerOptions workerOptions() {
-    WorkerOptions.Builder b = WorkerOptions.newBuilder();
+    WorkerOptions.Builder b = WorkerOptions.newBuilder()
+        // The embedded stack shares two cores with everything else: a GC pause is not a deadlock.
+        .setDefaultDeadlockDetectionTimeout(5_000);
     if (config.workflowCacheSize() == 0) {
       b.setStickyQueueScheduleToStartTimeout(java.time.Duration.ZERO);
     }
@@ -202,17 +210,29 @@ public final class BerthWorker implements AutoCloseable {
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
     if ("aws".equals(config.provider())) {
       aws = AwsClients.create(awsSettings());
+      closeables.add(aws);
       return new AwsFleet(awsSettings(), aws);
     }
     if (!"local".equals(config.provider())) {
       throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
     }
     PortAllocator ports = new PortAllocator(redis, keys, config.portFrom(), config.portTo());
+    WorkerConfig.TemplateSettings t = config.templateSettings();
+    Template template = Templates.fromConfig(new Templates.Settings(config.template(), config.templateCommand(),
+        t.probePath(), t.codeServerBin(), t.chromiumBin()));
     LocalFleetConfig lc = new LocalFleetConfig(config.stateDir(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), Templates.fromConfig(config.template(), config.templateCommand(), null),
-        config.apiUrl(), java.time.Duration.ofMillis(500));
+        config.slotsPerHost(), template, config.apiUrl(), java.time.Duration.ofMillis(500), t.activityInterval());
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
+  }
+
+  /**
+   * Local slots live on this machine, so an address that is not loopback means something is
+   * wrong; EC2 instances are reached on the addresses EC2 reports.
+   */
+  private HttpProbe probe() {
+    return new HttpProbe(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()),
+        HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW, localFleet != null);
   }
 
   private AwsSettings awsSettings() {

@@ -1,9 +1,11 @@
 package io.berth.workflows;
 
+import io.berth.workflows.BerthCounters.Counter;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.CapacityMemory;
+import io.berth.workflows.model.CapacityMemory.ProbeFailures;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
@@ -44,7 +46,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private CapacityParams params;
   private long lastScaleOut;
   private long wantedFewerSince;
-  private final Map<String, Integer> probeFailures = new HashMap<>();
+  private final Map<String, ProbeFailures> probeFailures = new HashMap<>();
   /** Cold-path waiters by workflow id, in arrival order. */
   private final Map<String, CapacityRequest> waiters = new LinkedHashMap<>();
   private final List<ScalingDecision> decisions = new ArrayList<>();
@@ -137,11 +139,19 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     try {
       resync.get();
     } catch (RuntimeException noLiveWorkflow) {
+      if (!stillOwnedBy(s.slot(), owner)) {
+        return; // a teardown finished since our snapshot: not an orphan
+      }
       fleet.recycleSlot(s.slot());
       fleet.untagOwner("orphan", s.slot(), owner);
       fleet.unprotectHost("orphan", s.slot());
       decide(snapshot.desired(), snapshot.desired(), "recycle-orphan", s.slot().slotId() + " had no live workspace");
     }
+  }
+
+  private boolean stillOwnedBy(Slot slot, String owner) {
+    return fleet.describeFleet().hosts().stream().flatMap(h -> h.slots().stream())
+        .anyMatch(x -> x.slot().slotId().equals(slot.slotId()) && owner.equals(x.owner()));
   }
 
   /** Quarantined slots take their host down (without decrement: the fleet launches a replacement). */
@@ -206,6 +216,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
         if (spares.contains(s.slotId())) {
           failedSpares.add(s);
         }
+        BerthCounters.count(Workflow.getMetricsScope(), Counter.PROBE_FAILURES, "onboard");
       }
     }
     if (!ready.isEmpty()) {
@@ -215,7 +226,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     replaceFailedSpares(snapshot, spares, failedSpares);
     passedHosts.stream().filter(h -> !failedHosts.contains(h)).forEach(probeFailures::remove);
     for (String hostId : failedHosts) {
-      int n = probeFailures.merge(hostId, 1, Integer::sum);
+      int n = probeFailures.merge(hostId, new ProbeFailures(0, 0).next(Workflow.currentTimeMillis()),
+          (old, fresh) -> old.next(Workflow.currentTimeMillis())).count();
       if (n >= params.probeAttempts() && ownerless(snapshot, hostId)) {
         terminateBroken(snapshot, hostId, "probe failed " + n + " times");
       }
@@ -255,6 +267,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       store.removeSpares(params.template(), slotIds);
     }
     fleet.terminateHost(hostId, false);
+    BerthCounters.count(Workflow.getMetricsScope(), Counter.HOSTS_QUARANTINED, null);
     decide(snapshot.desired(), snapshot.desired(), "quarantine", hostId + ": " + why);
   }
 
