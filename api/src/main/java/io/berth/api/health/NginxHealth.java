@@ -14,18 +14,6 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * The API never talks to Nginx: the worker that owns it writes {@code <prefix>health:nginx}
-<<<<<<< HEAD
- * {ok, detail, at, reloadFailures, lastErrorAt}. Missing or stale counts as unknown, reported UP
- * so that a stack without the reporter yet still passes; {@code ok=false} (Nginx not running) is
- * DOWN. A route change that failed within {@link #ALERT_FOR} is an alert: Nginx still serves the
- * previous configuration, so the status stays UP with {@code state=degraded} and the count, never
- * Nginx's own message (this endpoint is public).
- */
-@Singleton
-public class NginxHealth extends BlockingHealthIndicator {
-  static final Duration STALE_AFTER = Duration.ofMinutes(2);
-  public static final Duration ALERT_FOR = Duration.ofMinutes(5);
-=======
  * ({@link NginxReport}). Missing or stale counts as unknown, reported UP so that a stack without
  * the reporter yet still passes; {@code ok=false} (Nginx not running) is DOWN, so /health answers
  * 503. A route change that failed in the last {@link NginxReport#DEGRADED_FOR} while Nginx still
@@ -34,7 +22,6 @@ public class NginxHealth extends BlockingHealthIndicator {
  */
 @Singleton
 public class NginxHealth extends BlockingHealthIndicator {
->>>>>>> main
   private final RedisClient redis;
   private final RedisKeys keys;
 
@@ -77,30 +64,10 @@ public class NginxHealth extends BlockingHealthIndicator {
       details.put("why", "report is stale");
       return result(HealthStatus.UP, details);
     }
-<<<<<<< HEAD
-    boolean ok = "true".equalsIgnoreCase(h.get("ok")) || "1".equals(h.get("ok"));
-    details.put("reloadFailures", parse(h.get("reloadFailures")));
-    long failedAt = parse(h.get("lastErrorAt"));
-    boolean recentFailure = failedAt > 0 && System.currentTimeMillis() - failedAt <= ALERT_FOR.toMillis();
-    if (recentFailure) {
-      details.put("lastReloadFailure", Instant.ofEpochMilli(failedAt).toString());
-      details.put("alert", "a route change failed; nginx serves the previous configuration");
-    }
-    details.put("state", !ok ? "failing" : recentFailure ? "degraded" : "ok");
-    return result(ok ? HealthStatus.UP : HealthStatus.DOWN, details);
-  }
-
-  private static long parse(String v) {
-    try {
-      return v == null ? 0 : Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return 0;
-=======
     details.put("reloadFailures", r.reloadFailures());
     if (!r.ok()) {
       details.put("state", "failing");
       return result(HealthStatus.DOWN, details);
->>>>>>> main
     }
     if (r.degraded(now)) {
       details.put("state", "degraded");

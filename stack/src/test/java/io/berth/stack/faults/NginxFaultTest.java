@@ -62,7 +62,9 @@ class NginxFaultTest {
     });
     assertEquals("UP", degraded.path("status").asText(), degraded.toString());
     assertTrue(degraded.path("details").path("reloadFailures").asInt() >= 1, degraded.toString());
-    assertFalse(degraded.toString().contains("this is not nginx"), "Nginx's message stays out of /health");
+    String failure = degraded.path("details").path("lastReloadFailure").asText();
+    assertTrue(failure.contains("zz-broken.conf"), "the alert names the file: " + degraded);
+    assertFalse(failure.contains(f.state.toString()), "no paths on a public page: " + degraded);
 
     // Nginx dies; it cannot start again while the configuration is broken. (Frozen first, so that
     // the master cannot replace the workers killed before it.)
