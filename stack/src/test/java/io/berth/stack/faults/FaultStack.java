@@ -267,10 +267,41 @@ final class FaultStack implements AutoCloseable {
     return call("POST", "/api/heartbeat", workspaceToken, null);
   }
 
+  /** GET through Nginx with the workspace's Host header and no cookie (workspace auth answers 302). */
   GatewayClient.Answer viaGateway(String user, String path) {
+    return gatewayGet(Labels.labelFor(user) + ".localhost", path, null);
+  }
+
+  /** True when Nginx says it routes the user's hostname (its own check path, no auth). */
+  boolean routed(String user) {
     try {
-      return GatewayClient.get("127.0.0.1", gatewayPort, Labels.labelFor(user) + ".localhost", path,
-          Duration.ofSeconds(5));
+      return Labels.labelFor(user).equals(viaGateway(user, "/.berth/route").header("X-Berth-Route"));
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** A page of the user's workspace as its owner's browser gets it: launch link, cookie, then the page. */
+  GatewayClient.Answer asOwner(String user, String path) {
+    HttpResponse<String> r = call("POST", "/api/workspaces/me/launch", token(user), null);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"url\"\\s*:\\s*\"([^\"]*)\"").matcher(r.body());
+    if (r.statusCode() != 200 || !m.find()) {
+      throw new AssertionError("launch link for " + user + ": " + r.statusCode() + " " + r.body());
+    }
+    URI launch = URI.create(m.group(1));
+    GatewayClient.Answer opened = gatewayGet(launch.getHost(),
+        launch.getRawPath() + (launch.getRawQuery() == null ? "" : "?" + launch.getRawQuery()), null);
+    String cookie = opened.header("Set-Cookie");
+    if (opened.status() != 302 || cookie == null) {
+      throw new AssertionError("launch for " + user + ": " + opened.status() + " " + opened.body());
+    }
+    return gatewayGet(Labels.labelFor(user) + ".localhost", path, cookie.split(";")[0]);
+  }
+
+  private GatewayClient.Answer gatewayGet(String host, String path, String cookie) {
+    try {
+      return GatewayClient.get("127.0.0.1", gatewayPort, host, path, Duration.ofSeconds(5),
+          cookie == null ? Map.of() : Map.of("Cookie", cookie));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

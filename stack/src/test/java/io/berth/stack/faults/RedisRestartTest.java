@@ -87,7 +87,7 @@ class RedisRestartTest {
     Invariants.awaitHold(f.sources(), everyone, Duration.ofSeconds(120));
     for (String u : settled) {
       assertEquals(pids.get(u), slotPid(u), u + " kept the same workspace process");
-      assertTrue(f.viaGateway(u, "/").body().contains("Workspace of " + u));
+      assertTrue(f.asOwner(u, "/").body().contains("Workspace of " + u));
       String fresh = Await.value(u + "'s new heartbeat token", Duration.ofSeconds(30),
           () -> tokens.get(u).equals(f.workspaceToken(u)) ? null : f.workspaceToken(u));
       assertNotEquals(tokens.get(u), fresh);

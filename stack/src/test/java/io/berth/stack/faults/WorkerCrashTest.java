@@ -77,7 +77,7 @@ class WorkerCrashTest {
     HistoryEvent routeStarted = started(f.history("ada"), "RouteWorkspace");
     assertEquals(2, routeStarted.getActivityTaskStartedEventAttributes().getAttempt(),
         "the route step ran again on the new worker after the first attempt timed out");
-    assertTrue(f.viaGateway("ada", "/").body().contains("Workspace of ada"));
+    assertTrue(f.asOwner("ada", "/").body().contains("Workspace of ada"));
     Invariants.awaitHold(f.sources(), List.of("ada"), Duration.ofSeconds(60));
     System.out.println("ada's history after the crash:\n" + excerpt(f.history("ada")));
   }
