@@ -1,6 +1,7 @@
 package io.berth.stack.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.stack.Invariants;
@@ -52,10 +53,11 @@ class TemporalRestartTest {
     f.ready("ben");
     String avaWorkspace = f.session("ava").get("workspaceId");
     String avaToken = f.workspaceToken("ava");
+    String avaRun = runId(WorkspaceWorkflow.idFor("ava"));
+    String capacityRun = runId(CapacityWorkflow.ID);
 
     f.temporal().kill();
     f.startTemporal();
-    assertTrue(gone(CapacityWorkflow.ID) && gone(WorkspaceWorkflow.idFor("ava")), "the new server knows nothing");
     // Outside Temporal nothing changed (launch links need Temporal: Nginx's own check says it routes).
     assertTrue(f.routed("ava"));
     assertEquals("READY", f.session("ava").get("state"));
@@ -69,6 +71,8 @@ class TemporalRestartTest {
       return v.state() == WorkspaceState.READY ? v : null;
     });
     assertEquals(avaWorkspace, ava.workspaceId(), "the same workspace, carried over from its session");
+    assertNotEquals(avaRun, runId(WorkspaceWorkflow.idFor("ava")), "a new run: the old one went with the server");
+    assertNotEquals(capacityRun, runId(CapacityWorkflow.ID));
     assertEquals(200, f.call("GET", "/api/workspaces/me", FaultStack.token("ava"), null).statusCode());
     assertTrue(f.asOwner("ava", "/").body().contains("Workspace of ava"));
     assertEquals(204, f.heartbeat(avaToken).statusCode(), "ava's workspace keeps its heartbeat token");
@@ -83,6 +87,10 @@ class TemporalRestartTest {
     Invariants.awaitHold(f.sources(), List.of("ava", "ben", "cara"), Duration.ofSeconds(60));
     System.out.println("worker after the Temporal restart:\n" + f.worker().log().lines()
         .filter(l -> l.contains("capacity workflow") || l.contains("re-created")).reduce("", (a, b) -> a + b + "\n"));
+  }
+
+  private static String runId(String workflowId) {
+    return f.client().newUntypedWorkflowStub(workflowId).describe().getExecution().getRunId();
   }
 
   private static boolean gone(String workflowId) {
