@@ -1,5 +1,10 @@
 package io.berth.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.berth.api.metrics.AllocationMetrics;
 import io.berth.workflows.model.WorkspaceView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
@@ -30,12 +35,13 @@ public class WorkspaceController {
   private final UserQuotas quotas;
   private final WorkspaceSettings settings;
   private final WorkspaceAccess access;
-
   private final ActiveCap activeCap;
+  private final AllocationMetrics metrics;
 
   public WorkspaceController(WorkspaceWorkflows workflows, UserQuotas quotas, WorkspaceSettings settings,
-                             WorkspaceAccess access, ActiveCap activeCap) {
+                             WorkspaceAccess access, ActiveCap activeCap, AllocationMetrics metrics) {
     this.activeCap = activeCap;
+    this.metrics = metrics;
     this.workflows = workflows;
     this.quotas = quotas;
     this.settings = settings;
@@ -54,13 +60,29 @@ public class WorkspaceController {
   @Serdeable
   public record LaunchLink(String url, long expiresInSeconds) {}
 
+  @Operation(summary = "Allocate the caller's workspace, or return the one they have")
+  @ApiResponse(responseCode = "200", description = "READY")
+  @ApiResponse(responseCode = "202", description = "ALLOCATING or PROVISIONING; Location: /api/workspaces/me",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = WorkspaceJson.class)))
+  @ApiResponse(responseCode = "400", description = "unknown template")
+  @ApiResponse(responseCode = "409", description = "the previous workspace is still being released")
+  @ApiResponse(responseCode = "429", description = "over the allocation quota; Retry-After")
+  @ApiResponse(responseCode = "503", description = "no capacity, allocation failed or Temporal unavailable; Retry-After")
   @Post
   public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable AllocateBody body) {
     String user = Users.of(auth);
     String template = template(body);
     quotas.take(UserQuotas.Kind.ALLOCATE, user);
     activeCap.check(user);
-    WorkspaceView view = workflows.allocate(user, template);
+    AllocationMetrics.Call timed = metrics.start();
+    WorkspaceView view;
+    try {
+      view = workflows.allocate(user, template);
+    } catch (RuntimeException e) {
+      timed.error();
+      throw e;
+    }
+    timed.done(view);
     return switch (view.state()) {
       case READY -> HttpResponse.ok(withLaunch(user, view));
       case ALLOCATING, PROVISIONING -> HttpResponse.<WorkspaceJson>status(HttpStatus.ACCEPTED)
@@ -72,6 +94,9 @@ public class WorkspaceController {
     };
   }
 
+  @Operation(summary = "The caller's workspace")
+  @ApiResponse(responseCode = "200", description = "the workspace")
+  @ApiResponse(responseCode = "404", description = "no workspace")
   @Get("/me")
   public WorkspaceJson me(Authentication auth) {
     String user = Users.of(auth);
@@ -91,6 +116,10 @@ public class WorkspaceController {
         });
   }
 
+  @Operation(summary = "Release the caller's workspace: teardown starts")
+  @ApiResponse(responseCode = "202", description = "release started",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = Released.class)))
+  @ApiResponse(responseCode = "404", description = "no workspace")
   @Delete("/me")
   public HttpResponse<Released> release(Authentication auth) {
     String user = Users.of(auth);
@@ -98,6 +127,10 @@ public class WorkspaceController {
     return HttpResponse.accepted().body(new Released(user, "release started"));
   }
 
+  @Operation(summary = "Push the idle deadline (bounded by the max lifetime)")
+  @ApiResponse(responseCode = "200", description = "the workspace with its new deadline")
+  @ApiResponse(responseCode = "400", description = "seconds out of range")
+  @ApiResponse(responseCode = "409", description = "the workspace is not READY")
   @Post("/me/extend")
   public HttpResponse<WorkspaceJson> extend(Authentication auth, @Body @Nullable ExtendBody body) {
     String user = Users.of(auth);

@@ -33,6 +33,7 @@ import io.temporal.worker.Worker;
 import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
+import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,7 +100,10 @@ public final class BerthWorker implements AutoCloseable {
         // 0 turns sticky execution off: every task replays its history on any worker.
         .setWorkflowCacheSize(config.workflowCacheSize())
         .build());
-    Worker worker = factory.newWorker(TaskQueues.BERTH);
+    Worker worker = factory.newWorker(TaskQueues.BERTH, WorkerOptions.newBuilder()
+        // The embedded stack shares two cores with everything else: a GC pause is not a deadlock.
+        .setDefaultDeadlockDetectionTimeout(5_000)
+        .build());
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
         dns, routes, probe());

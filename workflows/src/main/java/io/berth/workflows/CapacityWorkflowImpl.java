@@ -1,5 +1,6 @@
 package io.berth.workflows;
 
+import io.berth.workflows.BerthCounters.Counter;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.StoreActivities;
@@ -215,6 +216,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
         if (spares.contains(s.slotId())) {
           failedSpares.add(s);
         }
+        BerthCounters.count(Workflow.getMetricsScope(), Counter.PROBE_FAILURES, "pool");
       }
     }
     if (!ready.isEmpty()) {
@@ -265,6 +267,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       store.removeSpares(params.template(), slotIds);
     }
     fleet.terminateHost(hostId, false);
+    BerthCounters.count(Workflow.getMetricsScope(), Counter.HOSTS_QUARANTINED, null);
     decide(snapshot.desired(), snapshot.desired(), "quarantine", hostId + ": " + why);
   }
 

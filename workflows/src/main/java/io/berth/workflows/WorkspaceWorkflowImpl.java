@@ -1,5 +1,6 @@
 package io.berth.workflows;
 
+import io.berth.workflows.BerthCounters.Counter;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
@@ -105,40 +106,60 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     workspaceId = Workflow.randomUUID().toString();
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     try {
-      saga.addCompensation(() -> store.unclaim(requestId, slotBroken));
+      saga.addCompensation(() -> {
+        compensating("claim");
+        store.unclaim(requestId, slotBroken);
+      });
       slot = claimSlot();
       step("probe", "running", slot.slotId());
       try {
         probe.awaitReady(slot);
       } catch (ActivityFailure e) {
         slotBroken = true;
+        count(Counter.PROBE_FAILURES, "allocate");
         throw e;
       }
       step("probe", "done", null);
 
       step("tag", "running", slot.hostId());
-      saga.addCompensation(fleet::untagOwner, requestId, slot, params.user());
+      Slot claimed = slot;
+      saga.addCompensation(() -> {
+        compensating("tag");
+        fleet.untagOwner(requestId, claimed, params.user());
+      });
       fleet.tagOwner(requestId, slot, params.user());
 
       step("protect", "running", slot.hostId());
-      saga.addCompensation(fleet::unprotectHost, requestId, slot);
+      saga.addCompensation(() -> {
+        compensating("protect");
+        fleet.unprotectHost(requestId, claimed);
+      });
       fleet.protectHost(requestId, slot.hostId());
 
       step("dns", "running", params.hostname());
       DnsRecord record = dnsRecord();
-      saga.addCompensation(dns::deleteRecord, record);
+      saga.addCompensation(() -> {
+        compensating("dns");
+        dns.deleteRecord(record);
+      });
       dns.upsertRecord(record);
 
       step("route", "running", params.hostname());
       RouteSpec route = route();
-      saga.addCompensation(routes::unrouteWorkspace, route);
+      saga.addCompensation(() -> {
+        compensating("route");
+        routes.unrouteWorkspace(route);
+      });
       routes.routeWorkspace(route);
 
       step("session", "running", null);
       allocatedAt = Workflow.currentTimeMillis();
       expiresAt = allocatedAt + params.maxLifetime().toMillis();
       idleDeadline = Math.min(allocatedAt + idleMillis(), expiresAt);
-      saga.addCompensation(store::deleteSession, params.user(), workspaceId);
+      saga.addCompensation(() -> {
+        compensating("session");
+        store.deleteSession(params.user(), workspaceId);
+      });
       store.storeSession(session());
 
       setState(WorkspaceState.READY);
@@ -244,6 +265,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private void teardown() {
     setState(WorkspaceState.RELEASING);
     step("teardown", "running", reason);
+    count(Counter.RECLAIMS, BerthCounters.reclaimReason(reason));
     StoreActivities store = ActivityStubs.store(true);
     FleetActivities fleet = ActivityStubs.fleet(true);
     ActivityStubs.routes(true).unrouteWorkspace(route());
@@ -345,6 +367,18 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private Session session() {
     return new Session(requestId, params.user(), workspaceId, params.label(), params.url(), slot, params.template(),
         allocatedAt, idleDeadline, expiresAt, idleMillis(), WorkspaceState.READY.name());
+  }
+
+  /**
+   * Metrics go through the SDK's replay-aware scope: no history events, so no version marker;
+   * the worker's reporter carries them to Redis for the API to export.
+   */
+  private static void count(Counter counter, String value) {
+    BerthCounters.count(Workflow.getMetricsScope(), counter, value);
+  }
+
+  private static void compensating(String step) {
+    count(Counter.SAGA_COMPENSATIONS, step);
   }
 
   private void step(String name, String status, String detail) {
