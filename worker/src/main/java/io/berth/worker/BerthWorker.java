@@ -88,8 +88,11 @@ public final class BerthWorker implements AutoCloseable {
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
 
+    // Each cached (sticky) workflow keeps a workflow thread: the thread pool must hold the whole cache.
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
+        .setWorkflowCacheSize(config.workflowCacheSize())
+        .setMaxWorkflowThreadCount(Math.max(config.workflowCacheSize(), WorkerConfig.DEFAULT_WORKFLOW_CACHE))
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);

@@ -36,7 +36,11 @@ public record WorkerConfig(
     int scaleOutStep,
     int probeAttempts,
     String apiUrl,
+    int workflowCacheSize,
     Aws aws) {
+
+  /** The SDK's default sticky cache size (and workflow thread count). */
+  public static final int DEFAULT_WORKFLOW_CACHE = 600;
 
   /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
   public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
@@ -74,6 +78,7 @@ public record WorkerConfig(
         e.integer("BERTH_SCALE_OUT_STEP", 2),
         e.integer("BERTH_PROBE_ATTEMPTS", 3),
         e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080")),
+        e.positive("BERTH_WORKFLOW_CACHE", DEFAULT_WORKFLOW_CACHE),
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
@@ -98,6 +103,14 @@ public record WorkerConfig(
       } catch (NumberFormatException ex) {
         throw new IllegalArgumentException(name + " must be a whole number, got '" + v + "'");
       }
+    }
+
+    int positive(String name, int dflt) {
+      int v = integer(name, dflt);
+      if (v < 1) {
+        throw new IllegalArgumentException(name + " must be at least 1, got " + v);
+      }
+      return v;
     }
 
     Duration duration(String name, String dflt) {
