@@ -60,10 +60,9 @@ public final class Bench {
     failures += step(report, o, "reclaim", () -> new ReclaimScenario().run(report, o.reclaimN()));
     failures += step(report, o, "memory", () -> new MemoryScenario().run(report, o.memoryCounts(), o.workflowCache()));
     failures += step(report, o, "capacity", () -> new CapacityScenario().run(report, o.burst()));
-    String footer = String.format("%nTotal run time %.1f min; load average at the end %s.%n",
-        (System.nanoTime() - t0) / 6e10, loadAverage());
-    report.write(o.out(), header, footer);
-    System.out.println(footer + "bench: wrote " + o.out());
+    report.write(o.out(), header, ALL);
+    System.out.printf("%nbench: total run time %.1f min; load average at the end %s; wrote %s%n",
+        (System.nanoTime() - t0) / 6e10, loadAverage(), o.out());
     System.exit(failures == 0 ? 0 : 1);
   }
 
@@ -83,19 +82,27 @@ public final class Bench {
     if (!o.scenarios().contains(name)) {
       return 0;
     }
-    System.out.println("bench: === " + name + " === (load average " + loadAverage() + ")");
+    String load0 = loadAverage();
+    String started = ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    System.out.println("bench: === " + name + " === (load average " + load0 + ")");
     long t0 = System.nanoTime();
+    int before = report.sections().size();
+    int failed = 0;
     try {
       s.run();
-      System.out.printf("bench: %s took %.0f s%n", name, (System.nanoTime() - t0) / 1e9);
-      return 0;
     } catch (Exception | AssertionError e) {
       e.printStackTrace(System.out);
       Report.Section sec = report.section(name, "Scenario failed");
       sec.verdict("**did not complete**: " + e);
       Report.print(sec);
-      return 1;
+      failed = 1;
     }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    String run = String.format("_Run %s, `%s`, %.0f s; load average (1/5/15 min) %s at the start, %s at the end%s._",
+        started, o.command().trim(), secs, load0, loadAverage(), o.note().isBlank() ? "" : "; " + o.note());
+    report.sections().subList(before, report.sections().size()).forEach(sec -> sec.run = run);
+    System.out.printf("bench: %s took %.0f s%n", name, secs);
+    return failed;
   }
 
   static Options parse(String[] args) {
@@ -181,12 +188,11 @@ public final class Bench {
   private static String header(Options o) {
     Runtime rt = Runtime.getRuntime();
     StringBuilder sb = new StringBuilder("# Benchmarks\n\n");
-    sb.append("Written by `").append(o.command().trim()).append("` (the harness: `io.berth.stack.bench.Bench`, "
-        + "stack/src/main/java/io/berth/stack/bench/). Each scenario starts its own private embedded stack — a "
+    sb.append("Written by `./berth bench` (the harness: `io.berth.stack.bench.Bench`, "
+        + "stack/src/main/java/io/berth/stack/bench/; `./berth bench --help` lists the scenarios and options). Each scenario starts its own private embedded stack — a "
         + "private redis-server, Temporal's test server in the JVM, the worker, a private Nginx, the local fleet and "
         + "the API, on free loopback ports with a temp state dir and no allocation quota — and stops it after.\n\n");
     sb.append("| | |\n|---|---|\n");
-    sb.append("| date | ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append(" |\n");
     sb.append("| machine | ").append(rt.availableProcessors()).append(" CPUs (nproc), ").append(memTotal())
         .append(" RAM, ").append(cpuModel()).append(" |\n");
     sb.append("| java | ").append(System.getProperty("java.vm.name")).append(' ')
@@ -195,12 +201,11 @@ public final class Bench {
         .append(ManagementFactory.getRuntimeMXBean().getInputArguments()).append(" |\n");
     sb.append("| nginx / redis | ").append(version("/usr/sbin/nginx", "-v")).append(" / ")
         .append(version("redis-server", "--version")).append(" |\n");
-    sb.append("| load average at start | ").append(loadAverage()).append(" |\n");
-    sb.append("| scenarios | ").append(String.join(", ", o.scenarios())).append(" |\n");
-    if (!o.note().isBlank()) {
-      sb.append("| conditions | ").append(o.note()).append(" |\n");
-    }
-    return sb.append('\n').toString();
+    sb.append("| last written | ").append(ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+        .append(" |\n\n");
+    sb.append("Each section below names the run that produced it (a run rewrites only the sections of the scenarios it "
+        + "ran) and the machine's load average around it: the figures are only as quiet as the machine was.\n\n");
+    return sb.toString();
   }
 
   static String loadAverage() {

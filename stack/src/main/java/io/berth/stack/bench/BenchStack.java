@@ -56,7 +56,7 @@ final class BenchStack implements AutoCloseable {
 
   /** Settings every bench stack shares; {@code overrides} win. */
   static BenchStack start(Map<String, String> overrides, WorkerInterceptor... interceptors) {
-    PrivateRedis redis = PrivateRedis.start();
+    PrivateRedis redis = Cleanup.register(PrivateRedis.start());
     try {
       Path state = Files.createTempDirectory("berth-bench");
       int gateway = FreePorts.next();
@@ -76,9 +76,10 @@ final class BenchStack implements AutoCloseable {
       env.put("BERTH_ALLOCATE_RATE", "off");
       env.putAll(overrides);
       env.putIfAbsent("BERTH_TEMPLATES", env.getOrDefault("BERTH_TEMPLATE", "demo"));
-      return new BenchStack(redis, state, gateway, secret, EmbeddedStack.start(env, interceptors));
+      return Cleanup.register(new BenchStack(redis, state, gateway, secret, EmbeddedStack.start(env, interceptors)));
     } catch (IOException | RuntimeException e) {
       redis.close();
+      Cleanup.closed(redis);
       throw new IllegalStateException("could not start the bench stack: " + e, e);
     }
   }
@@ -119,6 +120,35 @@ final class BenchStack implements AutoCloseable {
 
   HttpResponse<String> me(String user) {
     return call("GET", "/api/workspaces/me", token(user), null);
+  }
+
+  /**
+   * POST, then (after a 202) GET /api/workspaces/me every 200 ms until READY, bounded. Null when
+   * READY, else what went wrong. A POST that times out is sent again (Update-With-Start is idempotent per user).
+   */
+  String readyWithin(String user, Duration bound) {
+    long end = System.nanoTime() + bound.toNanos();
+    HttpResponse<String> r = null;
+    String last = "no answer";
+    boolean posted = false;
+    while (System.nanoTime() < end) {
+      try {
+        r = posted ? me(user) : allocate(user);
+        posted = true;
+        if (ready(r)) {
+          return null;
+        }
+        String state = field(r.body(), "state");
+        last = r.statusCode() + " " + r.body();
+        if ("FAILED".equals(state) || (r.statusCode() >= 400 && r.statusCode() != 404 && r.statusCode() != 503)) {
+          return user + ": " + last;
+        }
+      } catch (IllegalStateException e) {
+        last = e.getMessage();
+      }
+      sleep(200);
+    }
+    return user + ": not READY within " + bound + " (last: " + last + ")";
   }
 
   static String field(String json, String name) {
@@ -214,10 +244,12 @@ final class BenchStack implements AutoCloseable {
 
   @Override
   public void close() {
+    Cleanup.closed(this);
     try {
       stack.close();
     } finally {
       redisServer.close();
+      Cleanup.closed(redisServer);
       deleteTree(stateDir);
     }
   }

@@ -50,6 +50,7 @@ import redis.clients.jedis.RedisClient;
 final class MemoryScenario {
   static final String TEMPLATE = "demo";
   static final Duration IDLE = Duration.ofHours(12);
+  static final int IN_FLIGHT = 200;
 
   void run(Report report, int[] counts, int cacheSize) throws Exception {
     Path tmp = Files.createTempDirectory("berth-bench-mem");
@@ -57,6 +58,7 @@ final class MemoryScenario {
     Process server = new ProcessBuilder(javaBin(), "-Xmx6g", "-XX:+UseParallelGC", "-cp",
         System.getProperty("java.class.path"), TemporalServerMain.class.getName(), String.valueOf(temporalPort))
         .redirectErrorStream(true).redirectOutput(tmp.resolve("temporal.log").toFile()).start();
+    AutoCloseable stopServer = Cleanup.register(server::destroyForcibly);
     HttpServer tiny = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
     tiny.createContext("/", ex -> {
       byte[] ok = "ok".getBytes(StandardCharsets.US_ASCII);
@@ -66,7 +68,7 @@ final class MemoryScenario {
       }
     });
     tiny.start();
-    try (PrivateRedis redisServer = PrivateRedis.start(); RedisClient redis = RedisClient.create(redisServer.url())) {
+    try (PrivateRedis redisServer = Cleanup.register(PrivateRedis.start()); RedisClient redis = RedisClient.create(redisServer.url())) {
       if (!BenchStack.await(Duration.ofSeconds(60), () -> listening(temporalPort))) {
         throw new IllegalStateException("the Temporal test server did not start (see " + tmp + "/temporal.log)");
       }
@@ -81,6 +83,7 @@ final class MemoryScenario {
       if (!server.waitFor(10, TimeUnit.SECONDS)) {
         server.destroyForcibly();
       }
+      Cleanup.closed(stopServer);
       BenchStack.deleteTree(tmp);
     }
   }
@@ -110,10 +113,10 @@ final class MemoryScenario {
       for (int n : counts) {
         long t0 = System.nanoTime();
         store.addSpares(TEMPLATE, fleet.grow(n));
-        startWorkspaces(client, tracked, n);
+        startWorkspaces(client, redis, keys, tracked, n);
         long want = n;
-        if (!BenchStack.await(Duration.ofMinutes(20), () -> progress(redis, keys, want))) {
-          throw new IllegalStateException("only " + redis.scard(keys.users()) + " of " + n + " sessions after 20 min");
+        if (!BenchStack.await(Duration.ofMinutes(5), () -> redis.scard(keys.users()) >= want)) {
+          throw new IllegalStateException("only " + redis.scard(keys.users()) + " of " + n + " sessions");
         }
         tracked = n;
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -132,7 +135,8 @@ final class MemoryScenario {
           + "(its RSS is shown, not counted), so the figure is the worker's, as against a real cluster. Sticky "
           + "workflow cache: `WorkerFactoryOptions.setWorkflowCacheSize(" + cacheSize + ")`, max workflow threads "
           + threads + " (" + (cacheSize == 600 ? "the SDK defaults; " : "") + "`--workflow-cache N` changes it). "
-          + "Workspaces were started as workflows directly (WorkflowClient.start), 16 at a time.");
+          + "Workspaces were started as workflows directly (WorkflowClient.start), at most " + IN_FLIGHT + " in their "
+          + "saga at a time.");
       sec.table(List.of("idle workspaces", "used heap after GC", "Δ heap vs 0", "per workspace", "live threads",
           "Temporal test server RSS (not counted)", "time to start them"), rows);
       long last = Long.parseLong(rows.get(rows.size() - 1).get(0).replace(",", ""));
@@ -154,28 +158,49 @@ final class MemoryScenario {
     }
   }
 
-  private static boolean progress(RedisClient redis, RedisKeys keys, long want) {
-    long have = redis.scard(keys.users());
-    if (System.currentTimeMillis() % 10_000 < 60) {
-      System.out.printf("bench: memory: %,d of %,d sessions%n", have, want);
+  /**
+   * Starts workspaces {@code from..to-1}, at most {@value #IN_FLIGHT} in their saga at a time: all
+   * at once would queue activities past the probe's 30 s schedule-to-close bound and fail them.
+   */
+  private static void startWorkspaces(WorkflowClient client, RedisClient redis, RedisKeys keys, int from, int to)
+      throws Exception {
+    long lastProgress = System.nanoTime();
+    long lastCount = -1;
+    for (int batch = from; batch < to; batch += 100) {
+      int end = Math.min(to, batch + 100);
+      while (true) {
+        long have = redis.scard(keys.users());
+        if (have != lastCount) {
+          lastCount = have;
+          lastProgress = System.nanoTime();
+        }
+        if (have >= end - IN_FLIGHT) {
+          break;
+        }
+        if (System.nanoTime() - lastProgress > 120_000_000_000L) {
+          throw new IllegalStateException("no new session for 2 min at " + have + " of " + to);
+        }
+        BenchStack.sleep(50);
+      }
+      List<Integer> ids = new ArrayList<>();
+      for (int i = batch; i < end; i++) {
+        ids.add(i);
+      }
+      Rounds.parallel(ids, 8, i -> start(client, i));
+      if (end % 1000 == 0) {
+        System.out.printf("bench: memory: started %,d of %,d (%,d READY)%n", end, to, redis.scard(keys.users()));
+      }
     }
-    return have >= want;
   }
 
-  private static void startWorkspaces(WorkflowClient client, int from, int to) throws Exception {
-    List<Integer> ids = new ArrayList<>();
-    for (int i = from; i < to; i++) {
-      ids.add(i);
-    }
-    Rounds.parallel(ids, 16, i -> {
-      String user = "mem-" + i;
-      String label = Labels.labelFor(user);
-      WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
-          .setWorkflowId(WorkspaceWorkflow.idFor(user)).setTaskQueue(TaskQueues.BERTH).build());
-      WorkflowClient.start(stub::run, new WorkspaceParams(user, label, label + ".localhost",
-          "http://" + label + ".localhost/", TEMPLATE, IDLE, Duration.ofHours(24), Duration.ofMinutes(5),
-          Duration.ofSeconds(10), null));
-    });
+  private static void start(WorkflowClient client, int i) {
+    String user = "mem-" + i;
+    String label = Labels.labelFor(user);
+    WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(WorkspaceWorkflow.idFor(user)).setTaskQueue(TaskQueues.BERTH).build());
+    WorkflowClient.start(stub::run, new WorkspaceParams(user, label, label + ".localhost",
+        "http://" + label + ".localhost/", TEMPLATE, IDLE, Duration.ofHours(24), Duration.ofMinutes(5),
+        Duration.ofSeconds(10), null));
   }
 
   /** Signals one workspace {@code n} times, spaced so that each lands in its own workflow task. */

@@ -5,7 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** What a scenario found: tables, target verdicts and notes, printed at once and kept for BENCHMARKS.md. */
 final class Report {
@@ -15,6 +19,7 @@ final class Report {
     final String title;
     final StringBuilder body = new StringBuilder();
     final List<String> verdicts = new ArrayList<>();
+    String run = "";
 
     Section(String name, String title) {
       this.name = name;
@@ -61,7 +66,11 @@ final class Report {
     }
 
     String markdown() {
-      StringBuilder sb = new StringBuilder("## " + title + " (`" + name + "`)\n\n").append(body);
+      StringBuilder sb = new StringBuilder("## " + title + " (`" + name + "`)\n\n");
+      if (!run.isEmpty()) {
+        sb.append(run).append("\n\n");
+      }
+      sb.append(body);
       verdicts.forEach(v -> sb.append("- ").append(v).append('\n'));
       if (!verdicts.isEmpty()) {
         sb.append('\n');
@@ -85,12 +94,54 @@ final class Report {
     System.out.flush();
   }
 
-  void write(Path file, String header, String footer) throws IOException {
+  private static final Pattern HEADING = Pattern.compile("(?m)^## .*\\(`([a-z0-9-]+)`\\)\\s*$");
+
+  /**
+   * Writes {@code header} and every section: this run's, and from the existing file those of
+   * scenarios that did not run now (each section names the run it came from). Sections the
+   * bench does not know (a hand-written analysis) stay first.
+   */
+  void write(Path file, String header, List<String> order) throws IOException {
+    Map<String, String> kept = new LinkedHashMap<>();
+    if (Files.exists(file)) {
+      String old = Files.readString(file, StandardCharsets.UTF_8);
+      Matcher m = HEADING.matcher(old);
+      List<int[]> starts = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      while (m.find()) {
+        starts.add(new int[] {m.start()});
+        names.add(m.group(1));
+      }
+      for (int i = 0; i < names.size(); i++) {
+        int end = i + 1 < names.size() ? starts.get(i + 1)[0] : old.length();
+        kept.put(names.get(i), old.substring(starts.get(i)[0], end).stripTrailing() + "\n\n");
+      }
+    }
+    sections.forEach(s -> kept.put(s.name, s.markdown()));
     StringBuilder sb = new StringBuilder(header);
-    sections.forEach(s -> sb.append(s.markdown()));
-    sb.append(footer);
+    kept.forEach((name, text) -> {
+      if (order.stream().noneMatch(o -> belongs(name, o))) {
+        sb.append(text);
+      }
+    });
+    for (String o : order) {
+      kept.forEach((name, text) -> {
+        if (belongs(name, o)) {
+          sb.append(text);
+        }
+      });
+    }
     Files.createDirectories(file.toAbsolutePath().getParent());
-    Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+    Files.writeString(file, sb.toString().stripTrailing() + "\n", StandardCharsets.UTF_8);
+  }
+
+  /** {@code reclaim-1000} is a variant of {@code reclaim}. */
+  private static boolean belongs(String name, String scenario) {
+    return name.equals(scenario) || name.startsWith(scenario + "-");
+  }
+
+  List<Section> sections() {
+    return sections;
   }
 
   static String fmt(double v) {
