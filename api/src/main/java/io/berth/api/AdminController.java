@@ -1,5 +1,9 @@
 package io.berth.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.berth.workflows.model.CapacityStatus;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
@@ -25,16 +29,25 @@ public class AdminController {
     this.workflows = workflows;
   }
 
+  @Operation(summary = "The fleet: hosts, slots, spares, active, desired, min/max, last scaling decisions")
+  @ApiResponse(responseCode = "200", description = "the capacity controller's status")
+  @ApiResponse(responseCode = "503", description = "the capacity controller is not reachable")
   @Get("/status")
   public CapacityStatus status() {
     return fleet.status();
   }
 
+  @Operation(summary = "Every workspace, from the Redis read model")
+  @ApiResponse(responseCode = "200", description = "the workspaces")
   @Get("/admin/workspaces")
   public List<Sessions.Entry> workspaces() {
     return sessions.list();
   }
 
+  @Operation(summary = "Force release a user's workspace")
+  @ApiResponse(responseCode = "202", description = "release started", content = @Content(mediaType = "application/json",
+      schema = @Schema(implementation = WorkspaceController.Released.class)))
+  @ApiResponse(responseCode = "404", description = "the user has no workspace")
   @Delete("/admin/workspaces/{user}")
   public HttpResponse<WorkspaceController.Released> release(String user) {
     String u = Users.checked(user);
@@ -42,6 +55,9 @@ public class AdminController {
     return HttpResponse.accepted().body(new WorkspaceController.Released(u, "release started"));
   }
 
+  @Operation(summary = "The workspace workflow's events (activities, compensations, signals, timers), no payloads")
+  @ApiResponse(responseCode = "200", description = "the events")
+  @ApiResponse(responseCode = "404", description = "the user has no workflow")
   @Get("/admin/workspaces/{user}/history")
   public List<HistoryEvents.Event> history(String user) {
     return workflows.history(Users.checked(user));

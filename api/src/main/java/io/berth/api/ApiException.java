@@ -24,6 +24,10 @@ public class ApiException extends RuntimeException {
     return new ApiException(HttpStatus.UNAUTHORIZED, "unauthorized", message, null);
   }
 
+  public static ApiException forbidden(String message) {
+    return new ApiException(HttpStatus.FORBIDDEN, "forbidden", message, null);
+  }
+
   public static ApiException notFound(String message) {
     return new ApiException(HttpStatus.NOT_FOUND, "not_found", message, null);
   }

@@ -1,6 +1,11 @@
 package io.berth.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.berth.api.metrics.HeartbeatMeters;
 import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpStatus;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
@@ -22,15 +27,35 @@ public class HeartbeatController {
   /** Generous for any token we mint, and short enough that hashing a hostile header costs nothing. */
   private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9._~+/=-]{16,256}");
   private final Heartbeats heartbeats;
+  private final HeartbeatMeters meters;
 
-  public HeartbeatController(Heartbeats heartbeats) {
+  public HeartbeatController(Heartbeats heartbeats, HeartbeatMeters meters) {
     this.heartbeats = heartbeats;
+    this.meters = meters;
   }
 
+  @Operation(summary = "Activity from inside a workspace",
+      description = "Authorization: Bearer <the workspace's own token>, not a user JWT",
+      security = @SecurityRequirement(name = "bearer"))
+  @ApiResponse(responseCode = "204", description = "recorded")
+  @ApiResponse(responseCode = "401", description = "missing, unknown or stale token")
   @Post
   @ExecuteOn(TaskExecutors.BLOCKING)
   public HttpResponse<Void> beat(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization) {
-    heartbeats.beat(token(authorization));
+    try {
+      heartbeats.beat(token(authorization));
+    } catch (ApiException e) {
+      if (e.status() == HttpStatus.UNAUTHORIZED) {
+        meters.rejected();
+      } else {
+        meters.failed();
+      }
+      throw e;
+    } catch (RuntimeException e) {
+      meters.failed();
+      throw e;
+    }
+    meters.accepted();
     return HttpResponse.noContent();
   }
 

@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.api.metrics.HeartbeatMeters;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -21,9 +22,11 @@ public class HeartbeatSignals {
   private final WorkspaceWorkflows workflows;
   private final ThreadPoolExecutor executor;
   private final AtomicInteger dropped = new AtomicInteger();
+  private final HeartbeatMeters meters;
 
-  public HeartbeatSignals(WorkspaceWorkflows workflows) {
+  public HeartbeatSignals(WorkspaceWorkflows workflows, HeartbeatMeters meters) {
     this.workflows = workflows;
+    this.meters = meters;
     AtomicInteger n = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000), r -> {
       Thread t = new Thread(r, "heartbeat-signal-" + n.incrementAndGet());
@@ -37,6 +40,7 @@ public class HeartbeatSignals {
     try {
       executor.execute(() -> signal(user));
     } catch (RejectedExecutionException e) {
+      meters.signalDropped();
       if (dropped.incrementAndGet() % 1000 == 1) {
         log.warn("heartbeat signal queue full; dropped {} signals so far", dropped.get());
       }
@@ -46,7 +50,9 @@ public class HeartbeatSignals {
   private void signal(String user) {
     try {
       workflows.heartbeat(user);
+      meters.signalSent();
     } catch (RuntimeException e) {
+      meters.signalFailed();
       log.info("heartbeat signal for {} not delivered: {}", user, e.toString());
     }
   }

@@ -1,5 +1,10 @@
 package io.berth.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.berth.api.metrics.AllocationMetrics;
 import io.berth.workflows.model.WorkspaceView;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
@@ -27,13 +32,20 @@ public class WorkspaceController {
   private static final Pattern TEMPLATE = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
 
   private final WorkspaceWorkflows workflows;
-  private final AllocateQuota quota;
+  private final UserQuotas quotas;
   private final WorkspaceSettings settings;
+  private final WorkspaceAccess access;
+  private final ActiveCap activeCap;
+  private final AllocationMetrics metrics;
 
-  public WorkspaceController(WorkspaceWorkflows workflows, AllocateQuota quota, WorkspaceSettings settings) {
+  public WorkspaceController(WorkspaceWorkflows workflows, UserQuotas quotas, WorkspaceSettings settings,
+                             WorkspaceAccess access, ActiveCap activeCap, AllocationMetrics metrics) {
+    this.activeCap = activeCap;
+    this.metrics = metrics;
     this.workflows = workflows;
-    this.quota = quota;
+    this.quotas = quotas;
     this.settings = settings;
+    this.access = access;
   }
 
   @Serdeable
@@ -45,14 +57,34 @@ public class WorkspaceController {
   @Serdeable
   public record Released(String user, String message) {}
 
+  @Serdeable
+  public record LaunchLink(String url, long expiresInSeconds) {}
+
+  @Operation(summary = "Allocate the caller's workspace, or return the one they have")
+  @ApiResponse(responseCode = "200", description = "READY")
+  @ApiResponse(responseCode = "202", description = "ALLOCATING or PROVISIONING; Location: /api/workspaces/me",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = WorkspaceJson.class)))
+  @ApiResponse(responseCode = "400", description = "unknown template")
+  @ApiResponse(responseCode = "409", description = "the previous workspace is still being released")
+  @ApiResponse(responseCode = "429", description = "over the allocation quota; Retry-After")
+  @ApiResponse(responseCode = "503", description = "no capacity, allocation failed or Temporal unavailable; Retry-After")
   @Post
   public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable AllocateBody body) {
     String user = Users.of(auth);
     String template = template(body);
-    quota.take(user);
-    WorkspaceView view = workflows.allocate(user, template);
+    quotas.take(UserQuotas.Kind.ALLOCATE, user);
+    activeCap.check(user);
+    AllocationMetrics.Call timed = metrics.start();
+    WorkspaceView view;
+    try {
+      view = workflows.allocate(user, template);
+    } catch (RuntimeException e) {
+      timed.error();
+      throw e;
+    }
+    timed.done(view);
     return switch (view.state()) {
-      case READY -> HttpResponse.ok(WorkspaceJson.of(view));
+      case READY -> HttpResponse.ok(withLaunch(user, view));
       case ALLOCATING, PROVISIONING -> HttpResponse.<WorkspaceJson>status(HttpStatus.ACCEPTED)
           .header(HttpHeaders.LOCATION, ME)
           .body(WorkspaceJson.of(view));
@@ -62,11 +94,32 @@ public class WorkspaceController {
     };
   }
 
+  @Operation(summary = "The caller's workspace")
+  @ApiResponse(responseCode = "200", description = "the workspace")
+  @ApiResponse(responseCode = "404", description = "no workspace")
   @Get("/me")
   public WorkspaceJson me(Authentication auth) {
-    return WorkspaceJson.of(workflows.view(Users.of(auth)));
+    String user = Users.of(auth);
+    return withLaunch(user, workflows.view(user));
   }
 
+  /** A fresh one-time link into the caller's READY workspace; opening it sets the workspace cookie. */
+  @Post("/me/launch")
+  public LaunchLink launch(Authentication auth) {
+    String user = Users.of(auth);
+    quotas.take(UserQuotas.Kind.LAUNCH, user);
+    return access.launchUrl(user, null)
+        .map(url -> new LaunchLink(url, access.enabled() ? LaunchTickets.TTL.toSeconds() : 0))
+        .orElseThrow(() -> {
+          WorkspaceView view = workflows.view(user); // 404 when there is none at all
+          return ApiException.conflict("the workspace is " + view.state() + ", not READY");
+        });
+  }
+
+  @Operation(summary = "Release the caller's workspace: teardown starts")
+  @ApiResponse(responseCode = "202", description = "release started",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = Released.class)))
+  @ApiResponse(responseCode = "404", description = "no workspace")
   @Delete("/me")
   public HttpResponse<Released> release(Authentication auth) {
     String user = Users.of(auth);
@@ -74,6 +127,10 @@ public class WorkspaceController {
     return HttpResponse.accepted().body(new Released(user, "release started"));
   }
 
+  @Operation(summary = "Push the idle deadline (bounded by the max lifetime)")
+  @ApiResponse(responseCode = "200", description = "the workspace with its new deadline")
+  @ApiResponse(responseCode = "400", description = "seconds out of range")
+  @ApiResponse(responseCode = "409", description = "the workspace is not READY")
   @Post("/me/extend")
   public HttpResponse<WorkspaceJson> extend(Authentication auth, @Body @Nullable ExtendBody body) {
     String user = Users.of(auth);
@@ -82,11 +139,21 @@ public class WorkspaceController {
     if (seconds < 1 || seconds > max) {
       throw ApiException.badRequest("seconds must be between 1 and " + max);
     }
+    quotas.take(UserQuotas.Kind.EXTEND, user);
     WorkspaceView view = workflows.extend(user, seconds);
     if (view.state() != io.berth.workflows.model.WorkspaceState.READY) {
       throw ApiException.conflict("the workspace is " + view.state() + ", not READY");
     }
-    return HttpResponse.ok(WorkspaceJson.of(view));
+    return HttpResponse.ok(withLaunch(user, view));
+  }
+
+  /** READY views carry a launch link (a fresh ticket) so that a dashboard can open the workspace at once. */
+  private WorkspaceJson withLaunch(String user, WorkspaceView view) {
+    WorkspaceJson json = WorkspaceJson.of(view);
+    if (view.state() != io.berth.workflows.model.WorkspaceState.READY) {
+      return json;
+    }
+    return access.launchUrl(user, view.workspaceId()).map(json::withLaunchUrl).orElse(json);
   }
 
   private String template(AllocateBody body) {

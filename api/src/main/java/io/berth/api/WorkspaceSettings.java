@@ -11,15 +11,18 @@ import java.util.List;
  *
  * @param publicUrl        URL template; {@code {label}} and {@code {domain}} are replaced; blank means
  *                         {@value #DEFAULT_PUBLIC_URL}
- * @param templates        allow-list of templates a caller may ask for
+ * @param templates        allow-list of templates a caller may ask for; empty means just {@code template}
  * @param heartbeatWindow  one heartbeat signal per user per window; zero means idle-timeout / 10, at most 30 s
  * @param allocateRate     allocations per user, {@code <n>/<s|min|h>}; {@code off} disables the quota
+ * @param extendRate       extends per user, same form
+ * @param launchRate       launch links per user, same form
  */
 @Context // checked at startup, not at the first request
 @ConfigurationProperties("berth.workspace")
 public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
                                 Duration allocateWait, String template, List<String> templates, String domain,
-                                String publicUrl, Duration heartbeatWindow, String allocateRate) {
+                                String publicUrl, Duration heartbeatWindow, String allocateRate, String extendRate,
+                                String launchRate) {
   public static final String DEFAULT_PUBLIC_URL = "http://{label}.{domain}:8088/";
   private static final Duration MAX_WINDOW = Duration.ofSeconds(30);
 
@@ -28,7 +31,9 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
     requirePositive("max-lifetime", maxLifetime);
     requirePositive("cold-start-timeout", coldStartTimeout);
     requirePositive("allocate-wait", allocateWait);
-    templates = templates == null || templates.isEmpty() ? List.of(template) : List.copyOf(templates);
+    // BERTH_TEMPLATES unset reads as an empty string: the default template alone.
+    templates = templates == null ? List.of() : templates.stream().filter(t -> t != null && !t.isBlank()).toList();
+    templates = templates.isEmpty() ? List.of(template) : templates;
     if (!templates.contains(template)) {
       throw new IllegalStateException("berth.workspace.template '" + template + "' is not in berth.workspace.templates "
           + templates);
@@ -36,7 +41,9 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
     if (heartbeatWindow == null || heartbeatWindow.isNegative()) {
       heartbeatWindow = Duration.ZERO;
     }
-    AllocateRate.parse(allocateRate);
+    AllocateRate.parse(allocateRate, "allocate rate");
+    AllocateRate.parse(extendRate, "extend rate");
+    AllocateRate.parse(launchRate, "launch rate");
     if (publicUrl == null || publicUrl.isBlank()) {
       publicUrl = DEFAULT_PUBLIC_URL;
     }
@@ -65,6 +72,19 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
 
   public AllocateRate rate() {
     return AllocateRate.parse(allocateRate);
+  }
+
+  public AllocateRate extendQuota() {
+    return AllocateRate.parse(extendRate, "extend rate");
+  }
+
+  public AllocateRate launchQuota() {
+    return AllocateRate.parse(launchRate, "launch rate");
+  }
+
+  /** Workspace cookies get the Secure attribute when users reach workspaces over https. */
+  public boolean httpsWorkspaces() {
+    return publicUrl.regionMatches(true, 0, "https:", 0, 6);
   }
 
   private static void requirePositive(String name, Duration d) {

@@ -74,6 +74,21 @@ public class WorkspaceWorkflows {
     return view;
   }
 
+  /**
+   * The latest run's view whatever its state, FAILED and RELEASED included (what a progress stream
+   * must see to end); empty when there is no run (or, for a moment, right after one continued as new).
+   */
+  public Optional<WorkspaceView> latest(String user) {
+    try {
+      return Optional.ofNullable(stub(user).view());
+    } catch (RuntimeException e) {
+      if (Temporal.notFound(e)) {
+        return Optional.empty();
+      }
+      throw translate(e, "the workspace query");
+    }
+  }
+
   public WorkspaceView extend(String user, long seconds) {
     return call(user, () -> stub(user).extend(seconds));
   }

@@ -21,7 +21,10 @@ public class FakeCapacityWorkflow implements CapacityWorkflow {
   public void poke(String reason) {}
 
   @Override
-  public void needCapacity(String workspaceWorkflowId) {}
+  public void needCapacity(io.berth.workflows.model.CapacityRequest request) {}
+
+  @Override
+  public void cancelNeed(String workspaceWorkflowId) {}
 
   @Override
   public void reconfigure(CapacityParams params) {}

@@ -88,6 +88,12 @@ public class FakeWorkspaceWorkflow implements WorkspaceWorkflow {
   }
 
   @Override
+  public void noCapacity(String reason) {}
+
+  @Override
+  public void resync() {}
+
+  @Override
   public void spareAvailable() {}
 
   /** A released run reports RELEASING at once, as the real one should: it is no longer the user's workspace. */

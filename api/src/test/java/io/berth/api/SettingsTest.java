@@ -3,6 +3,7 @@ package io.berth.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SettingsTest {
   private static WorkspaceSettings settings(Duration idle, Duration window) {
     return new WorkspaceSettings(idle, Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(10), "demo",
-        List.of("demo"), "localhost", "", window, "10/min");
+        List.of("demo"), "localhost", "", window, "10/min", "30/min", "60/min");
   }
 
   @Test
@@ -36,12 +37,16 @@ class SettingsTest {
     assertEquals("5/10min", AllocateRate.parse("5/10min").describe());
     assertFalse(AllocateRate.parse("off").enabled());
     assertThrows(IllegalStateException.class, () -> AllocateRate.parse("lots"));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new WorkspaceSettings(
+        Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(1), "demo",
+        List.of("demo"), "localhost", "", Duration.ZERO, "off", "often", "off"));
+    assertTrue(e.getMessage().startsWith("extend rate"), e.getMessage());
   }
 
   @Test
   void defaultTemplateMustBeAllowed() {
     assertThrows(IllegalStateException.class, () -> new WorkspaceSettings(Duration.ofMinutes(1), Duration.ofHours(1),
         Duration.ofMinutes(1), Duration.ofSeconds(1), "chromium", List.of("demo"), "localhost", "", Duration.ZERO,
-        "off"));
+        "off", "off", "off"));
   }
 }

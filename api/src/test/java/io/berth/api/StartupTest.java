@@ -20,10 +20,12 @@ import redis.clients.jedis.RedisClient;
 
 /** Context-level behaviour, no HTTP: how the API starts and how the embedded stack hands it its clients. */
 class StartupTest {
+  static final String GATEWAY_SECRET = "gateway-secret-for-startup-tests-0123456789";
 
   private static Map<String, Object> props(String secret) {
     Map<String, Object> p = new HashMap<>();
     p.put("berth.jwt.secret", secret);
+    p.put("berth.gateway.secret", GATEWAY_SECRET); // no gateway-secret file in the working directory
     p.put("berth.redis.url", "redis://127.0.0.1:1");
     p.put("berth.temporal.target", "127.0.0.1:1");
     return p;
@@ -57,7 +59,8 @@ class StartupTest {
         "BERTH_* variables set in this environment");
     // no deduced "test" environment: application-test.yml would move the port
     try (ApplicationContext ctx = ApplicationContext.builder().deduceEnvironment(false)
-        .properties(Map.of("berth.jwt.secret", "0123456789abcdef0123456789abcdef")).start()) {
+        .properties(Map.of("berth.jwt.secret", "0123456789abcdef0123456789abcdef",
+            "berth.gateway.secret", GATEWAY_SECRET)).start()) {
       RedisSettings redis = ctx.getBean(RedisSettings.class);
       assertEquals("redis://127.0.0.1:6379", redis.url());
       assertEquals("berth:", redis.prefix());
@@ -74,6 +77,9 @@ class StartupTest {
       assertEquals(List.of("demo"), ws.templates());
       assertEquals("http://a-1.localhost:8088/", ws.urlFor("a-1"));
       assertEquals(new AllocateRate(10, Duration.ofMinutes(1)), ws.rate());
+      assertEquals(new AllocateRate(30, Duration.ofMinutes(1)), ws.extendQuota());
+      assertEquals(new AllocateRate(60, Duration.ofMinutes(1)), ws.launchQuota());
+      assertTrue(ctx.getBean(AccessCookies.class).enabled(), "workspace auth is on by default");
       assertEquals(8080, ctx.getProperty("micronaut.server.port", Integer.class).orElseThrow());
       assertEquals("roles", ctx.getProperty("micronaut.security.token.roles-name", String.class).orElseThrow());
     }
@@ -90,6 +96,17 @@ class StartupTest {
       assertEquals("https://a-1.ws.example.org/", ws.urlFor("a-1"));
       assertEquals(List.of("demo", "code-server"), ws.templates());
       assertEquals("b2:", ctx.getBean(RedisKeys.class).prefix());
+    }
+  }
+
+  @Test
+  void anotherDefaultTemplateIsAllowedWithoutListingIt() {
+    Map<String, Object> p = props("0123456789abcdef0123456789abcdef");
+    p.put("BERTH_TEMPLATE", "chromium");
+    try (ApplicationContext ctx = ApplicationContext.run(p)) {
+      WorkspaceSettings ws = ctx.getBean(WorkspaceSettings.class);
+      assertEquals("chromium", ws.template());
+      assertEquals(List.of("chromium"), ws.templates());
     }
   }
 

@@ -19,6 +19,13 @@ import redis.clients.jedis.RedisClient;
  * end-to-end tests and the benchmark start with their own settings.
  */
 public final class EmbeddedStack implements AutoCloseable {
+  static {
+    // The api jar brings its own logback.xml; two on one classpath make logback chatter at startup.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-stack.xml");
+    }
+  }
+
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
 
   private final WorkerConfig config;
@@ -141,6 +148,9 @@ public final class EmbeddedStack implements AutoCloseable {
         "  redis       " + config.redisUrl() + " (prefix " + config.redisPrefix() + ")",
         "Get a token:  ./berth token alice        (operators: ./berth token ops --admin)",
         "Allocate:     curl -XPOST -H \"Authorization: Bearer $(./berth token alice)\" " + apiUrl() + "/api/workspaces",
+        "Open it:      " + ("none".equalsIgnoreCase(config.workspaceAuth())
+            ? "the \"url\" in the answer (BERTH_WORKSPACE_AUTH=none: anyone with the URL gets in)"
+            : "the one-time \"launchUrl\" in the answer (curl -L -c jar -b jar '<launchUrl>'); the url alone is not enough"),
         "Ctrl-C stops everything.",
         "");
   }

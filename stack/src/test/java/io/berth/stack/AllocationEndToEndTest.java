@@ -55,8 +55,14 @@ class AllocationEndToEndTest {
     assertEquals("READY", field(r.body(), "state"));
     String url = field(r.body(), "url");
     assertEquals("http://" + f.hostname("alice") + ":" + f.gatewayPort + "/", url);
+    assertTrue(field(r.body(), "launchUrl").startsWith(url + ".berth/launch?t="), r.body());
 
-    GatewayClient.Answer page = f.viaGateway("alice", "/");
+    // Knowing the URL is not enough: the gateway sends a stranger to the dashboard.
+    GatewayClient.Answer stranger = f.viaGateway("alice", "/");
+    assertEquals(302, stranger.status(), stranger.body());
+    assertEquals(f.loginRedirect("alice"), stranger.header("Location"));
+    GatewayClient.Answer page = f.viaGateway("alice", "/", f.open(field(r.body(), "launchUrl"), null)
+        .header("Set-Cookie").split(";")[0]);
     assertEquals(200, page.status());
     assertTrue(page.body().contains("Workspace of alice"), page.body());
     assertEquals("alice", f.session("alice").get("user"));
@@ -70,8 +76,8 @@ class AllocationEndToEndTest {
     String carol = field(f.ready("carol").body(), "instanceId");
     assertNotEquals(bob, carol);
     assertNotEquals(f.session("bob").get("port"), f.session("carol").get("port"));
-    assertTrue(f.viaGateway("bob", "/").body().contains("Workspace of bob"));
-    assertTrue(f.viaGateway("carol", "/").body().contains("Workspace of carol"));
+    assertTrue(f.asOwner("bob", "/").body().contains("Workspace of bob"));
+    assertTrue(f.asOwner("carol", "/").body().contains("Workspace of carol"));
     assertTrue(Files.exists(f.routeFile("bob")) && Files.exists(f.routeFile("carol")));
   }
 
@@ -147,7 +153,7 @@ class AllocationEndToEndTest {
     List<String> odd = List.of("../../etc/passwd", "a;b", "john smith", "x{y}", "semi;colon;}", "UPPER.Case@Mail");
     for (String user : odd) {
       f.ready(user);
-      assertTrue(f.viaGateway(user, "/").body().contains("Workspace of"), user);
+      assertTrue(f.asOwner(user, "/").body().contains("Workspace of"), user);
     }
     for (String bad : List.of("new\nline", "x".repeat(300))) {
       HttpResponse<String> r = f.call("POST", "/api/workspaces", StackFixture.rawToken(bad), "{}");

@@ -4,21 +4,21 @@ import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptorBase;
 import io.temporal.common.interceptors.WorkerInterceptorBase;
-import java.util.Arrays;
+import io.berth.workflows.WorkspaceWorkflow;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * Fails a named activity for one user at the activity boundary, the way its outside system
+ * Fails a named activity of one user's workspace workflow at the activity boundary, the way its outside system
  * would (a non-retryable rejection, or a connection error that retries and then compensates).
  */
 final class FaultInjector extends WorkerInterceptorBase {
   private final Map<String, Supplier<RuntimeException>> faults = new ConcurrentHashMap<>();
 
-  /** {@code activityType} as Temporal names it (e.g. "TagOwner"); matches calls whose arguments mention {@code user}. */
+  /** {@code activityType} as Temporal names it (e.g. "TagOwner"), in {@code user}'s workspace workflow. */
   void fail(String activityType, String user, Supplier<RuntimeException> error) {
-    faults.put(activityType + "|" + user, error);
+    faults.put(activityType + "|" + WorkspaceWorkflow.idFor(user), error);
   }
 
   void clear() {
@@ -39,15 +39,9 @@ final class FaultInjector extends WorkerInterceptorBase {
       @Override
       public ActivityOutput execute(ActivityInput input) {
         String type = context.getInfo().getActivityType();
-        String args = Arrays.deepToString(input.getArguments());
-        for (Map.Entry<String, Supplier<RuntimeException>> f : faults.entrySet()) {
-          String[] k = f.getKey().split("\\|", 2);
-          if (k[0].equals(type) && args.contains("user=" + k[1] + ",")) {
-            throw f.getValue().get();
-          }
-          if (k[0].equals(type) && args.contains(", " + k[1] + "]")) {
-            throw f.getValue().get();
-          }
+        Supplier<RuntimeException> fault = faults.get(type + "|" + context.getInfo().getWorkflowId());
+        if (fault != null) {
+          throw fault.get();
         }
         return super.execute(input);
       }

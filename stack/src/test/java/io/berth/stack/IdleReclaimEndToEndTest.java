@@ -47,7 +47,8 @@ class IdleReclaimEndToEndTest {
       Thread.sleep(500); // the workspace's own pace, not a wait for the system
     }
     assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, f.workflowStatus("alice"));
-    assertEquals(200, f.viaGateway("alice", "/healthz").status());
+    assertEquals(200, f.asOwner("alice", "/healthz").status());
+    assertEquals(302, f.viaGateway("alice", "/healthz").status(), "without the owner's cookie");
 
     WorkspaceView end = f.awaitEnd("alice", IDLE.multipliedBy(5));
     assertEquals("idle", end.reason());

@@ -125,13 +125,68 @@ final class StackFixture implements AutoCloseable {
     }
   }
 
-  /** GET through the private Nginx with the workspace's Host header, as a browser would. */
+  /**
+   * GET through the private Nginx with the workspace's Host header and no cookie: what anyone who
+   * knows the URL gets (a redirect to the dashboard while workspace auth is on, 404 with no route).
+   */
   GatewayClient.Answer viaGateway(String user, String path) {
+    return viaGateway(user, path, null);
+  }
+
+  /** GET through the private Nginx with the workspace's Host header and a Cookie header (null: none). */
+  GatewayClient.Answer viaGateway(String user, String path, String cookie) {
+    return gatewayGet(hostname(user), path, cookie);
+  }
+
+  GatewayClient.Answer gatewayGet(String host, String path, String cookie) {
     try {
-      return GatewayClient.get("127.0.0.1", gatewayPort, hostname(user), path, Duration.ofSeconds(5));
+      return GatewayClient.get("127.0.0.1", gatewayPort, host, path, Duration.ofSeconds(5),
+          cookie == null ? Map.of() : Map.of("Cookie", cookie));
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A fresh one-time launch link for the user's workspace, from the API with their JWT. */
+  String launchUrl(String user) {
+    HttpResponse<String> r = call("POST", "/api/workspaces/me/launch", token(user), null);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("launch link for " + user + ": " + r.statusCode() + " " + r.body());
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"url\"\\s*:\\s*\"([^\"]*)\"").matcher(r.body());
+    if (!m.find()) {
+      throw new AssertionError("no url in " + r.body());
+    }
+    return m.group(1);
+  }
+
+  /** Opens a launch link through the gateway as a browser would; the answer carries the Set-Cookie. */
+  GatewayClient.Answer open(String launchUrl, String cookie) {
+    URI u = URI.create(launchUrl);
+    if (u.getPort() != gatewayPort) {
+      throw new AssertionError("launch link not on this stack's gateway: " + launchUrl);
+    }
+    return gatewayGet(u.getHost(), u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), cookie);
+  }
+
+  /** What the owner's browser holds after opening a launch link: the {@code berth_ws=...} cookie pair. */
+  String launch(String user) {
+    GatewayClient.Answer a = open(launchUrl(user), null);
+    String setCookie = a.header("Set-Cookie");
+    if (a.status() != 302 || setCookie == null) {
+      throw new AssertionError("launch for " + user + ": " + a.status() + " " + a.headers() + " " + a.body());
+    }
+    return setCookie.split(";")[0];
+  }
+
+  /** GET a page of the user's workspace as its owner: launch, then the request with the cookie. */
+  GatewayClient.Answer asOwner(String user, String path) {
+    return viaGateway(user, path, launch(user));
+  }
+
+  /** Where the gateway sends a request without a valid cookie. */
+  String loginRedirect(String user) {
+    return stack.config().dashboardUrl() + "?ws=" + Labels.labelFor(user);
   }
 
   String hostname(String user) {

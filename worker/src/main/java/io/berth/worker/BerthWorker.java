@@ -9,10 +9,13 @@ import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
+import io.berth.activities.fleet.local.Template;
 import io.berth.activities.fleet.local.Templates;
 import io.berth.activities.probe.HttpProbe;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.UpstreamHost;
+import io.berth.activities.routing.WorkspaceAuth;
 import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
@@ -78,26 +81,28 @@ public final class BerthWorker implements AutoCloseable {
   }
 
   private void startAll() {
+    // Checked before anything starts: these addresses go into every route file.
+    WorkspaceAuth access = WorkspaceAuth.fromConfig(config.workspaceAuth(), config.apiUrl(), config.dashboardUrl());
     RedisClient redis = RedisClient.create(config.redisUrl());
     closeables.add(redis);
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
     fleet = fleet(redis, keys);
     nginx = startNginx();
-    routes = new NginxRoutes(nginx);
+    routes = new NginxRoutes(nginx, access,
+        UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT));
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
 
-    // Each cached (sticky) workflow keeps a workflow thread: the thread pool must hold the whole cache.
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
+        // 0 turns sticky execution off: every task replays its history on any worker.
         .setWorkflowCacheSize(config.workflowCacheSize())
-        .setMaxWorkflowThreadCount(Math.max(config.workflowCacheSize(), WorkerConfig.DEFAULT_WORKFLOW_CACHE))
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
-        dns, routes, new HttpProbe());
+        dns, routes, probe());
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -108,25 +113,37 @@ public final class BerthWorker implements AutoCloseable {
     timer.scheduleWithFixedDelay(health::publish, 0, 2, TimeUnit.SECONDS);
     closeables.add(0, timer::shutdownNow);
     startCapacity();
-    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host",
+    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}",
         config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost());
+        config.slotsPerHost(), access.mode());
   }
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
     if ("aws".equals(config.provider())) {
       aws = AwsClients.create(awsSettings());
+      closeables.add(aws);
       return new AwsFleet(awsSettings(), aws);
     }
     if (!"local".equals(config.provider())) {
       throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
     }
     PortAllocator ports = new PortAllocator(redis, keys, config.portFrom(), config.portTo());
+    WorkerConfig.TemplateSettings t = config.templateSettings();
+    Template template = Templates.fromConfig(new Templates.Settings(config.template(), config.templateCommand(),
+        t.probePath(), t.codeServerBin(), t.chromiumBin()));
     LocalFleetConfig lc = new LocalFleetConfig(config.stateDir(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), Templates.fromConfig(config.template(), config.templateCommand(), null),
-        config.apiUrl(), java.time.Duration.ofMillis(500));
+        config.slotsPerHost(), template, config.apiUrl(), java.time.Duration.ofMillis(500), t.activityInterval());
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
+  }
+
+  /**
+   * Local slots live on this machine, so an address that is not loopback means something is
+   * wrong; EC2 instances are reached on the addresses EC2 reports.
+   */
+  private HttpProbe probe() {
+    return new HttpProbe(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()),
+        HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW, localFleet != null);
   }
 
   private AwsSettings awsSettings() {
@@ -150,7 +167,7 @@ public final class BerthWorker implements AutoCloseable {
   private CapacityParams capacityParams() {
     return new CapacityParams(config.template(), config.spares(), config.minHosts(), config.maxHosts(),
         config.slotsPerHost(), config.scaleOutStep(), config.reconcileInterval(), config.scaleOutCooldown(),
-        config.stableWindow(), config.probeAttempts(), 100, CapacityMemory.empty());
+        config.stableWindow(), config.probeAttempts(), 100, config.queue(), CapacityMemory.empty());
   }
 
   /** Starts the singleton, or hands the running one this worker's settings. */
@@ -174,6 +191,29 @@ public final class BerthWorker implements AutoCloseable {
 
   public NginxRoutes routes() {
     return routes;
+  }
+
+  /**
+   * What a crash leaves behind, for recovery tests: polling stops mid-flight, but Nginx and the
+   * workspace processes keep running for the next worker to adopt.
+   */
+  public void abandon() {
+    if (factory != null) {
+      factory.shutdownNow();
+      factory.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (localFleet != null) {
+      localFleet.detach();
+    }
+    for (AutoCloseable c : closeables) {
+      if (c != routes) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          log.warn("closing {}: {}", c, e.toString());
+        }
+      }
+    }
   }
 
   /** Stops polling, then Nginx and every workspace process this worker started. */

@@ -3,6 +3,7 @@ package io.berth.worker;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
 import io.berth.activities.routing.RoutingHealth;
+import io.berth.workflows.BerthCounters;
 import io.berth.workflows.RedisKeys;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -11,18 +12,25 @@ import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Publishes the gateway's health into Redis ({@code <prefix>health:nginx}), where the API's
- * /health reads it: the API never talks to Nginx itself.
+ * /health reads it: the API never talks to Nginx itself. Reload failures also go to the shared
+ * counters ({@link BerthCounters}) as they happen, so they survive a worker restart.
  */
 final class HealthPublisher {
   private static final Logger log = LoggerFactory.getLogger(HealthPublisher.class);
+  private static final String RELOAD_FAILURES =
+      BerthCounters.field(BerthCounters.Counter.NGINX_RELOAD_FAILURES, null).orElseThrow();
   private final UnifiedJedis redis;
   private final String key;
   private final NginxProcess nginx;
   private final NginxRoutes routes;
+  private final String countersKey;
+  /** Reload failures already added to the shared counter. */
+  private long failuresCounted;
 
   HealthPublisher(UnifiedJedis redis, RedisKeys keys, NginxProcess nginx, NginxRoutes routes) {
     this.redis = redis;
     this.key = keys.prefix() + "health:nginx";
+    this.countersKey = BerthCounters.redisKey(keys);
     this.nginx = nginx;
     this.routes = routes;
   }
@@ -36,10 +44,20 @@ final class HealthPublisher {
           "routes", String.valueOf(h.routes()), "reloads", String.valueOf(h.reloads()),
           "reloadFailures", String.valueOf(h.reloadFailures()),
           "lastError", h.lastError() == null ? "" : h.lastError(),
+          "lastErrorAt", h.lastErrorAt() == null ? "0" : String.valueOf(h.lastErrorAt().toEpochMilli()),
           "at", String.valueOf(System.currentTimeMillis())));
       redis.pexpire(key, 10_000);
+      countReloadFailures(h.reloadFailures());
     } catch (RuntimeException e) {
       log.debug("health publish failed: {}", e.toString());
+    }
+  }
+
+  private void countReloadFailures(long total) {
+    long delta = total - failuresCounted;
+    if (delta > 0) {
+      redis.hincrBy(countersKey, RELOAD_FAILURES, delta);
+      failuresCounted = total;
     }
   }
 }

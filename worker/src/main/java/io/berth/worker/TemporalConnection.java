@@ -1,5 +1,9 @@
 package io.berth.worker;
 
+import com.uber.m3.tally.RootScopeBuilder;
+import com.uber.m3.tally.Scope;
+import com.uber.m3.tally.ScopeCloseException;
+import io.berth.workflows.RedisKeys;
 import io.berth.workflows.SearchAttributes;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -15,30 +19,66 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.RedisClient;
 
 /** A client to the configured Temporal (embedded or a cluster), with Berth's search attributes registered. */
 public final class TemporalConnection implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TemporalConnection.class);
+  /** How often the SDK's metrics scope reports, and so how late a counter reaches Redis at most. */
+  static final com.uber.m3.util.Duration COUNTER_REPORT_INTERVAL = com.uber.m3.util.Duration.ofSeconds(2);
   private final EmbeddedTemporal embedded;
   private final WorkflowServiceStubs stubs;
   private final WorkflowClient client;
+  private final Scope metrics;
+  private final RedisClient countersRedis;
 
-  private TemporalConnection(EmbeddedTemporal embedded, WorkflowServiceStubs stubs, String namespace) {
+  private TemporalConnection(EmbeddedTemporal embedded, WorkflowServiceStubs stubs, String namespace, Scope metrics,
+                             RedisClient countersRedis) {
     this.embedded = embedded;
     this.stubs = stubs;
+    this.metrics = metrics;
+    this.countersRedis = countersRedis;
     this.client = WorkflowClient.newInstance(stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
   }
 
   public static TemporalConnection open(WorkerConfig config) {
-    EmbeddedTemporal embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
-    String target = embedded != null ? embedded.target() : config.temporalTarget();
-    WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
-        WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
-    TemporalConnection c = new TemporalConnection(embedded, stubs, config.namespace());
-    c.registerSearchAttributes(config.namespace(), target);
-    log.info("Temporal at {} ({}), namespace {}", target, embedded != null ? "embedded test server" : "cluster",
-        config.namespace());
-    return c;
+    // The workflows' counters (compensations, reclaims, ...) go through the SDK's metrics scope to
+    // Redis, where the API exports them: the worker and the API are separate processes.
+    RedisClient countersRedis = RedisClient.create(config.redisUrl());
+    Scope metrics = null;
+    EmbeddedTemporal embedded = null;
+    try {
+      metrics = new RootScopeBuilder()
+          .reporter(new RedisCounterReporter(countersRedis, new RedisKeys(config.redisPrefix())))
+          .reportEvery(COUNTER_REPORT_INTERVAL);
+      embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
+      String target = embedded != null ? embedded.target() : config.temporalTarget();
+      WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
+          WorkflowServiceStubsOptions.newBuilder().setTarget(target).setMetricsScope(metrics).build());
+      TemporalConnection c = new TemporalConnection(embedded, stubs, config.namespace(), metrics, countersRedis);
+      c.registerSearchAttributes(config.namespace(), target);
+      log.info("Temporal at {} ({}), namespace {}", target, embedded != null ? "embedded test server" : "cluster",
+          config.namespace());
+      return c;
+    } catch (RuntimeException e) {
+      if (embedded != null) {
+        embedded.close();
+      }
+      closeQuietly(metrics);
+      countersRedis.close();
+      throw e;
+    }
+  }
+
+  private static void closeQuietly(Scope metrics) {
+    if (metrics == null) {
+      return;
+    }
+    try {
+      metrics.close(); // reports what is left
+    } catch (ScopeCloseException | RuntimeException e) {
+      log.debug("closing the metrics scope: {}", e.toString());
+    }
   }
 
   /** Idempotent: attributes that exist already are fine. Must run before the first workflow starts. */
@@ -76,6 +116,8 @@ public final class TemporalConnection implements AutoCloseable {
   @Override
   public void close() {
     stubs.shutdownNow();
+    closeQuietly(metrics);
+    countersRedis.close();
     if (embedded != null) {
       embedded.close();
     }

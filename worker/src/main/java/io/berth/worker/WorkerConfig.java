@@ -24,6 +24,7 @@ public record WorkerConfig(
     String nginxReloadCommand,
     String template,
     String templateCommand,
+    TemplateSettings templateSettings,
     int spares,
     int minHosts,
     int maxHosts,
@@ -35,21 +36,30 @@ public record WorkerConfig(
     Duration stableWindow,
     int scaleOutStep,
     int probeAttempts,
-    String apiUrl,
+    boolean queue,
     int workflowCacheSize,
+    String apiUrl,
+    String workspaceAuth,
+    String dashboardUrl,
     Aws aws) {
-
-  /** The SDK's default sticky cache size (and workflow thread count). */
-  public static final int DEFAULT_WORKFLOW_CACHE = 600;
 
   /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
   public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
                     String endpoint, int templatePort, int agentPort) {}
 
+  /**
+   * The rest of what templates need: the command template's probe path, the Host header routes
+   * send to workspaces ({@code client}/{@code upstream}), where code-server and Chromium are, how
+   * often the local fleet reads slots for activity.
+   */
+  public record TemplateSettings(String probePath, String upstreamHost, Path codeServerBin, String chromiumBin,
+                                 Duration activityInterval) {}
+
   public static WorkerConfig fromEnv(Map<String, String> env) {
     Env e = new Env(env);
     Path state = Path.of(e.get("BERTH_STATE_DIR", ".berth")).toAbsolutePath();
     String[] ports = e.get("BERTH_PORT_RANGE", "50000-60000").split("-");
+    String apiUrl = e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080"));
     return new WorkerConfig(
         state,
         e.get("BERTH_TEMPORAL_TARGET", ""),
@@ -66,6 +76,7 @@ public record WorkerConfig(
         e.get("BERTH_NGINX_RELOAD", "nginx -s reload"),
         e.get("BERTH_TEMPLATE", "demo"),
         e.get("BERTH_TEMPLATE_COMMAND", ""),
+        templateSettings(e, state),
         e.integer("BERTH_SPARES", 1),
         e.integer("BERTH_MIN_HOSTS", 0),
         e.integer("BERTH_MAX_HOSTS", 10),
@@ -77,12 +88,27 @@ public record WorkerConfig(
         e.duration("BERTH_SCALE_IN_STABLE_WINDOW", "PT5M"),
         e.integer("BERTH_SCALE_OUT_STEP", 2),
         e.integer("BERTH_PROBE_ATTEMPTS", 3),
-        e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080")),
-        e.positive("BERTH_WORKFLOW_CACHE", DEFAULT_WORKFLOW_CACHE),
+        Boolean.parseBoolean(e.get("BERTH_QUEUE", "false")),
+        e.integer("BERTH_WORKFLOW_CACHE", 600),
+        apiUrl,
+        e.get("BERTH_WORKSPACE_AUTH", "cookie"),
+        e.get("BERTH_DASHBOARD_URL", apiUrl.replaceAll("/+$", "") + "/"),
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
             e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)));
+  }
+
+  private static TemplateSettings templateSettings(Env e, Path state) {
+    String template = e.get("BERTH_TEMPLATE", "demo");
+    Path codeServerDir = Path.of(e.get("BERTH_CODE_SERVER_DIR", state.resolve("tools/code-server").toString()));
+    return new TemplateSettings(
+        e.get("BERTH_TEMPLATE_PROBE_PATH", "/"),
+        // Chromium's DevTools answers only an IP address or localhost as Host.
+        e.get("BERTH_UPSTREAM_HOST", "chromium".equals(template) ? "upstream" : "client"),
+        Path.of(e.get("BERTH_CODE_SERVER_BIN", codeServerDir.resolve("bin/code-server").toString())).toAbsolutePath(),
+        e.get("BERTH_CHROMIUM_BIN", ""),
+        e.duration("BERTH_ACTIVITY_INTERVAL", "PT5S"));
   }
 
   public boolean embeddedTemporal() {
@@ -103,14 +129,6 @@ public record WorkerConfig(
       } catch (NumberFormatException ex) {
         throw new IllegalArgumentException(name + " must be a whole number, got '" + v + "'");
       }
-    }
-
-    int positive(String name, int dflt) {
-      int v = integer(name, dflt);
-      if (v < 1) {
-        throw new IllegalArgumentException(name + " must be at least 1, got " + v);
-      }
-      return v;
     }
 
     Duration duration(String name, String dflt) {

@@ -36,7 +36,7 @@ final class ActivityStubs {
   /** Cloud calls (fleet, DNS): longer, with backoff for throttling. */
   private static ActivityOptions cloud(int attempts) {
     return ActivityOptions.newBuilder()
-        .setStartToCloseTimeout(Duration.ofSeconds(60))
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
         .setRetryOptions(RetryOptions.newBuilder()
             .setInitialInterval(Duration.ofMillis(200))
             .setBackoffCoefficient(2)
@@ -62,7 +62,31 @@ final class ActivityStubs {
   }
 
   static ProbeActivities probeOnce() {
-    return Workflow.newActivityStub(ProbeActivities.class, quick(1));
+    return Workflow.newActivityStub(ProbeActivities.class, control());
+  }
+
+  /**
+   * The controller's reads and small writes: short, so that a pass stuck on a dead worker is
+   * retried elsewhere within seconds rather than a minute.
+   */
+  private static ActivityOptions control() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(10))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(200))
+            .setMaximumInterval(Duration.ofSeconds(2))
+            .setMaximumAttempts(3)
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build();
+  }
+
+  static StoreActivities controlStore() {
+    return Workflow.newActivityStub(StoreActivities.class, control());
+  }
+
+  static FleetActivities controlFleet() {
+    return Workflow.newActivityStub(FleetActivities.class, control());
   }
 
   static StoreActivities store(boolean converge) {

@@ -1,6 +1,7 @@
 package io.berth.workflows;
 
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
@@ -19,9 +20,16 @@ public interface CapacityWorkflow {
   @SignalMethod
   void poke(String reason);
 
-  /** A workspace found the pool empty; it gets {@code spareAvailable} when spares join. */
+  /**
+   * A workspace found the pool empty. Waiters are woken ({@code spareAvailable}) in arrival order as
+   * spares join; at max capacity without the queue they get {@code noCapacity} at once.
+   */
   @SignalMethod
-  void needCapacity(String workspaceWorkflowId);
+  void needCapacity(CapacityRequest request);
+
+  /** The waiter gave up (timeout or release): forget it. */
+  @SignalMethod
+  void cancelNeed(String workspaceWorkflowId);
 
   @SignalMethod
   void reconfigure(CapacityParams params);

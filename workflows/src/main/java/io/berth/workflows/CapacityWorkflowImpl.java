@@ -1,10 +1,13 @@
 package io.berth.workflows;
 
+import io.berth.workflows.BerthCounters.Counter;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.CapacityMemory;
+import io.berth.workflows.model.CapacityMemory.ProbeFailures;
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
@@ -21,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -35,19 +39,20 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private static final Logger log = Workflow.getLogger(CapacityWorkflowImpl.class);
   private static final int DECISIONS_KEPT = 20;
 
-  private final StoreActivities store = ActivityStubs.store(false);
-  private final FleetActivities fleet = ActivityStubs.fleet(false);
+  private final StoreActivities store = ActivityStubs.controlStore();
+  private final FleetActivities fleet = ActivityStubs.controlFleet();
   private final ProbeActivities probe = ActivityStubs.probeOnce();
 
   private CapacityParams params;
   private long lastScaleOut;
   private long wantedFewerSince;
-  private final Map<String, Integer> probeFailures = new HashMap<>();
-  private final Set<String> waiters = new LinkedHashSet<>();
+  private final Map<String, ProbeFailures> probeFailures = new HashMap<>();
+  /** Cold-path waiters by workflow id, in arrival order. */
+  private final Map<String, CapacityRequest> waiters = new LinkedHashMap<>();
   private final List<ScalingDecision> decisions = new ArrayList<>();
   private boolean poked;
   private FleetSnapshot lastFleet = new FleetSnapshot(0, 0, 0, List.of());
-  private PoolState lastPool = new PoolState(List.of(), List.of(), 0);
+  private PoolState lastPool = new PoolState(List.of(), List.of(), List.of());
 
   @Override
   public void run(CapacityParams initial) {
@@ -56,7 +61,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     lastScaleOut = m.lastScaleOutMillis();
     wantedFewerSince = m.wantedFewerSinceMillis();
     probeFailures.putAll(m.probeFailures());
-    waiters.addAll(m.waiters());
+    m.waiters().forEach(w -> waiters.put(w.workflowId(), w));
     decisions.addAll(m.decisions());
     for (int i = 0; i < params.iterationsBeforeContinueAsNew(); i++) {
       poked = false;
@@ -69,7 +74,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     }
     Workflow.await(Workflow::isEveryHandlerFinished);
     Workflow.continueAsNew(params.withMemory(new CapacityMemory(lastScaleOut, wantedFewerSince,
-        Map.copyOf(probeFailures), List.copyOf(waiters), List.copyOf(decisions))));
+        Map.copyOf(probeFailures), List.copyOf(waiters.values()), List.copyOf(decisions))));
   }
 
   private void reconcile() {
@@ -77,12 +82,16 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     PoolState pool = store.poolState(params.template());
     Set<String> spares = new HashSet<>(pool.spares());
     dropDeadSpares(snapshot, spares);
+    recoverOwners(snapshot, new HashSet<>(pool.users()));
     quarantine(snapshot, pool.quarantined());
-    onboard(snapshot, spares, new HashSet<>(pool.quarantined()));
+    boolean onboarding = onboard(snapshot, spares, new HashSet<>(pool.quarantined()));
     size(snapshot, spares);
     lastFleet = snapshot;
-    lastPool = new PoolState(List.copyOf(spares), pool.quarantined(), pool.sessions());
+    lastPool = new PoolState(List.copyOf(spares), pool.quarantined(), pool.users());
     wakeWaiters(spares);
+    if (!params.queue() && spares.isEmpty() && !onboarding && !canGrow(snapshot)) {
+      denyWaiters(snapshot);
+    }
   }
 
   /** Spares whose process died or whose host is gone leave the pool; live hosts get a fresh process. */
@@ -103,6 +112,46 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       }
     }
     decide(snapshot.desired(), snapshot.desired(), "replace-spares", dead.size() + " dead spare(s) replaced");
+  }
+
+  /**
+   * Owner tags the read model does not know (Redis lost its data, or a worker died mid-teardown):
+   * a live workspace workflow rewrites its session; a slot whose workflow is gone is an orphan and
+   * is recycled, untagged and unprotected. Protection without any owner is cleared too.
+   */
+  private void recoverOwners(FleetSnapshot snapshot, Set<String> users) {
+    for (Host h : snapshot.hosts()) {
+      for (SlotStatus s : h.slots()) {
+        if (s.owner() != null && !users.contains(s.owner())) {
+          recoverOwner(snapshot, s);
+        }
+      }
+      if (h.running() && h.scaleInProtected() && !h.owned() && !h.slots().isEmpty()) {
+        fleet.unprotectHost("reconcile", h.slots().get(0).slot());
+      }
+    }
+  }
+
+  private void recoverOwner(FleetSnapshot snapshot, SlotStatus s) {
+    String owner = s.owner();
+    Promise<Void> resync = Async.procedure(
+        () -> Workflow.newUntypedExternalWorkflowStub(WorkspaceWorkflow.idFor(owner)).signal("resync"));
+    try {
+      resync.get();
+    } catch (RuntimeException noLiveWorkflow) {
+      if (!stillOwnedBy(s.slot(), owner)) {
+        return; // a teardown finished since our snapshot: not an orphan
+      }
+      fleet.recycleSlot(s.slot());
+      fleet.untagOwner("orphan", s.slot(), owner);
+      fleet.unprotectHost("orphan", s.slot());
+      decide(snapshot.desired(), snapshot.desired(), "recycle-orphan", s.slot().slotId() + " had no live workspace");
+    }
+  }
+
+  private boolean stillOwnedBy(Slot slot, String owner) {
+    return fleet.describeFleet().hosts().stream().flatMap(h -> h.slots().stream())
+        .anyMatch(x -> x.slot().slotId().equals(slot.slotId()) && owner.equals(x.owner()));
   }
 
   /** Quarantined slots take their host down (without decrement: the fleet launches a replacement). */
@@ -127,8 +176,12 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     }
   }
 
-  /** Unowned live slots of running hosts that are not in the pool yet: probe them in parallel, admit the ready. */
-  private void onboard(FleetSnapshot snapshot, Set<String> spares, Set<String> quarantined) {
+  /**
+   * Probes every unowned live slot of a running host in parallel: newcomers that pass join the
+   * pool; spares that fail leave it for a fresh process. A host failing {@code probeAttempts}
+   * passes in a row is terminated. Returns whether slots are still coming up (not ready yet).
+   */
+  private boolean onboard(FleetSnapshot snapshot, Set<String> spares, Set<String> quarantined) {
     List<Slot> candidates = new ArrayList<>();
     for (Host h : snapshot.hosts()) {
       if (!h.running()) {
@@ -136,39 +189,66 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       }
       for (SlotStatus s : h.slots()) {
         String id = s.slot().slotId();
-        if (s.owner() == null && s.alive() && !spares.contains(id) && !quarantined.contains(id)
+        if (s.owner() == null && s.alive() && !quarantined.contains(id)
             && params.template().equals(s.slot().template())) {
           candidates.add(s.slot());
         }
       }
     }
     if (candidates.isEmpty()) {
-      return;
+      return false;
     }
     List<Promise<ProbeResult>> probes = candidates.stream()
         .map(s -> Async.function(probe::probeSlot, s)).toList();
     List<Slot> ready = new ArrayList<>();
+    List<Slot> failedSpares = new ArrayList<>();
     Set<String> failedHosts = new LinkedHashSet<>();
+    Set<String> passedHosts = new HashSet<>();
     for (int i = 0; i < candidates.size(); i++) {
       Slot s = candidates.get(i);
-      ProbeResult r = probeResult(probes.get(i));
-      if (r.ready()) {
-        ready.add(s);
-        probeFailures.remove(s.hostId());
+      if (probeResult(probes.get(i)).ready()) {
+        passedHosts.add(s.hostId());
+        if (!spares.contains(s.slotId())) {
+          ready.add(s);
+        }
       } else {
         failedHosts.add(s.hostId());
+        if (spares.contains(s.slotId())) {
+          failedSpares.add(s);
+        }
+        BerthCounters.count(Workflow.getMetricsScope(), Counter.PROBE_FAILURES, "onboard");
       }
     }
     if (!ready.isEmpty()) {
       store.addSpares(params.template(), ready);
       ready.forEach(s -> spares.add(s.slotId()));
     }
+    replaceFailedSpares(snapshot, spares, failedSpares);
+    passedHosts.stream().filter(h -> !failedHosts.contains(h)).forEach(probeFailures::remove);
     for (String hostId : failedHosts) {
-      int n = probeFailures.merge(hostId, 1, Integer::sum);
+      int n = probeFailures.merge(hostId, new ProbeFailures(0, 0).next(Workflow.currentTimeMillis()),
+          (old, fresh) -> old.next(Workflow.currentTimeMillis())).count();
       if (n >= params.probeAttempts() && ownerless(snapshot, hostId)) {
         terminateBroken(snapshot, hostId, "probe failed " + n + " times");
       }
     }
+    // Slots that did not answer yet may still come up (a fresh process, a booting host).
+    return !failedHosts.isEmpty();
+  }
+
+  /** A spare that stopped answering leaves the pool and gets a fresh process (unless it was claimed meanwhile). */
+  private void replaceFailedSpares(FleetSnapshot snapshot, Set<String> spares, List<Slot> failed) {
+    if (failed.isEmpty()) {
+      return;
+    }
+    List<String> taken = store.removeSpares(params.template(), failed.stream().map(Slot::slotId).toList());
+    for (Slot s : failed) {
+      if (taken.contains(s.slotId())) {
+        spares.remove(s.slotId());
+        fleet.recycleSlot(s);
+      }
+    }
+    decide(snapshot.desired(), snapshot.desired(), "replace-spares", taken.size() + " unresponsive spare(s) replaced");
   }
 
   private static ProbeResult probeResult(Promise<ProbeResult> p) {
@@ -187,6 +267,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       store.removeSpares(params.template(), slotIds);
     }
     fleet.terminateHost(hostId, false);
+    BerthCounters.count(Workflow.getMetricsScope(), Counter.HOSTS_QUARANTINED, null);
     decide(snapshot.desired(), snapshot.desired(), "quarantine", hostId + ": " + why);
   }
 
@@ -248,14 +329,35 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     wantedFewerSince = 0;
   }
 
+  /** The first waiters, one per spare, in arrival order; they leave the queue when they cancel. */
   private void wakeWaiters(Set<String> spares) {
-    if (spares.isEmpty() || waiters.isEmpty()) {
+    waiters.keySet().stream().limit(spares.size()).toList().forEach(id -> signalWorkspace(id, "spareAvailable", null));
+  }
+
+  /** Nothing is launching, nothing is coming up, and the fleet is at its maximum. */
+  private boolean canGrow(FleetSnapshot snapshot) {
+    boolean launching = snapshot.hosts().stream().anyMatch(h -> "PENDING".equals(h.state()));
+    return launching || snapshot.desired() < params.maxHosts();
+  }
+
+  private void denyWaiters(FleetSnapshot snapshot) {
+    if (waiters.isEmpty()) {
       return;
     }
-    for (String id : List.copyOf(waiters)) {
-      Async.procedure(() -> Workflow.newUntypedExternalWorkflowStub(id).signal("spareAvailable"));
-    }
+    String why = "at capacity: all " + params.maxHosts() + " host(s) are in use; try again later";
+    waiters.keySet().forEach(id -> signalWorkspace(id, "noCapacity", why));
+    decide(snapshot.desired(), snapshot.desired(), "at-capacity", waiters.size() + " request(s) turned away");
     waiters.clear();
+  }
+
+  private static void signalWorkspace(String workflowId, String signal, String arg) {
+    Async.procedure(() -> {
+      if (arg == null) {
+        Workflow.newUntypedExternalWorkflowStub(workflowId).signal(signal);
+      } else {
+        Workflow.newUntypedExternalWorkflowStub(workflowId).signal(signal, arg);
+      }
+    });
   }
 
   private int clamp(int n) {
@@ -285,9 +387,14 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   }
 
   @Override
-  public void needCapacity(String workspaceWorkflowId) {
-    waiters.add(workspaceWorkflowId);
-    poked = true;
+  public void needCapacity(CapacityRequest request) {
+    boolean isNew = waiters.putIfAbsent(request.workflowId(), request) == null;
+    poked |= isNew;
+  }
+
+  @Override
+  public void cancelNeed(String workspaceWorkflowId) {
+    waiters.remove(workspaceWorkflowId);
   }
 
   @Override

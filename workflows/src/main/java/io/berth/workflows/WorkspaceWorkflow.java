@@ -44,6 +44,17 @@ public interface WorkspaceWorkflow {
   @SignalMethod
   void spareAvailable();
 
+  /** From the capacity workflow: the fleet is at its maximum and no queue is kept; give up now. */
+  @SignalMethod
+  void noCapacity(String reason);
+
+  /**
+   * From the capacity workflow: the fleet says this user owns a slot but Redis has no session (Redis
+   * lost its data): a READY workspace writes its session again, with a fresh heartbeat token.
+   */
+  @SignalMethod
+  void resync();
+
   @QueryMethod
   WorkspaceView view();
 }

@@ -1,5 +1,6 @@
 package io.berth.workflows;
 
+import io.berth.workflows.BerthCounters.Counter;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
@@ -7,6 +8,7 @@ import io.berth.workflows.activities.RouteActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.ActiveWorkspace;
 import io.berth.workflows.model.AllocateRequest;
+import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.DnsRecord;
 import io.berth.workflows.model.ProgressStep;
@@ -53,6 +55,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private String releaseReason;
   private boolean slotBroken;
   private boolean spareSignal;
+  private String noCapacityReason;
+  private boolean resyncWanted;
   /** Bumped by heartbeats and extends so the active loop re-arms its timer. */
   private int touches;
 
@@ -102,40 +106,60 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     workspaceId = Workflow.randomUUID().toString();
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     try {
-      saga.addCompensation(() -> store.unclaim(requestId, slotBroken));
+      saga.addCompensation(() -> {
+        compensating("claim");
+        store.unclaim(requestId, slotBroken);
+      });
       slot = claimSlot();
       step("probe", "running", slot.slotId());
       try {
         probe.awaitReady(slot);
       } catch (ActivityFailure e) {
         slotBroken = true;
+        count(Counter.PROBE_FAILURES, "allocate");
         throw e;
       }
       step("probe", "done", null);
 
       step("tag", "running", slot.hostId());
-      saga.addCompensation(fleet::untagOwner, requestId, slot, params.user());
+      Slot claimed = slot;
+      saga.addCompensation(() -> {
+        compensating("tag");
+        fleet.untagOwner(requestId, claimed, params.user());
+      });
       fleet.tagOwner(requestId, slot, params.user());
 
       step("protect", "running", slot.hostId());
-      saga.addCompensation(fleet::unprotectHost, requestId, slot);
+      saga.addCompensation(() -> {
+        compensating("protect");
+        fleet.unprotectHost(requestId, claimed);
+      });
       fleet.protectHost(requestId, slot.hostId());
 
       step("dns", "running", params.hostname());
       DnsRecord record = dnsRecord();
-      saga.addCompensation(dns::deleteRecord, record);
+      saga.addCompensation(() -> {
+        compensating("dns");
+        dns.deleteRecord(record);
+      });
       dns.upsertRecord(record);
 
       step("route", "running", params.hostname());
       RouteSpec route = route();
-      saga.addCompensation(routes::unrouteWorkspace, route);
+      saga.addCompensation(() -> {
+        compensating("route");
+        routes.unrouteWorkspace(route);
+      });
       routes.routeWorkspace(route);
 
       step("session", "running", null);
       allocatedAt = Workflow.currentTimeMillis();
       expiresAt = allocatedAt + params.maxLifetime().toMillis();
       idleDeadline = Math.min(allocatedAt + idleMillis(), expiresAt);
-      saga.addCompensation(store::deleteSession, params.user(), workspaceId);
+      saga.addCompensation(() -> {
+        compensating("session");
+        store.deleteSession(params.user(), workspaceId);
+      });
       store.storeSession(session());
 
       setState(WorkspaceState.READY);
@@ -164,26 +188,36 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
     setState(WorkspaceState.PROVISIONING);
     step("capacity", "running", "no spare ready; asking for capacity");
+    String me = Workflow.getInfo().getWorkflowId();
+    CapacityRequest need = new CapacityRequest(me, params.user(), params.template(), Workflow.currentTimeMillis());
     long deadline = Workflow.currentTimeMillis() + params.coldStartTimeout().toMillis();
-    while (true) {
-      spareSignal = false;
-      signalCapacity("needCapacity", Workflow.getInfo().getWorkflowId());
-      long left = deadline - Workflow.currentTimeMillis();
-      if (left <= 0) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "no capacity within the cold-start timeout of " + params.coldStartTimeout(), "ColdStartTimeout");
+    try {
+      while (true) {
+        spareSignal = false;
+        // Re-sent now and then: the controller keeps one entry per workflow, in first-arrival order.
+        signalCapacity("needCapacity", need);
+        long left = deadline - Workflow.currentTimeMillis();
+        if (left <= 0) {
+          throw ApplicationFailure.newNonRetryableFailure(
+              "no capacity within the cold-start timeout of " + params.coldStartTimeout(), "ColdStartTimeout");
+        }
+        Workflow.await(Duration.ofMillis(Math.min(left, 30_000)),
+            () -> spareSignal || releaseReason != null || noCapacityReason != null);
+        if (releaseReason != null) {
+          throw ApplicationFailure.newNonRetryableFailure("released while provisioning", "Released");
+        }
+        if (noCapacityReason != null) {
+          throw ApplicationFailure.newNonRetryableFailure(noCapacityReason, "AtCapacity");
+        }
+        claimed = store.claimSpare(claim);
+        if (claimed != null) {
+          setState(WorkspaceState.ALLOCATING);
+          step("capacity", "done", claimed.slotId());
+          return claimed;
+        }
       }
-      // The capacity workflow signals when spares join; the bounded wait also retries on its own.
-      Workflow.await(Duration.ofMillis(Math.min(left, 5_000)), () -> spareSignal || releaseReason != null);
-      if (releaseReason != null) {
-        throw ApplicationFailure.newNonRetryableFailure("released while provisioning", "Released");
-      }
-      claimed = store.claimSpare(claim);
-      if (claimed != null) {
-        setState(WorkspaceState.ALLOCATING);
-        step("capacity", "done", claimed.slotId());
-        return claimed;
-      }
+    } finally {
+      signalCapacity("cancelNeed", me);
     }
   }
 
@@ -210,9 +244,14 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         reason = "idle";
         return;
       }
+      if (resyncWanted) {
+        resyncWanted = false;
+        store.storeSession(session());
+        continue;
+      }
       int seen = touches;
       Workflow.await(Duration.ofMillis(Math.min(idleDeadline, expiresAt) - now),
-          () -> touches != seen || releaseReason != null);
+          () -> touches != seen || releaseReason != null || resyncWanted);
       if (Workflow.getInfo().getHistoryLength() > HISTORY_LIMIT || Workflow.getInfo().isContinueAsNewSuggested()) {
         Workflow.await(Workflow::isEveryHandlerFinished);
         Workflow.continueAsNew(params.withResume(
@@ -226,6 +265,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private void teardown() {
     setState(WorkspaceState.RELEASING);
     step("teardown", "running", reason);
+    count(Counter.RECLAIMS, BerthCounters.reclaimReason(reason));
     StoreActivities store = ActivityStubs.store(true);
     FleetActivities fleet = ActivityStubs.fleet(true);
     ActivityStubs.routes(true).unrouteWorkspace(route());
@@ -282,6 +322,20 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   }
 
   @Override
+  public void resync() {
+    if (state == WorkspaceState.READY) {
+      resyncWanted = true;
+    }
+  }
+
+  @Override
+  public void noCapacity(String why) {
+    if (state == WorkspaceState.PROVISIONING) {
+      noCapacityReason = why;
+    }
+  }
+
+  @Override
   public void spareAvailable() {
     spareSignal = true;
   }
@@ -315,6 +369,18 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         allocatedAt, idleDeadline, expiresAt, idleMillis(), WorkspaceState.READY.name());
   }
 
+  /**
+   * Metrics go through the SDK's replay-aware scope: no history events, so no version marker;
+   * the worker's reporter carries them to Redis for the API to export.
+   */
+  private static void count(Counter counter, String value) {
+    BerthCounters.count(Workflow.getMetricsScope(), counter, value);
+  }
+
+  private static void compensating(String step) {
+    count(Counter.SAGA_COMPENSATIONS, step);
+  }
+
   private void step(String name, String status, String detail) {
     steps.add(new ProgressStep(name, status, Workflow.currentTimeMillis(), detail));
   }
@@ -325,7 +391,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   }
 
   /** Asynchronous so that a missing controller fails only its own promise, not this workflow. */
-  private static void signalCapacity(String signal, String arg) {
+  private static void signalCapacity(String signal, Object arg) {
     Async.procedure(() -> Workflow.newUntypedExternalWorkflowStub(CapacityWorkflow.ID).signal(signal, arg));
   }
 

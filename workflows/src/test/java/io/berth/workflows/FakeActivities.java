@@ -112,7 +112,7 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
 
   @Override
   public PoolState poolState(String template) {
-    return new PoolState(List.copyOf(pool), List.copyOf(quarantined), sessions.size());
+    return new PoolState(List.copyOf(pool), List.copyOf(quarantined), List.copyOf(sessions.keySet()));
   }
 
   @Override

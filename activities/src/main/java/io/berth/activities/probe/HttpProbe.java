@@ -12,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -26,7 +27,7 @@ public final class HttpProbe implements ProbeActivities {
       Map.of("demo", "/healthz", "code-server", "/healthz", "chromium", "/json/version");
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
   public static final Duration DEFAULT_AWAIT_WINDOW = Duration.ofSeconds(2);
-  private static final Pattern PATH = Pattern.compile("/[A-Za-z0-9._~/-]*");
+  private static final Pattern PATH = Pattern.compile("/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*");
   private static final Duration AWAIT_INTERVAL = Duration.ofMillis(100);
 
   private final Map<String, String> paths;
@@ -38,6 +39,16 @@ public final class HttpProbe implements ProbeActivities {
   /** Default paths and timeouts; any loopback or provider-given address. */
   public HttpProbe() {
     this(DEFAULT_PATHS, DEFAULT_TIMEOUT, DEFAULT_AWAIT_WINDOW, false);
+  }
+
+  /**
+   * The built-in templates' paths plus {@code path} for {@code template}: the {@code command}
+   * template's configured probe path (BERTH_TEMPLATE_PROBE_PATH).
+   */
+  public static Map<String, String> pathsWith(String template, String path) {
+    Map<String, String> paths = new HashMap<>(DEFAULT_PATHS);
+    paths.put(template, path);
+    return Map.copyOf(paths);
   }
 
   /**

@@ -34,9 +34,25 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
   private final NginxProcess nginx;
   private final RouteReloader reloader;
   private final Duration serveBound;
+  private final WorkspaceAuth auth;
+  private final UpstreamHost upstreamHost;
 
+  /** Routes without an access check: anyone with the URL gets in (see {@link WorkspaceAuth}). */
   public NginxRoutes(NginxProcess nginx) {
-    this(nginx, DEFAULT_BATCH_WINDOW, DEFAULT_SERVE_BOUND);
+    this(nginx, WorkspaceAuth.none());
+  }
+
+  public NginxRoutes(NginxProcess nginx, WorkspaceAuth auth) {
+    this(nginx, auth, UpstreamHost.CLIENT);
+  }
+
+  /** {@code upstreamHost}: the Host header every route sends to its workspace (one template per deployment). */
+  public NginxRoutes(NginxProcess nginx, WorkspaceAuth auth, UpstreamHost upstreamHost) {
+    this(nginx, DEFAULT_BATCH_WINDOW, DEFAULT_SERVE_BOUND, auth, upstreamHost);
+  }
+
+  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound) {
+    this(nginx, batchWindow, serveBound, WorkspaceAuth.none());
   }
 
   /**
@@ -44,10 +60,19 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
    * @param serveBound how long one call may take in all: reload plus Nginx answering as asked. Keep
    *     it under the activity's start-to-close timeout (15 s in ActivityStubs), so that a retry
    *     never overlaps a call that is still waiting.
+   * @param auth who gets past the gateway: written into every route file
    */
-  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound) {
+  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound, WorkspaceAuth auth) {
+    this(nginx, batchWindow, serveBound, auth, UpstreamHost.CLIENT);
+  }
+
+  /** @param upstreamHost the Host header routes send to workspaces ({@link UpstreamHost}) */
+  public NginxRoutes(NginxProcess nginx, Duration batchWindow, Duration serveBound, WorkspaceAuth auth,
+                     UpstreamHost upstreamHost) {
     this.nginx = nginx;
     this.serveBound = serveBound;
+    this.auth = auth;
+    this.upstreamHost = upstreamHost;
     this.reloader = new RouteReloader(nginx, batchWindow, serveBound);
   }
 
@@ -59,7 +84,7 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
     }
     long deadline = System.nanoTime() + serveBound.toNanos();
     String block = ServerBlock.render(nginx.gateway(), route.label(), route.hostname(), route.upstreamAddress(),
-        route.upstreamPort());
+        route.upstreamPort(), auth, upstreamHost);
     await(reloader.submit(route.label(), block), deadline);
     awaitAnswers(route, true, deadline);
     log.info("route {} -> {}:{} serving", route.label(), route.upstreamAddress(), route.upstreamPort());

@@ -169,7 +169,9 @@ public final class RedisStore implements StoreActivities {
     List<String> quarantined = new ArrayList<>(redis.smembers(keys.quarantine()));
     spares.sort(null);
     quarantined.sort(null);
-    return new PoolState(spares, quarantined, (int) redis.scard(keys.users()));
+    List<String> users = new ArrayList<>(redis.smembers(keys.users()));
+    users.sort(null);
+    return new PoolState(spares, quarantined, users);
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -59,6 +60,20 @@ class HttpProbeTest {
 
   private int port() {
     return server.getAddress().getPort();
+  }
+
+  @Test
+  void theCommandTemplatesConfiguredPathIsProbedAndTheBuiltInsKeepTheirs() {
+    HttpProbe configured = probeWith("/json/version");
+    assertTrue(configured.probeSlot(slot("127.0.0.1", port(), "command")).ready());
+    assertTrue(configured.probeSlot(slot("127.0.0.1", port(), "code-server")).ready());
+    assertEquals(List.of("/json/version", "/healthz"), List.copyOf(paths));
+    assertFalse(probeWith("/nope%2F").probeSlot(slot("127.0.0.1", port(), "command")).ready());
+    assertThrows(IllegalArgumentException.class, () -> probeWith("/bad%zz"));
+  }
+
+  private static HttpProbe probeWith(String commandPath) {
+    return new HttpProbe(HttpProbe.pathsWith("command", commandPath), Duration.ofSeconds(1), Duration.ZERO, true);
   }
 
   @Test

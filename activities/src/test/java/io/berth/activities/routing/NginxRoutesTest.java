@@ -116,6 +116,28 @@ class NginxRoutesTest {
   }
 
   @Test
+  void upstreamHostModeSendsTheWorkspacesOwnAddressAsHostAndKeepsTheBrowsersNameForwarded() throws IOException {
+    routes.close();
+    routes = new NginxRoutes(n.nginx, WorkspaceAuth.none(), UpstreamHost.UPSTREAM);
+    Upstream a = upstream("a");
+    routes.routeWorkspace(spec("ann", a));
+    String browserHost = "ann." + DOMAIN + ":" + n.gateway().port();
+    GatewayClient.Answer echo = GatewayClient.get(n.gateway().connectHost(), n.gateway().port(), browserHost, "/echo", T);
+    assertEquals(200, echo.status(), echo.body());
+    assertTrue(echo.body().contains("host=127.0.0.1:" + a.port() + "\n"), echo.body());
+    // With the port, as the browser's Origin has it: code-server compares the two.
+    assertTrue(echo.body().contains("x-forwarded-host=" + browserHost + "\n"), echo.body());
+  }
+
+  @Test
+  void upstreamHostComesFromConfigurationWords() {
+    assertEquals(UpstreamHost.CLIENT, UpstreamHost.fromConfig(null, UpstreamHost.CLIENT));
+    assertEquals(UpstreamHost.UPSTREAM, UpstreamHost.fromConfig(" Upstream ", UpstreamHost.CLIENT));
+    assertEquals(UpstreamHost.CLIENT, UpstreamHost.fromConfig("client", UpstreamHost.UPSTREAM));
+    assertThrows(IllegalArgumentException.class, () -> UpstreamHost.fromConfig("$host", UpstreamHost.CLIENT));
+  }
+
+  @Test
   void twoLabelsReachTwoUpstreams() throws IOException {
     Upstream a = upstream("a");
     Upstream b = upstream("b");

@@ -6,7 +6,6 @@ import io.micronaut.management.health.indicator.HealthResult;
 import io.micronaut.scheduling.TaskExecutors;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -15,12 +14,14 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * The API never talks to Nginx: the worker that owns it writes {@code <prefix>health:nginx}
- * {ok, detail, at}. Missing or stale counts as unknown, reported UP so that a stack without the
- * reporter yet still passes; {@code ok=false} is DOWN.
+ * ({@link NginxReport}). Missing or stale counts as unknown, reported UP so that a stack without
+ * the reporter yet still passes; {@code ok=false} (Nginx not running) is DOWN, so /health answers
+ * 503. A route change that failed in the last {@link NginxReport#DEGRADED_FOR} while Nginx still
+ * runs is UP with state "degraded" and the failure: Nginx keeps serving the configuration it had,
+ * so a load balancer must not take the API out, but an operator looking at /health sees it.
  */
 @Singleton
 public class NginxHealth extends BlockingHealthIndicator {
-  static final Duration STALE_AFTER = Duration.ofMinutes(2);
   private final RedisClient redis;
   private final RedisKeys keys;
 
@@ -51,27 +52,30 @@ public class NginxHealth extends BlockingHealthIndicator {
     if (h == null || h.isEmpty()) {
       return result(HealthStatus.UP, Map.of("state", "unknown", "why", "no report yet"));
     }
+    NginxReport r = NginxReport.parse(h);
+    long now = System.currentTimeMillis();
     Map<String, Object> details = new LinkedHashMap<>();
-    details.put("detail", h.getOrDefault("detail", ""));
-    long at = parse(h.get("at"));
-    if (at > 0) {
-      details.put("at", Instant.ofEpochMilli(at).toString());
+    details.put("detail", r.detail());
+    if (r.atMillis() > 0) {
+      details.put("at", Instant.ofEpochMilli(r.atMillis()).toString());
     }
-    if (at <= 0 || System.currentTimeMillis() - at > STALE_AFTER.toMillis()) {
+    if (!r.fresh(now)) {
       details.put("state", "unknown");
       details.put("why", "report is stale");
       return result(HealthStatus.UP, details);
     }
-    boolean ok = "true".equalsIgnoreCase(h.get("ok")) || "1".equals(h.get("ok"));
-    details.put("state", ok ? "ok" : "failing");
-    return result(ok ? HealthStatus.UP : HealthStatus.DOWN, details);
-  }
-
-  private static long parse(String v) {
-    try {
-      return v == null ? 0 : Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      return 0;
+    details.put("reloadFailures", r.reloadFailures());
+    if (!r.ok()) {
+      details.put("state", "failing");
+      return result(HealthStatus.DOWN, details);
     }
+    if (r.degraded(now)) {
+      details.put("state", "degraded");
+      details.put("lastReloadFailure", r.publicLastError());
+      details.put("lastReloadFailureAt", Instant.ofEpochMilli(r.lastErrorAtMillis()).toString());
+      return result(HealthStatus.UP, details);
+    }
+    details.put("state", "ok");
+    return result(HealthStatus.UP, details);
   }
 }

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 public record CommandTemplate(String name, List<String> words, String probePath) implements Template {
   private static final int MAX_LENGTH = 4096;
   private static final Pattern PLACEHOLDER = Pattern.compile("\\{([A-Za-z]*)}");
-  private static final Pattern PROBE_PATH = Pattern.compile("/[A-Za-z0-9/._~%-]*");
+  private static final Pattern PROBE_PATH = Pattern.compile("/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*");
 
   public CommandTemplate {
     words = List.copyOf(words);

@@ -46,6 +46,12 @@ import redis.clients.jedis.UnifiedJedis;
  * instead of launching twice. A reconciler thread launches hosts while fewer than desired run and
  * terminates unprotected ones, newest first, while more do, as an ASG would.
  *
+ * <p>A template that keeps per-user state ({@link Template#keepsUserState()}) is restarted on the
+ * owner's directory {@code <stateDir>/users/<label>/} when its slot is tagged, and ownerless when
+ * it is untagged or recycled; those directories outlive slots, hosts and the fleet. A recycled
+ * slot's directory is emptied (but for its log): nothing of one user reaches the next. Templates
+ * with an {@link Template#activitySignal()} get their heartbeats from an {@link ActivityWatcher}.
+ *
  * <p>One active instance per Redis prefix: every change is serialized by this JVM's lock.
  */
 public final class LocalFleet implements Fleet, AutoCloseable {
@@ -56,8 +62,11 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalFleet.class);
   private static final Pattern HOST_ID = Pattern.compile("h-[0-9]{1,18}");
   private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{16,256}");
-  private static final Duration KILL_BOUND = Duration.ofSeconds(10);
+  private static final Duration KILL_BOUND = Duration.ofSeconds(4);
   private static final Duration PORT_FREE_BOUND = Duration.ofSeconds(5);
+  /** A restart for a new owner must serve well within the tag activity's 30 s start-to-close timeout. */
+  private static final Duration RESTART_SERVE_BOUND = Duration.ofSeconds(20);
+  private static final String LOG_FILE = "workspace.log";
   private static final String SECRET_MODE = "rw-------";
   private static final String DIR_MODE = "rwx------";
 
@@ -97,6 +106,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   private final Map<String, SlotProcess> processes = new ConcurrentHashMap<>();
   private final AtomicBoolean wakeQueued = new AtomicBoolean();
   private volatile ScheduledExecutorService reconciler;
+  private volatile ActivityWatcher activity;
   private volatile boolean closed;
 
   public LocalFleet(UnifiedJedis redis, RedisKeys keys, PortAllocator ports, LocalFleetConfig config) {
@@ -124,6 +134,8 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     reconciler = ex;
     long every = config.reconcileInterval().toMillis();
     ex.scheduleWithFixedDelay(this::reconcileQuietly, 0, every, TimeUnit.MILLISECONDS);
+    template.activitySignal().ifPresent(signal -> activity =
+        new ActivityWatcher(signal, config.apiUrl(), this::watchedSlots).start(config.activityInterval()));
     return this;
   }
 
@@ -151,22 +163,68 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     if (owner != null && !Labels.validUser(owner)) {
       throw invalid("invalid owner");
     }
+    int restartedOn;
     lock.lock();
     try {
       HostState h = loadHost(slot.hostId());
       if (owner == null) {
         if (h != null) {
           redis.hdel(keys.instance(slot.hostId()), "owner." + slot.index());
+          SlotState s = slotOf(h, slot.index());
+          if (s != null && s.userLabel() != null && RUNNING.equals(h.state())) {
+            // The owner's process must not serve anyone else, even for the moment until the recycle.
+            restart(slot, s, null);
+          }
         }
         deleteFile(slotDir(slot).resolve("owner"));
         return;
       }
       requireLive(h, slot.hostId());
       hsetIfExists(slot.hostId(), Map.of("owner." + slot.index(), owner));
+      SlotState s = slotOf(h, slot.index());
+      String label = Labels.labelFor(owner);
+      restartedOn = s != null && template.keepsUserState() && needsRestartFor(s, label) ? restart(slot, s, label) : 0;
       writeSecret(slotDir(slot).resolve("owner"), owner);
     } finally {
       lock.unlock();
     }
+    if (restartedOn > 0) {
+      awaitServing(slot, restartedOn);
+    }
+  }
+
+  private static boolean needsRestartFor(SlotState s, String label) {
+    return !label.equals(s.userLabel()) || s.process() == null || !s.process().alive();
+  }
+
+  /** A fresh process on the slot for {@code userLabel} (null: ownerless); returns its port. Under the lock. */
+  private int restart(Slot slot, SlotState s, String userLabel) {
+    killSlot(slot.slotId(), s);
+    wipeSlotDir(slot);
+    int port = reusablePort(slot.slotId(), s.port());
+    startSlot(slot.hostId(), slot.index(), port, userLabel);
+    log.info("{} restarted {}", slot.slotId(), userLabel == null ? "ownerless" : "for its owner");
+    return port;
+  }
+
+  /** Outside the lock: a starting code-server takes seconds, and the fleet must not stand still meanwhile. */
+  private void awaitServing(Slot slot, int port) {
+    long deadline = System.nanoTime() + RESTART_SERVE_BOUND.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      try {
+        LoopbackHttp.Answer a = LoopbackHttp.get(port, template.probePath(), Duration.ofSeconds(2));
+        if (a.ok()) {
+          return;
+        }
+        last = "answered " + a.status();
+      } catch (IOException e) {
+        last = e.getClass().getSimpleName();
+      }
+      sleep(Duration.ofMillis(200));
+    }
+    throw ApplicationFailure.newFailure("slot " + slot.slotId() + " not serving after its restart for the owner: "
+        + last, "NotReady");
   }
 
   @Override
@@ -196,9 +254,8 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       SlotState s = h.slots().get(slot.index());
       killSlot(slot.slotId(), s);
       redis.hdel(keys.instance(slot.hostId()), "owner." + slot.index());
-      deleteFile(slotDir(slot).resolve("owner"));
-      deleteFile(slotDir(slot).resolve("token"));
-      startSlot(slot.hostId(), slot.index(), reusablePort(slot.slotId(), s.port()));
+      wipeSlotDir(slot);
+      startSlot(slot.hostId(), slot.index(), reusablePort(slot.slotId(), s.port()), null);
     } finally {
       lock.unlock();
     }
@@ -296,6 +353,10 @@ public final class LocalFleet implements Fleet, AutoCloseable {
 
   private void stopReconciler() {
     closed = true;
+    ActivityWatcher watcher = activity;
+    if (watcher != null) {
+      watcher.close();
+    }
     ScheduledExecutorService ex = reconciler;
     if (ex != null) {
       ex.shutdownNow();
@@ -378,7 +439,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     redis.sadd(keys.instances(), id);
     try {
       for (int i = 0; i < config.slotsPerHost(); i++) {
-        startSlot(id, i, ports.allocate(Slot.idOf(id, i)));
+        startSlot(id, i, ports.allocate(Slot.idOf(id, i)), null);
       }
       // Readiness is the capacity workflow's probe; the fleet only says the processes started.
       hsetIfExists(id, Map.of("state", RUNNING));
@@ -490,24 +551,38 @@ public final class LocalFleet implements Fleet, AutoCloseable {
 
   // ---- slots ---------------------------------------------------------------------------------
 
-  private void startSlot(String hostId, int index, int port) {
+  /** {@code userLabel}: the owner whose directory the process runs on (templates that keep user state), or null. */
+  private void startSlot(String hostId, int index, int port, String userLabel) {
     Path dir = slotDir(hostId, index);
     String slotId = Slot.idOf(hostId, index);
     try {
       Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(DIR_MODE)));
+      Path userDir = userLabel == null ? null : userDir(userLabel);
+      if (userDir != null) {
+        Files.createDirectories(userDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(DIR_MODE)));
+      }
+      // Fresh for every process; private like the slot directory (createTempDirectory makes it 700).
+      Path scratch = Files.createTempDirectory(dir, "run-");
       Map<String, String> env = new LinkedHashMap<>();
       env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin"));
       env.put("LANG", "C.UTF-8");
-      env.put("HOME", dir.toString());
+      env.put("HOME", (userDir != null ? userDir : dir).toString());
       env.put("BERTH_SLOT_DIR", dir.toString());
       env.put("BERTH_PORT", String.valueOf(port));
       env.put("BERTH_API_URL", config.apiUrl());
-      List<String> argv = template.argv(new Template.Launch(port, dir, Map.copyOf(env)));
-      SlotProcess p = SlotProcess.start(argv, dir, env, dir.resolve("workspace.log"));
+      Template.Launch launch = new Template.Launch(port, dir, userDir, scratch, Map.copyOf(env));
+      template.prepare(launch);
+      List<String> argv = template.argv(launch);
+      SlotProcess p = SlotProcess.start(argv, dir, env, dir.resolve(LOG_FILE));
       processes.put(slotId, p);
       Files.writeString(pidFile(hostId, index), p.format(), StandardCharsets.UTF_8);
       hsetIfExists(hostId, Map.of("pid." + index, String.valueOf(p.pid()), "start." + index,
           String.valueOf(p.startMillis()), "port." + index, String.valueOf(port)));
+      if (userLabel != null) {
+        hsetIfExists(hostId, Map.of("user." + index, userLabel));
+      } else {
+        redis.hdel(keys.instance(hostId), "user." + index);
+      }
     } catch (IOException e) {
       ports.release(port, slotId);
       throw new UncheckedIOException("could not start " + template.name() + " in " + slotId, e);
@@ -548,7 +623,12 @@ public final class LocalFleet implements Fleet, AutoCloseable {
 
   // ---- state ---------------------------------------------------------------------------------
 
-  private record SlotState(int index, int port, SlotProcess process, String owner) {}
+  /** {@code userLabel}: whose directory the process runs on (templates that keep user state). */
+  private record SlotState(int index, int port, SlotProcess process, String owner, String userLabel) {}
+
+  private static SlotState slotOf(HostState h, int index) {
+    return h == null || index >= h.slots().size() ? null : h.slots().get(index);
+  }
 
   private record HostState(String id, long seq, String state, boolean protect, long launchedAt,
                            List<SlotState> slots) {}
@@ -577,7 +657,9 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     for (int i = 0; i < n; i++) {
       long pid = parseLong(f.get("pid." + i));
       SlotProcess p = pid > 0 ? new SlotProcess(pid, parseLong(f.get("start." + i))) : null;
-      slots.add(new SlotState(i, parseInt(f.get("port." + i)), p, f.get("owner." + i)));
+      String user = f.get("user." + i);
+      slots.add(new SlotState(i, parseInt(f.get("port." + i)), p, f.get("owner." + i),
+          user != null && Labels.validLabel(user) ? user : null));
     }
     return new HostState(id, parseLong(id.substring(2)), f.get("state"), Boolean.parseBoolean(f.get("protected")),
         parseLong(f.get("launchedAt")), List.copyOf(slots));
@@ -588,6 +670,23 @@ public final class LocalFleet implements Fleet, AutoCloseable {
         new Slot(Slot.idOf(h.id(), s.index()), h.id(), s.index(), ADDRESS, s.port(), template.name()),
         s.owner(), s.process() != null && s.process().alive())).toList();
     return new Host(h.id(), h.state(), ADDRESS, h.protect(), h.launchedAt(), slots);
+  }
+
+  /** Every live slot of a running host, for the {@link ActivityWatcher}. */
+  private List<ActivitySignal.Watched> watchedSlots() {
+    List<ActivitySignal.Watched> watched = new ArrayList<>();
+    for (HostState h : loadHosts()) {
+      if (!RUNNING.equals(h.state())) {
+        continue;
+      }
+      for (SlotState s : h.slots()) {
+        if (s.process() != null && s.port() > 0 && s.process().alive()) {
+          watched.add(new ActivitySignal.Watched(Slot.idOf(h.id(), s.index()), s.process().pid(), s.port(),
+              slotDir(h.id(), s.index()), s.userLabel() == null ? null : userDir(s.userLabel())));
+        }
+      }
+    }
+    return watched;
   }
 
   /** Clamped on read too: the stored value may predate a change of min/max. */
@@ -630,6 +729,27 @@ public final class LocalFleet implements Fleet, AutoCloseable {
 
   private Path slotDir(Slot slot) {
     return slotDir(slot.hostId(), slot.index());
+  }
+
+  /**
+   * The owner's own directory: named by the label (never the raw user id), outside the fleet
+   * directory, so it survives recycles, terminations and {@link #shutdownAll()}.
+   */
+  private Path userDir(String label) {
+    if (!Labels.validLabel(label)) {
+      throw invalid("invalid label");
+    }
+    return config.stateDir().resolve("users").resolve(label);
+  }
+
+  /** Everything the slot's processes left, but the log: a recycled slot keeps nothing of its user. */
+  private void wipeSlotDir(Slot slot) {
+    Path dir = slotDir(slot);
+    for (String name : listDir(dir)) {
+      if (!name.equals(LOG_FILE)) {
+        deleteTree(dir.resolve(name));
+      }
+    }
   }
 
   /** Beside the slot directory, not in it: the slot directory is the workspace's home. */

@@ -6,11 +6,19 @@ import java.time.Duration;
 
 /**
  * The local fleet's settings. {@code apiUrl} is where workspaces send heartbeats (the API's base
- * URL); {@code reconcileInterval} is how often the fleet compares running hosts with desired.
+ * URL); {@code reconcileInterval} is how often the fleet compares running hosts with desired;
+ * {@code activityInterval} how often it reads the slots of a template with an
+ * {@link Template#activitySignal()} and sends their heartbeats.
  */
 public record LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int slotsPerHost, Template template,
-                               String apiUrl, Duration reconcileInterval) {
+                               String apiUrl, Duration reconcileInterval, Duration activityInterval) {
   public static final String DEFAULT_API_URL = "http://127.0.0.1:8080";
+  public static final Duration DEFAULT_ACTIVITY_INTERVAL = Duration.ofSeconds(5);
+
+  public LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int slotsPerHost, Template template,
+                          String apiUrl, Duration reconcileInterval) {
+    this(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, reconcileInterval, DEFAULT_ACTIVITY_INTERVAL);
+  }
 
   public LocalFleetConfig {
     if (stateDir == null || template == null) {
@@ -30,6 +38,9 @@ public record LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int sl
     if (reconcileInterval == null || reconcileInterval.isNegative() || reconcileInterval.isZero()) {
       throw new IllegalArgumentException("reconcile interval must be positive");
     }
+    if (activityInterval == null || activityInterval.toMillis() < 100) {
+      throw new IllegalArgumentException("activity interval must be at least 100 ms");
+    }
   }
 
   /** The demo template, 0..10 hosts of 4 slots, the API on 8080, a pass every second. */
@@ -38,22 +49,26 @@ public record LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int sl
   }
 
   public LocalFleetConfig withHosts(int min, int max) {
-    return new LocalFleetConfig(stateDir, min, max, slotsPerHost, template, apiUrl, reconcileInterval);
+    return new LocalFleetConfig(stateDir, min, max, slotsPerHost, template, apiUrl, reconcileInterval, activityInterval);
   }
 
   public LocalFleetConfig withSlotsPerHost(int n) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, n, template, apiUrl, reconcileInterval);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, n, template, apiUrl, reconcileInterval, activityInterval);
   }
 
   public LocalFleetConfig withTemplate(Template t) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, t, apiUrl, reconcileInterval);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, t, apiUrl, reconcileInterval, activityInterval);
   }
 
   public LocalFleetConfig withApiUrl(String url) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, url, reconcileInterval);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, url, reconcileInterval, activityInterval);
   }
 
   public LocalFleetConfig withReconcileInterval(Duration d) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, d);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, d, activityInterval);
+  }
+
+  public LocalFleetConfig withActivityInterval(Duration d) {
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, reconcileInterval, d);
   }
 }

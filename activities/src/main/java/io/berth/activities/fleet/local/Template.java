@@ -3,6 +3,7 @@ package io.berth.activities.fleet.local;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a local slot runs. The fleet starts {@link #argv} directly (never through a shell) in the
@@ -15,9 +16,40 @@ public interface Template {
 
   List<String> argv(Launch launch);
 
+  /** Makes what the process expects to find (directories) before {@link #argv} runs. */
+  default void prepare(Launch launch) throws java.io.IOException {}
+
   /** HTTP path that answers 2xx once the workspace serves. */
   String probePath();
 
-  /** Where and how one slot process runs: {@code env} already holds BERTH_SLOT_DIR, BERTH_PORT, BERTH_API_URL. */
-  record Launch(int port, Path slotDir, Map<String, String> env) {}
+  /**
+   * Whether the process keeps state of its owner that must outlive the allocation (settings,
+   * files). Such a process reads its directories when it starts, and a spare starts before it has
+   * an owner: the fleet restarts it with the owner's directory ({@link Launch#userDir}) when the
+   * slot is tagged, and ownerless when it is untagged or recycled.
+   */
+  default boolean keepsUserState() {
+    return false;
+  }
+
+  /**
+   * How the fleet tells that someone uses a workspace which cannot post heartbeats itself; empty
+   * when the template reports its own activity (demo) or has no way to show it.
+   */
+  default Optional<ActivitySignal> activitySignal() {
+    return Optional.empty();
+  }
+
+  /**
+   * Where and how one slot process runs. {@code env} already holds HOME, BERTH_SLOT_DIR,
+   * BERTH_PORT, BERTH_API_URL. {@code userDir} is the owner's own directory, kept across
+   * allocations (only for {@link #keepsUserState()} templates with an owner; otherwise null).
+   * {@code scratchDir} is a fresh empty directory of this process only, deleted with the slot's
+   * other files when the slot is recycled.
+   */
+  record Launch(int port, Path slotDir, Path userDir, Path scratchDir, Map<String, String> env) {
+    public Launch(int port, Path slotDir, Map<String, String> env) {
+      this(port, slotDir, null, slotDir.resolve("scratch"), env);
+    }
+  }
 }

@@ -1,19 +1,42 @@
 package io.berth.activities.fleet.local;
 
+import java.nio.file.Path;
+
 /** Template names as configuration spells them. */
 public final class Templates {
+  public static final String COMMAND = "command";
+
   private Templates() {}
 
   /**
-   * {@code demo}, or {@code command} with its command line and probe path. {@code code-server}
-   * and {@code chromium} are named here so configuration can say them; they are not built yet.
+   * What configuration says about templates (BERTH_TEMPLATE and friends).
+   *
+   * @param name {@code demo} (null means demo), {@code command}, {@code code-server} or {@code chromium}
+   * @param command {@code command}: the command line with {@code {port}}
+   * @param probePath {@code command}: the readiness path (null: {@code /})
+   * @param codeServer {@code code-server}: the executable ({@code ./berth install code-server} writes one)
+   * @param chromium {@code chromium}: an absolute path or a name on PATH; null tries the usual names
    */
+  public record Settings(String name, String command, String probePath, Path codeServer, String chromium) {}
+
+  /** {@code demo}, or {@code command} with its command line and probe path. */
   public static Template fromConfig(String name, String command, String probePath) {
-    return switch (name == null ? DemoTemplate.NAME : name) {
+    return fromConfig(new Settings(name, command, probePath, null, null));
+  }
+
+  public static Template fromConfig(Settings s) {
+    String name = s.name() == null ? DemoTemplate.NAME : s.name();
+    return switch (name) {
       case DemoTemplate.NAME -> DemoTemplate.ofThisJvm();
-      case "command" -> CommandTemplate.parse("command", command, probePath);
-      case "code-server", "chromium" -> throw new IllegalArgumentException("template " + name + " is not available yet");
-      default -> throw new IllegalArgumentException("unknown template " + name + " (demo, command)");
+      case COMMAND -> CommandTemplate.parse(COMMAND, s.command(), s.probePath());
+      case CodeServerTemplate.NAME -> new CodeServerTemplate(s.codeServer());
+      case ChromiumTemplate.NAME -> ChromiumTemplate.find(s.chromium());
+      default -> throw new IllegalArgumentException("unknown template " + name + " (demo, command, code-server, chromium)");
     };
+  }
+
+  /** Where {@code ./berth install code-server} puts the executable by default. */
+  public static Path defaultCodeServer(Path stateDir) {
+    return stateDir.resolve("tools").resolve("code-server").resolve("bin").resolve("code-server");
   }
 }

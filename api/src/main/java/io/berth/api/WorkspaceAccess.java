@@ -1,0 +1,146 @@
+package io.berth.api;
+
+import io.berth.workflows.Labels;
+import io.berth.workflows.RedisKeys;
+import io.micronaut.core.annotation.Nullable;
+import jakarta.inject.Singleton;
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * Who may open a workspace through the gateway (see docs/ACCESS.md). The owner asks the API for
+ * a launch link (JWT); opening it on the workspace's own host redeems the one-time ticket and
+ * sets the workspace cookie there; Nginx then asks {@link #admits} about every request.
+ * A cookie admits only while the user's session in Redis is still the workspace it was minted
+ * for, so a release, a reclaim or a new allocation ends it.
+ */
+@Singleton
+public class WorkspaceAccess {
+  /** What the launch endpoint answers. */
+  public sealed interface Launch {
+    /** A good ticket: set this cookie (a full Set-Cookie header value) and go to the workspace. */
+    record Granted(String setCookie) implements Launch {}
+
+    /** A spent or unknown ticket, but the browser already holds a valid cookie for this host. */
+    record AlreadyIn() implements Launch {}
+
+    record Refused() implements Launch {}
+  }
+
+  private final RedisClient redis;
+  private final RedisKeys keys;
+  private final AccessCookies cookies;
+  private final LaunchTickets tickets;
+  private final WorkspaceSettings settings;
+
+  public WorkspaceAccess(RedisClient redis, RedisKeys keys, AccessCookies cookies, LaunchTickets tickets,
+                         WorkspaceSettings settings) {
+    this.redis = redis;
+    this.keys = keys;
+    this.cookies = cookies;
+    this.tickets = tickets;
+    this.settings = settings;
+  }
+
+  public boolean enabled() {
+    return cookies.enabled();
+  }
+
+  /**
+   * A fresh launch link for the user's routed workspace, or empty when there is none (or it is no
+   * longer {@code workspaceId}, when given). Without cookie auth the link is the workspace URL.
+   */
+  public Optional<String> launchUrl(String user, @Nullable String workspaceId) {
+    Session s = session(user);
+    if (s == null || (workspaceId != null && !workspaceId.equals(s.workspaceId()))) {
+      return Optional.empty();
+    }
+    String url = settings.urlFor(s.label());
+    if (!cookies.enabled()) {
+      return Optional.of(url);
+    }
+    String ticket = tickets.mint(new LaunchTickets.Ticket(user, s.workspaceId(), s.label()));
+    return Optional.of(URI.create(url).resolve("/.berth/launch?t=" + ticket).toString());
+  }
+
+  /** Redeems a launch ticket on the host it was opened on. */
+  public Launch launch(@Nullable String host, @Nullable String ticket, @Nullable String cookieHeader) {
+    String label = labelOf(host);
+    if (label == null) {
+      return new Launch.Refused();
+    }
+    Optional<LaunchTickets.Ticket> t = tickets.redeem(ticket);
+    if (t.isPresent() && t.get().label().equals(label) && stillTheirs(t.get().user(), t.get().workspaceId(), label)) {
+      long expires = System.currentTimeMillis() / 1000 + settings.maxLifetime().toSeconds();
+      String value = cookies.mint(new AccessCookies.Grant(t.get().user(), t.get().workspaceId(), label, expires));
+      return new Launch.Granted(setCookie(value));
+    }
+    return admits(host, cookieHeader) ? new Launch.AlreadyIn() : new Launch.Refused();
+  }
+
+  /**
+   * True when the Cookie header holds a valid workspace cookie minted for this host's label, for
+   * a workspace that is still the user's current one.
+   */
+  public boolean admits(@Nullable String host, @Nullable String cookieHeader) {
+    if (!cookies.enabled()) {
+      return true;
+    }
+    String label = labelOf(host);
+    if (label == null) {
+      return false;
+    }
+    long now = System.currentTimeMillis() / 1000;
+    for (String value : AccessCookies.values(cookieHeader)) {
+      Optional<AccessCookies.Grant> g = cookies.read(value, now);
+      if (g.isPresent() && g.get().label().equals(label) && stillTheirs(g.get().user(), g.get().workspaceId(), label)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The label of {@code <label>.<domain>[:port]}, or null for any other host. */
+  String labelOf(@Nullable String host) {
+    if (host == null) {
+      return null;
+    }
+    String h = host.trim().toLowerCase(Locale.ROOT).replaceFirst(":\\d{1,5}$", "");
+    int dot = h.indexOf('.');
+    if (dot <= 0) {
+      return null;
+    }
+    String label = h.substring(0, dot);
+    return Labels.validLabel(label) && h.equals(settings.hostnameFor(label)) ? label : null;
+  }
+
+  /** The label is derived from the user, and the user's session is still this workspace. */
+  private boolean stillTheirs(String user, String workspaceId, String label) {
+    if (!Labels.validUser(user) || !label.equals(Labels.labelFor(user))) {
+      return false;
+    }
+    Session s = session(user);
+    return s != null && s.workspaceId().equals(workspaceId) && s.label().equals(label);
+  }
+
+  private record Session(String workspaceId, String label) {}
+
+  private Session session(String user) {
+    List<String> v = redis.hmget(keys.workspace(user), "workspaceId", "label");
+    String workspaceId = v.get(0);
+    String label = v.get(1);
+    if (workspaceId == null || label == null || !Labels.validLabel(label)) {
+      return null;
+    }
+    return new Session(workspaceId, label);
+  }
+
+  /** Host-only (no Domain): the browser sends it back to this workspace's host and no other. */
+  private String setCookie(String value) {
+    return AccessCookies.NAME + "=" + value + "; Path=/; Max-Age=" + settings.maxLifetime().toSeconds()
+        + "; HttpOnly; SameSite=Lax" + (settings.httpsWorkspaces() ? "; Secure" : "");
+  }
+}

@@ -1,0 +1,41 @@
+package io.berth.api;
+
+import io.berth.workflows.model.WorkspaceState;
+import io.berth.workflows.model.WorkspaceView;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.sse.Event;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+import io.micronaut.security.rules.SecurityRule;
+import org.reactivestreams.Publisher;
+
+/** {@code GET /api/workspaces/me/events}: the caller's workspace coming up (or going away), live. */
+@Controller("/api/workspaces")
+@Secured(SecurityRule.IS_AUTHENTICATED)
+public class WorkspaceEventsController {
+  private final WorkspaceWorkflows workflows;
+  private final ProgressStream stream;
+
+  public WorkspaceEventsController(WorkspaceWorkflows workflows, ProgressStream stream) {
+    this.workflows = workflows;
+    this.stream = stream;
+  }
+
+  /**
+   * 404 when there is nothing to follow (no run, or the last one is released). A FAILED run is
+   * still shown once: a client that got 202 and then opens the stream learns why it failed.
+   */
+  @Get(value = "/me/events", produces = MediaType.TEXT_EVENT_STREAM)
+  @ExecuteOn(TaskExecutors.BLOCKING)
+  public Publisher<Event<String>> events(Authentication auth) {
+    String user = Users.of(auth);
+    WorkspaceView first = workflows.latest(user)
+        .filter(v -> v.state() != WorkspaceState.RELEASED)
+        .orElseThrow(() -> ApiException.notFound("you have no workspace"));
+    return stream.follow(user, first);
+  }
+}

@@ -1,0 +1,206 @@
+package io.berth.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.workflows.Labels;
+import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The API's side of workspace access: launch links, the one-time ticket, the cookie and the
+ * auth check Nginx makes, against the real Redis. The fake workflow writes no session, so each
+ * test writes the {@code ws:<user>} fields the real session step would.
+ */
+@MicronautTest
+class GatewayApiTest extends ApiTestBase {
+  @Inject
+  AccessCookies cookies;
+
+  @Override
+  public Map<String, String> getProperties() {
+    Map<String, String> p = new HashMap<>(super.getProperties());
+    p.put("berth.workspace.extend-rate", "2/min");
+    p.put("berth.workspace.launch-rate", "1000/min");
+    return p;
+  }
+
+  /** Allocates (fake workflow: READY) and writes the session the real workflow would; returns the workspace id. */
+  private String readyWithSession(String user) {
+    Http.Answer a = http.post("/api/workspaces", token(user), null);
+    assertEquals(200, a.status(), a.body());
+    String workspaceId = a.json().path("workspaceId").asText();
+    stack.redis.hset("berth:ws:" + user, Map.of("user", user, "workspaceId", workspaceId,
+        "label", Labels.labelFor(user), "state", "READY"));
+    return workspaceId;
+  }
+
+  private static String host(String user) {
+    return Labels.labelFor(user) + ".localhost";
+  }
+
+  private String ticketFrom(String launchUrl) {
+    URI u = URI.create(launchUrl);
+    assertEquals("/.berth/launch", u.getPath());
+    assertTrue(u.getRawQuery().startsWith("t="), launchUrl);
+    return u.getRawQuery().substring(2);
+  }
+
+  private String newTicket(String user) {
+    Http.Answer a = http.post("/api/workspaces/me/launch", token(user), null);
+    assertEquals(200, a.status(), a.body());
+    assertEquals(LaunchTickets.TTL.toSeconds(), a.json().path("expiresInSeconds").asLong());
+    return ticketFrom(a.json().path("url").asText());
+  }
+
+  private RawHttp.Answer launch(String host, String ticket, String cookie) {
+    return RawHttp.get(server.getURI(), "/api/gateway/launch?t=" + ticket, host, cookie);
+  }
+
+  private int auth(String host, String cookie) {
+    return RawHttp.get(server.getURI(), "/api/gateway/auth", host, cookie).status();
+  }
+
+  /** Opens a launch link and returns the cookie pair it set ({@code berth_ws=...}). */
+  private String cookieFor(String user) {
+    RawHttp.Answer a = launch(host(user), newTicket(user), null);
+    assertEquals(302, a.status());
+    return a.header("Set-Cookie").split(";")[0];
+  }
+
+  @Test
+  void theLaunchLinkWorksOnceOnItsOwnHostAndSetsAHostOnlyCookie() {
+    String alice = user("alice");
+    readyWithSession(alice);
+    JsonNode me = http.get("/api/workspaces/me", token(alice)).json();
+    String launchUrl = me.path("launchUrl").asText();
+    assertTrue(launchUrl.startsWith("http://" + host(alice) + ":8088/.berth/launch?t="), me.toString());
+
+    String ticket = ticketFrom(launchUrl);
+    RawHttp.Answer first = launch(host(alice), ticket, null);
+    assertEquals(302, first.status());
+    assertEquals("/", first.header("Location"));
+    assertEquals("no-store", first.header("Cache-Control"));
+    String setCookie = first.header("Set-Cookie");
+    assertTrue(setCookie.startsWith(AccessCookies.NAME + "=v1." + Labels.labelFor(alice) + "."), setCookie);
+    for (String attribute : List.of("; Path=/", "; HttpOnly", "; SameSite=Lax", "; Max-Age=43200")) {
+      assertTrue(setCookie.contains(attribute), setCookie);
+    }
+    assertFalse(setCookie.toLowerCase().contains("domain"), "host-only: " + setCookie);
+    assertFalse(setCookie.contains("Secure"), "plain http workspaces: " + setCookie);
+    String cookie = setCookie.split(";")[0];
+    assertEquals(204, auth(host(alice), cookie));
+
+    // The same link again: refused without the cookie, a plain redirect (no new cookie) with it.
+    assertEquals(403, launch(host(alice), ticket, null).status());
+    RawHttp.Answer again = launch(host(alice), ticket, cookie);
+    assertEquals(302, again.status());
+    assertNull(again.header("Set-Cookie"));
+  }
+
+  @Test
+  void noCookieAForgedOneOrAnotherHostIsRefused() {
+    String alice = user("alice");
+    String bob = user("bob");
+    readyWithSession(alice);
+    readyWithSession(bob);
+    String aliceCookie = cookieFor(alice);
+    assertEquals(401, auth(host(alice), null));
+    assertEquals(401, auth(host(alice), "berth_ws=v1.forged"));
+    assertEquals(401, auth(host(alice), "berth_ws=" + "x".repeat(5000)));
+    // alice's cookie on bob's host (the browser would not even send it; a thief might)
+    assertEquals(401, auth(host(bob), aliceCookie));
+    assertEquals(204, auth(host(bob), "a=1; " + aliceCookie + "; " + cookieFor(bob)));
+    // a ticket for alice opened on bob's host sets nothing, and is spent
+    String ticket = newTicket(alice);
+    assertEquals(403, launch(host(bob), ticket, null).status());
+    assertEquals(403, launch(host(alice), ticket, null).status());
+    // Hosts that are no workspace of this domain
+    for (String h : List.of("localhost", "evil.example", host(alice) + ".evil.example", "x." + host(alice), "")) {
+      assertEquals(401, auth(h, aliceCookie), h);
+    }
+    assertEquals(204, auth(host(alice) + ":8088", aliceCookie), "a port in Host is ignored");
+  }
+
+  @Test
+  void tamperedAndExpiredCookiesAreRefused() {
+    String alice = user("alice");
+    String workspaceId = readyWithSession(alice);
+    String label = Labels.labelFor(alice);
+    long now = System.currentTimeMillis() / 1000;
+    String good = cookies.mint(new AccessCookies.Grant(alice, workspaceId, label, now + 600));
+    assertEquals(204, auth(host(alice), "berth_ws=" + good));
+    assertEquals(401, auth(host(alice), "berth_ws=" + cookies.mint(new AccessCookies.Grant(alice, workspaceId, label,
+        now - 1))));
+    String[] parts = good.split("\\.");
+    String longer = String.join(".", parts[0], parts[1], parts[2], String.valueOf(now + 999_999), parts[4], parts[5]);
+    assertEquals(401, auth(host(alice), "berth_ws=" + longer), "expiry is signed");
+    char last = parts[5].charAt(0);
+    parts[5] = (last == 'A' ? 'B' : 'A') + parts[5].substring(1);
+    assertEquals(401, auth(host(alice), "berth_ws=" + String.join(".", parts)), "mac is checked");
+    // Signed with another gateway secret
+    AccessCookies other = new AccessCookies("cookie", "another-gateway-secret-of-32-bytes-or-more", null);
+    assertEquals(401, auth(host(alice), "berth_ws=" + other.mint(new AccessCookies.Grant(alice, workspaceId, label,
+        now + 600))));
+    // A label that is not the user's own, though signed
+    String mallory = user("mallory");
+    assertEquals(401, auth(host(alice), "berth_ws=" + cookies.mint(new AccessCookies.Grant(mallory, workspaceId,
+        label, now + 600))));
+  }
+
+  @Test
+  void aNewWorkspaceOrNoneEndsTheCookie() {
+    String alice = user("alice");
+    readyWithSession(alice);
+    String cookie = cookieFor(alice);
+    assertEquals(204, auth(host(alice), cookie));
+    stack.redis.hset("berth:ws:" + alice, "workspaceId", "another-run");
+    assertEquals(401, auth(host(alice), cookie));
+    stack.redis.del("berth:ws:" + alice);
+    assertEquals(401, auth(host(alice), cookie));
+  }
+
+  @Test
+  void launchNeedsAJwtAndAWorkspace() {
+    assertEquals(401, http.post("/api/workspaces/me/launch", null, null).status());
+    assertEquals(401, http.post("/api/workspaces/me/launch", Jwts.unsigned("mallory"), null).status());
+    assertEquals(404, http.post("/api/workspaces/me/launch", token(user("nobody")), null).status());
+    // READY in the workflow, but no routed session: no link
+    String early = user("early");
+    assertEquals(200, http.post("/api/workspaces", token(early), null).status());
+    assertEquals(409, http.post("/api/workspaces/me/launch", token(early), null).status());
+    JsonNode link = http.get("/api/workspaces/me", token(early)).json().path("launchUrl");
+    assertTrue(link.isMissingNode() || link.isNull(), link.toString());
+  }
+
+  @Test
+  void extendIsRateLimitedPerUser() {
+    String carol = user("carol");
+    readyWithSession(carol);
+    assertEquals(200, http.post("/api/workspaces/me/extend", token(carol), null).status());
+    assertEquals(200, http.post("/api/workspaces/me/extend", token(carol), null).status());
+    Http.Answer third = http.post("/api/workspaces/me/extend", token(carol), null);
+    assertEquals(429, third.status(), third.body());
+    assertEquals("rate_limited", third.json().path("error").asText());
+    assertTrue(Long.parseLong(third.header("Retry-After").orElseThrow()) >= 1);
+    // another user has a quota of their own
+    String dan = user("dan");
+    readyWithSession(dan);
+    assertEquals(200, http.post("/api/workspaces/me/extend", token(dan), null).status());
+  }
+
+  @Test
+  void cookieHeaderParsing() {
+    assertEquals(List.of("a", "b"), AccessCookies.values("x=1; berth_ws=a;berth_ws=\"b\"; berth_wsx=c"));
+    assertEquals(List.of(), AccessCookies.values(null));
+    assertEquals(4, AccessCookies.values("berth_ws=1; ".repeat(10)).size());
+  }
+}

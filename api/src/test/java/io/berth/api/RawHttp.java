@@ -1,0 +1,50 @@
+package io.berth.api;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One HTTP/1.1 GET over a socket with the Host and Cookie headers of our choosing, as Nginx sends
+ * them on a workspace's behalf (the JDK client refuses to set Host). Headers only: the gateway
+ * endpoints' bodies do not matter to Nginx.
+ */
+final class RawHttp {
+  private RawHttp() {}
+
+  record Answer(int status, Map<String, String> headers) {
+    String header(String name) {
+      return headers.get(name.toLowerCase(Locale.ROOT));
+    }
+  }
+
+  static Answer get(URI base, String path, String host, String cookie) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5_000);
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
+          + (cookie == null ? "" : "Cookie: " + cookie + "\r\n")
+          + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      String[] lines = text.substring(0, text.indexOf("\r\n\r\n")).split("\r\n");
+      Map<String, String> headers = new TreeMap<>();
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        headers.merge(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim(),
+            (a, b) -> a + "\n" + b);
+      }
+      return new Answer(Integer.parseInt(lines[0].split(" ")[1]), headers);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,187 @@
+package io.berth.workflows;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.uber.m3.tally.Buckets;
+import com.uber.m3.tally.Capabilities;
+import com.uber.m3.tally.CapableOf;
+import com.uber.m3.tally.RootScopeBuilder;
+import com.uber.m3.tally.Scope;
+import com.uber.m3.tally.StatsReporter;
+import io.berth.workflows.BerthCounters.Counter;
+import io.berth.workflows.model.AllocateRequest;
+import io.berth.workflows.model.WorkspaceParams;
+import io.berth.workflows.model.WorkspaceState;
+import io.berth.workflows.model.WorkspaceView;
+import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
+import io.temporal.client.UpdateOptions;
+import io.temporal.client.WithStartWorkflowOperation;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactoryOptions;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The workspace workflow counts compensations, reclaims and probe failures on the SDK's metrics
+ * scope, once each, although every workflow task replays the whole history (no workflow cache).
+ */
+class WorkflowCountersTest {
+  private final Map<String, AtomicLong> counted = new ConcurrentHashMap<>();
+  private Scope scope;
+  private TestWorkflowEnvironment env;
+  private WorkflowClient client;
+  private FakeActivities fakes;
+
+  @BeforeEach
+  void start() {
+    scope = new RootScopeBuilder().reporter(new Collecting()).reportEvery(com.uber.m3.util.Duration.ofMillis(50));
+    env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
+        .setMetricsScope(scope)
+        .setWorkerFactoryOptions(WorkerFactoryOptions.newBuilder().setWorkflowCacheSize(0).build())
+        .build());
+    SearchAttributes.ALL.forEach(k -> env.registerSearchAttribute(k.getName(), k.getValueType()));
+    fakes = new FakeActivities().withSpare("h-1/0");
+    Worker worker = env.newWorker(TaskQueues.BERTH);
+    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
+    worker.registerActivitiesImplementations(fakes);
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  @AfterEach
+  void stop() {
+    env.close();
+  }
+
+  private WorkspaceView allocate(String user) {
+    WorkspaceParams params = WorkspaceWorkflowTest.defaults(user);
+    WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(WorkspaceWorkflow.idFor(user))
+        .setTaskQueue(TaskQueues.BERTH)
+        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+        .build());
+    return WorkflowClient.executeUpdateWithStart(stub::allocate, new AllocateRequest(user, "demo"),
+        UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
+  }
+
+  private WorkspaceView end(String user) {
+    return client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor(user)).getResult(WorkspaceView.class);
+  }
+
+  /** Closing the scope makes its last report. */
+  private void flush() {
+    try {
+      scope.close();
+    } catch (com.uber.m3.tally.ScopeCloseException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private long count(Counter c, String value) {
+    AtomicLong n = counted.get(BerthCounters.field(c, value).orElseThrow());
+    return n == null ? 0 : n.get();
+  }
+
+  @Test
+  void aRouteFailureCountsEachCompensationThatRanOnce() {
+    fakes.failing = "routeWorkspace";
+    assertEquals(WorkspaceState.FAILED, allocate("frank").state());
+    end("frank");
+    flush();
+    for (String step : new String[] {"claim", "tag", "protect", "dns", "route"}) {
+      assertEquals(1, count(Counter.SAGA_COMPENSATIONS, step), step + " in " + counted);
+    }
+    assertEquals(0, count(Counter.SAGA_COMPENSATIONS, "session"), counted.toString());
+    assertEquals(0, count(Counter.RECLAIMS, "released"), "a rollback is not a reclaim");
+  }
+
+  @Test
+  void aProbeThatNeverPassesCountsAFailureAndUndoesTheClaim() {
+    fakes.failing = "awaitReady";
+    allocate("paula");
+    end("paula");
+    flush();
+    assertEquals(1, count(Counter.PROBE_FAILURES, "allocate"), counted.toString());
+    assertEquals(1, count(Counter.SAGA_COMPENSATIONS, "claim"));
+    assertEquals(0, count(Counter.SAGA_COMPENSATIONS, "tag"));
+  }
+
+  @Test
+  void aReleaseCountsAReclaimWithItsReason() {
+    allocate("erin");
+    client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("erin")).release("user");
+    assertEquals("released by user", end("erin").reason());
+    flush();
+    assertEquals(Map.of(BerthCounters.field(Counter.RECLAIMS, "released").orElseThrow(), 1L), snapshot());
+  }
+
+  @Test
+  void anIdleTimeoutCountsAReclaimWithItsReason() {
+    allocate("ivy");
+    assertEquals("idle", end("ivy").reason());
+    flush();
+    assertEquals(Map.of(BerthCounters.field(Counter.RECLAIMS, "idle").orElseThrow(), 1L), snapshot());
+  }
+
+  private Map<String, Long> snapshot() {
+    Map<String, Long> m = new java.util.TreeMap<>();
+    counted.forEach((k, v) -> m.put(k, v.get()));
+    return m;
+  }
+
+  @Test
+  void reasonsMapToTheirTagValues() {
+    assertEquals("idle", BerthCounters.reclaimReason("idle"));
+    assertEquals("max_lifetime", BerthCounters.reclaimReason("max lifetime reached"));
+    assertEquals("released", BerthCounters.reclaimReason("released by admin"));
+    assertEquals("released", BerthCounters.reclaimReason(null));
+    assertTrue(BerthCounters.field(Counter.RECLAIMS, "bogus").isEmpty());
+    assertTrue(BerthCounters.field(Counter.HOSTS_QUARANTINED, "x").isEmpty());
+    assertEquals("berth_hosts_quarantined", BerthCounters.field(Counter.HOSTS_QUARANTINED, null).orElseThrow());
+  }
+
+  /** Keeps berth_* counters by their Redis field, the way the worker's reporter names them. */
+  private final class Collecting implements StatsReporter {
+    @Override
+    public void reportCounter(String name, Map<String, String> tags, long value) {
+      BerthCounters.Counter.byMetric(name)
+          .flatMap(c -> BerthCounters.field(c, c.tag() == null ? null : tags.get(c.tag())))
+          .ifPresent(f -> counted.computeIfAbsent(f, k -> new AtomicLong()).addAndGet(value));
+    }
+
+    @Override
+    public void reportGauge(String name, Map<String, String> tags, double value) {}
+
+    @Override
+    public void reportTimer(String name, Map<String, String> tags, com.uber.m3.util.Duration interval) {}
+
+    @Override
+    public void reportHistogramValueSamples(String name, Map<String, String> tags, Buckets buckets,
+                                            double lower, double upper, long samples) {}
+
+    @Override
+    public void reportHistogramDurationSamples(String name, Map<String, String> tags, Buckets buckets,
+                                               com.uber.m3.util.Duration lower, com.uber.m3.util.Duration upper,
+                                               long samples) {}
+
+    @Override
+    public Capabilities capabilities() {
+      return CapableOf.REPORTING_TAGGING;
+    }
+
+    @Override
+    public void flush() {}
+
+    @Override
+    public void close() {}
+  }
+}
