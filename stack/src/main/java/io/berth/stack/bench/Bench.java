@@ -52,15 +52,17 @@ public final class Bench {
         }
       }
       int[] conc = usable.stream().mapToInt(Integer::intValue).toArray();
-      failures += step(report, o, "warm", () -> warm.run(report, o.warmN(), conc));
-      failures += step(report, o, "direct", () -> new DirectScenario(pool).run(report, Math.min(o.warmN(), 100),
-          Arrays.stream(conc).filter(c -> c <= 10).toArray(), warm.byConcurrency));
-      failures += step(report, o, "heartbeats", () -> new HeartbeatScenario(pool).run(report, o.heartbeatSeconds()));
+      failures += step(report, o, header, "warm", () -> warm.run(report, o.warmN(), conc));
+      int[] directConc = Arrays.stream(conc).filter(c -> c <= 10).toArray();
+      failures += step(report, o, header, "direct",
+          () -> new DirectScenario(pool).run(report, Math.min(o.warmN(), 100), directConc, warm.byConcurrency));
+      failures += step(report, o, header, "heartbeats",
+          () -> new HeartbeatScenario(pool).run(report, o.heartbeatSeconds()));
     }
-    failures += step(report, o, "reclaim", () -> new ReclaimScenario().run(report, o.reclaimN()));
-    failures += step(report, o, "memory", () -> new MemoryScenario().run(report, o.memoryCounts(), o.workflowCache()));
-    failures += step(report, o, "capacity", () -> new CapacityScenario().run(report, o.burst()));
-    report.write(o.out(), header, ALL);
+    failures += step(report, o, header, "reclaim", () -> new ReclaimScenario().run(report, o.reclaimN()));
+    failures += step(report, o, header, "memory",
+        () -> new MemoryScenario().run(report, o.memoryCounts(), o.workflowCache()));
+    failures += step(report, o, header, "capacity", () -> new CapacityScenario().run(report, o.burst()));
     System.out.printf("%nbench: total run time %.1f min; load average at the end %s; wrote %s%n",
         (System.nanoTime() - t0) / 6e10, loadAverage(), o.out());
     System.exit(failures == 0 ? 0 : 1);
@@ -68,6 +70,10 @@ public final class Bench {
 
   /** Tables, not activity chatter, on the console; BERTH_LOG_LEVEL=INFO brings the chatter back. */
   private static void quietLogs() {
+    // Before the first logger: the stack's own logback file, as EmbeddedStack would pick it.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-stack.xml");
+    }
     if (System.getenv("BERTH_LOG_LEVEL") == null
         && org.slf4j.LoggerFactory.getLogger("io.berth") instanceof ch.qos.logback.classic.Logger l) {
       l.setLevel(ch.qos.logback.classic.Level.WARN);
@@ -78,7 +84,8 @@ public final class Bench {
     void run() throws Exception;
   }
 
-  private static int step(Report report, Options o, String name, Scenario s) {
+  /** Runs one scenario if selected and rewrites the report at once, so a later failure or Ctrl-C loses nothing. */
+  private static int step(Report report, Options o, String header, String name, Scenario s) {
     if (!o.scenarios().contains(name)) {
       return 0;
     }
@@ -102,6 +109,12 @@ public final class Bench {
         started, o.command().trim(), secs, load0, loadAverage(), o.note().isBlank() ? "" : "; " + o.note());
     report.sections().subList(before, report.sections().size()).forEach(sec -> sec.run = run);
     System.out.printf("bench: %s took %.0f s%n", name, secs);
+    try {
+      report.write(o.out(), header, ALL);
+    } catch (IOException e) {
+      System.out.println("bench: could not write " + o.out() + ": " + e);
+      failed = 1;
+    }
     return failed;
   }
 
@@ -146,8 +159,13 @@ public final class Bench {
     if (reclaimN > 64 * 1000) {
       throw new IllegalArgumentException("--reclaim-n too large");
     }
+    List<String> shown = new ArrayList<>(Arrays.asList(args));
+    int n = shown.indexOf("--note");
+    if (n >= 0) {
+      shown.subList(n, Math.min(n + 2, shown.size())).clear(); // the note is shown on its own
+    }
     return new Options(scenarios, warmN, pool, demo, hbSeconds, reclaimN, memory, cache, burst, out, note,
-        "./berth bench " + String.join(" ", args));
+        "./berth bench " + String.join(" ", shown));
   }
 
   private static String value(String[] args, int i) {

@@ -2,6 +2,7 @@ package io.berth.stack.bench;
 
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
@@ -23,7 +24,11 @@ public class IdleCapacityWorkflow implements CapacityWorkflow {
   }
 
   @Override
-  public void needCapacity(String workspaceWorkflowId) {
+  public void needCapacity(CapacityRequest request) {
+  }
+
+  @Override
+  public void cancelNeed(String workspaceWorkflowId) {
   }
 
   @Override

@@ -105,7 +105,7 @@ final class MemoryScenario {
       CapacityWorkflow capacity = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
           .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build());
       WorkflowClient.start(capacity::run, new CapacityParams(TEMPLATE, 0, 0, 0, 64, 1, Duration.ofMinutes(10),
-          Duration.ofMinutes(1), Duration.ofMinutes(5), 3, 100, CapacityMemory.empty()));
+          Duration.ofMinutes(1), Duration.ofMinutes(5), 3, 100, false, CapacityMemory.empty()));
       List<List<String>> rows = new ArrayList<>();
       long base = usedHeapAfterGc();
       rows.add(row(0, base, base, server, 0));
@@ -241,10 +241,14 @@ final class MemoryScenario {
     }
     long fleetLocal = dc.toPayload(local.describe()).orElseThrow().getSerializedSize();
     long fleetAws = dc.toPayload(aws.describe()).orElseThrow().getSerializedSize();
-    long pool = dc.toPayload(new PoolState(spares, List.of(), 10_000)).orElseThrow().getSerializedSize();
+    List<String> users = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      users.add("user-" + i + "@example.com");
+    }
+    long pool = dc.toPayload(new PoolState(spares, List.of(), users)).orElseThrow().getSerializedSize();
     sec.text(String.format("Not measured above (IdleCapacityWorkflow stands in): the real CapacityWorkflowImpl moves "
             + "the whole fleet through history on every pass. At 10,000 slots `describeFleet`'s result is %,d KB "
-            + "(157 local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares "
+            + "(157 local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares (and, since it lists users with a session, 10,000 user ids) "
             + "%,d KB — against Temporal's default payload limits (warn 512 KB, error 2 MB per payload). Its "
             + "CapacityStatus query answer carries the hosts too.",
         fleetLocal / 1024, fleetAws / 1024, pool / 1024));
