@@ -209,11 +209,14 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     return !label.equals(s.userLabel()) || s.process() == null || !s.process().alive();
   }
 
-  /** A fresh process on the slot for {@code userLabel} (null: ownerless); returns its port. Under the lock. */
+  /**
+   * A fresh process on the slot for {@code userLabel} (null: ownerless); returns its port. Under
+   * the lock. An owner's process keeps the slot's port: the workflow routes to the port it claimed.
+   */
   private int restart(Slot slot, SlotState s, String userLabel) {
     killSlot(slot.slotId(), s);
     wipeSlotDir(slot);
-    int port = reusablePort(slot.slotId(), s.port());
+    int port = userLabel != null ? samePort(slot.slotId(), s.port()) : reusablePort(slot.slotId(), s.port());
     startSlot(slot.hostId(), slot.index(), port, userLabel);
     log.info("{} restarted {}", slot.slotId(), userLabel == null ? "ownerless" : "for its owner");
     return port;
@@ -722,6 +725,19 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     if (!SlotProcess.killAll(procs, KILL_BOUND)) {
       throw new IllegalStateException("process of " + slotId + " survived recycling");
     }
+  }
+
+  /** The slot's own port once it is free again; a retry of the tag tries again when it stays busy. */
+  private int samePort(String slotId, int port) {
+    long deadline = System.nanoTime() + PORT_FREE_BOUND.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (port > 0 && slotId.equals(ports.ownerOf(port)) && PortAllocator.bindable(port)) {
+        return port;
+      }
+      sleep(Duration.ofMillis(50));
+    }
+    throw ApplicationFailure.newFailure("port " + port + " of " + slotId + " is not free for the owner's process",
+        "PortBusy");
   }
 
   /** The slot's port when it is still ours and free again; otherwise a new one. */

@@ -1,0 +1,274 @@
+package io.berth.stack.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code ./berth bench [scenario...] [options]}: starts private embedded stacks, runs the named
+ * scenarios (default: all), prints each table as it finishes and writes docs/BENCHMARKS.md.
+ */
+public final class Bench {
+  static final List<String> ALL = List.of("warm", "direct", "heartbeats", "reclaim", "memory", "capacity");
+  /** What fits in about ten minutes on two cores; {@code memory} (10,000 workflows) runs when named. */
+  static final List<String> DEFAULT = List.of("warm", "direct", "heartbeats", "reclaim", "capacity");
+
+  private Bench() {}
+
+  record Options(Set<String> scenarios, int warmN, int pool, boolean demo, int heartbeatSeconds, int reclaimN,
+                 int[] memoryCounts, int workflowCache, int burst, Path out, String note, String command) {}
+
+  public static void main(String[] args) throws Exception {
+    Options o;
+    try {
+      o = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("bench: " + e.getMessage());
+      System.err.println(usage());
+      System.exit(2);
+      return;
+    }
+    quietLogs();
+    String header = header(o);
+    System.out.println(header);
+    Report report = new Report();
+    long t0 = System.nanoTime();
+    int failures = 0;
+    try (PoolStack pool = new PoolStack(o.pool(), o.demo())) {
+      WarmScenario warm = new WarmScenario(pool);
+      int[] levels = {1, 10, 50};
+      List<Integer> usable = new ArrayList<>();
+      for (int c : levels) {
+        if (c <= o.pool()) {
+          usable.add(c);
+        }
+      }
+      int[] conc = usable.stream().mapToInt(Integer::intValue).toArray();
+      failures += step(report, o, header, "warm", () -> warm.run(report, o.warmN(), conc));
+      int[] directConc = Arrays.stream(conc).filter(c -> c <= 10).toArray();
+      failures += step(report, o, header, "direct",
+          () -> new DirectScenario(pool).run(report, Math.min(o.warmN(), 100), directConc, warm.byConcurrency));
+      failures += step(report, o, header, "heartbeats",
+          () -> new HeartbeatScenario(pool).run(report, o.heartbeatSeconds()));
+    }
+    failures += step(report, o, header, "reclaim", () -> new ReclaimScenario().run(report, o.reclaimN()));
+    failures += step(report, o, header, "memory",
+        () -> new MemoryScenario().run(report, o.memoryCounts(), o.workflowCache()));
+    failures += step(report, o, header, "capacity", () -> new CapacityScenario().run(report, o.burst()));
+    System.out.printf("%nbench: total run time %.1f min; load average at the end %s; wrote %s%n",
+        (System.nanoTime() - t0) / 6e10, loadAverage(), o.out());
+    System.exit(failures == 0 ? 0 : 1);
+  }
+
+  /** Tables, not activity chatter, on the console; BERTH_LOG_LEVEL=INFO brings the chatter back. */
+  private static void quietLogs() {
+    // Before the first logger: the stack's own logback file, as EmbeddedStack would pick it.
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", "logback-stack.xml");
+    }
+    if (System.getenv("BERTH_LOG_LEVEL") == null
+        && org.slf4j.LoggerFactory.getLogger("io.berth") instanceof ch.qos.logback.classic.Logger l) {
+      l.setLevel(ch.qos.logback.classic.Level.WARN);
+    }
+  }
+
+  private interface Scenario {
+    void run() throws Exception;
+  }
+
+  /** Runs one scenario if selected and rewrites the report at once, so a later failure or Ctrl-C loses nothing. */
+  private static int step(Report report, Options o, String header, String name, Scenario s) {
+    if (!o.scenarios().contains(name)) {
+      return 0;
+    }
+    String load0 = loadAverage();
+    String started = ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    System.out.println("bench: === " + name + " === (load average " + load0 + ")");
+    long t0 = System.nanoTime();
+    int before = report.sections().size();
+    int failed = 0;
+    try {
+      s.run();
+    } catch (Exception | AssertionError e) {
+      e.printStackTrace(System.out);
+      Report.Section sec = report.section(name, "Scenario failed");
+      sec.verdict("**did not complete**: " + e);
+      Report.print(sec);
+      failed = 1;
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    String run = String.format("_Run %s, `%s`, %.0f s; load average (1/5/15 min) %s at the start, %s at the end%s._",
+        started, o.command().trim(), secs, load0, loadAverage(), o.note().isBlank() ? "" : "; " + o.note());
+    report.sections().subList(before, report.sections().size()).forEach(sec -> sec.run = run);
+    System.out.printf("bench: %s took %.0f s%n", name, secs);
+    try {
+      report.write(o.out(), header, ALL);
+    } catch (IOException e) {
+      System.out.println("bench: could not write " + o.out() + ": " + e);
+      failed = 1;
+    }
+    return failed;
+  }
+
+  static Options parse(String[] args) {
+    Set<String> scenarios = new LinkedHashSet<>();
+    int warmN = 200;
+    int pool = 50;
+    boolean demo = false;
+    int hbSeconds = 20;
+    int reclaimN = 100;
+    int[] memory = {1_000, 10_000};
+    int cache = 600;
+    int burst = 50;
+    Path out = Path.of("docs/BENCHMARKS.md");
+    String note = "";
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--warm-n" -> warmN = positive(a, value(args, ++i));
+        case "--pool" -> pool = positive(a, value(args, ++i));
+        case "--demo" -> demo = true;
+        case "--heartbeat-seconds" -> hbSeconds = positive(a, value(args, ++i));
+        case "--reclaim-n" -> reclaimN = positive(a, value(args, ++i));
+        case "--memory-n" -> memory = Arrays.stream(value(args, ++i).split(",")).mapToInt(v -> positive(a, v.trim()))
+            .sorted().toArray();
+        case "--workflow-cache" -> cache = positive(a, value(args, ++i));
+        case "--burst" -> burst = positive(a, value(args, ++i));
+        case "--out" -> out = Path.of(value(args, ++i));
+        case "--note" -> note = value(args, ++i);
+        case "-h", "--help" -> throw new IllegalArgumentException("usage");
+        default -> {
+          if (!ALL.contains(a)) {
+            throw new IllegalArgumentException("unknown scenario or option " + a);
+          }
+          scenarios.add(a);
+        }
+      }
+    }
+    if (scenarios.isEmpty()) {
+      scenarios.addAll(DEFAULT);
+    }
+    if (reclaimN > 64 * 1000) {
+      throw new IllegalArgumentException("--reclaim-n too large");
+    }
+    List<String> shown = new ArrayList<>(Arrays.asList(args));
+    int n = shown.indexOf("--note");
+    if (n >= 0) {
+      shown.subList(n, Math.min(n + 2, shown.size())).clear(); // the note is shown on its own
+    }
+    return new Options(scenarios, warmN, pool, demo, hbSeconds, reclaimN, memory, cache, burst, out, note,
+        "./berth bench " + String.join(" ", shown));
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(args[i - 1] + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int positive(String name, String v) {
+    try {
+      int n = Integer.parseInt(v);
+      if (n < 1) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " needs a positive whole number, got " + v);
+    }
+  }
+
+  static String usage() {
+    return String.join("\n",
+        "usage: ./berth bench [warm] [direct] [heartbeats] [reclaim] [memory] [capacity] [options]",
+        "  no scenario: all but memory (about 12 min on 2 cores); memory alone takes about 10 min",
+        "  --warm-n N            allocations per concurrency level (200)",
+        "  --pool N              spares of the warm/direct/heartbeat stack (50)",
+        "  --demo                demo template for the pool stack (default: python3 http.server per slot)",
+        "  --heartbeat-seconds N seconds per heartbeat load run (20)",
+        "  --reclaim-n N         workspaces going idle together (100; the issue's figure is 1000)",
+        "  --memory-n A,B        idle workspace counts for the heap figure (1000,10000)",
+        "  --workflow-cache N    sticky workflow cache of the memory scenario's worker (600, the SDK default)",
+        "  --burst N             users in the capacity burst (50)",
+        "  --out FILE            report file (docs/BENCHMARKS.md)",
+        "  --note TEXT           a line about the conditions, written into the report");
+  }
+
+  private static String header(Options o) {
+    Runtime rt = Runtime.getRuntime();
+    StringBuilder sb = new StringBuilder("# Benchmarks\n\n");
+    sb.append("Written by `./berth bench` (the harness: `io.berth.stack.bench.Bench`, "
+        + "stack/src/main/java/io/berth/stack/bench/; `./berth bench --help` lists the scenarios and options). Each scenario starts its own private embedded stack — a "
+        + "private redis-server, Temporal's test server in the JVM, the worker, a private Nginx, the local fleet and "
+        + "the API, on free loopback ports with a temp state dir and no allocation quota — and stops it after.\n\n");
+    sb.append("| | |\n|---|---|\n");
+    sb.append("| machine | ").append(rt.availableProcessors()).append(" CPUs (nproc), ").append(memTotal())
+        .append(" RAM, ").append(cpuModel()).append(" |\n");
+    sb.append("| java | ").append(System.getProperty("java.vm.name")).append(' ')
+        .append(System.getProperty("java.runtime.version")).append(" (").append(System.getProperty("java.vendor"))
+        .append("), max heap ").append(rt.maxMemory() / (1 << 20)).append(" MB, ")
+        .append(ManagementFactory.getRuntimeMXBean().getInputArguments()).append(" |\n");
+    sb.append("| nginx / redis | ").append(version("/usr/sbin/nginx", "-v")).append(" / ")
+        .append(version("redis-server", "--version")).append(" |\n");
+    sb.append("| last written | ").append(ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+        .append(" |\n\n");
+    sb.append("Each section below names the run that produced it (a run rewrites only the sections of the scenarios it "
+        + "ran) and the machine's load average around it: the figures are only as quiet as the machine was.\n\n");
+    return sb.toString();
+  }
+
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
+  private static String memTotal() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (l.startsWith("MemTotal:")) {
+          return String.format("%.1f GiB", Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024.0 / 1024.0);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // fall through
+    }
+    return "? GiB";
+  }
+
+  private static String cpuModel() {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (l.startsWith("model name")) {
+          return l.substring(l.indexOf(':') + 1).trim();
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // fall through
+    }
+    return "unknown CPU";
+  }
+
+  private static String version(String program, String flag) {
+    try {
+      Process p = new ProcessBuilder(program, flag).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      p.waitFor();
+      return out.lines().findFirst().orElse("?").replaceAll("^nginx version: ", "");
+    } catch (IOException | InterruptedException e) {
+      return program + " not found";
+    }
+  }
+}

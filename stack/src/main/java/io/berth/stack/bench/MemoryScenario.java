@@ -1,0 +1,299 @@
+package io.berth.stack.bench;
+
+import com.sun.net.httpserver.HttpServer;
+import io.berth.activities.dns.NoDns;
+import io.berth.activities.fleet.FleetActivitiesImpl;
+import io.berth.activities.probe.HttpProbe;
+import io.berth.activities.store.RedisStore;
+import io.berth.testkit.FreePorts;
+import io.berth.testkit.PrivateRedis;
+import io.berth.worker.TemporalConnection;
+import io.berth.worker.WorkerConfig;
+import io.berth.workflows.CapacityWorkflow;
+import io.berth.workflows.Labels;
+import io.berth.workflows.RedisKeys;
+import io.berth.workflows.TaskQueues;
+import io.berth.workflows.WorkspaceWorkflow;
+import io.berth.workflows.WorkspaceWorkflowImpl;
+import io.berth.workflows.model.CapacityMemory;
+import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.PoolState;
+import io.berth.workflows.model.WorkspaceParams;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.converter.DefaultDataConverter;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import redis.clients.jedis.RedisClient;
+
+/**
+ * {@code memory}: the worker JVM's heap with N idle workspaces tracked. The worker is wired like
+ * BerthWorker (same workflow class, the real RedisStore, FleetActivitiesImpl, NoDns, HttpProbe)
+ * except for two bench-only doubles — {@link NullFleet} (virtual slots) and {@link NullRoutes}
+ * — and {@link IdleCapacityWorkflow}; Temporal's test server runs in a child process, so the
+ * heap measured is the worker's, as it would be against a real cluster.
+ */
+final class MemoryScenario {
+  static final String TEMPLATE = "demo";
+  static final Duration IDLE = Duration.ofHours(12);
+  static final int IN_FLIGHT = 200;
+
+  void run(Report report, int[] counts, int cacheSize) throws Exception {
+    Path tmp = Files.createTempDirectory("berth-bench-mem");
+    int temporalPort = FreePorts.next();
+    Process server = new ProcessBuilder(javaBin(), "-Xmx6g", "-XX:+UseParallelGC", "-cp",
+        System.getProperty("java.class.path"), TemporalServerMain.class.getName(), String.valueOf(temporalPort))
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("temporal.log").toFile()).start();
+    AutoCloseable stopServer = Cleanup.register(server::destroyForcibly);
+    HttpServer tiny = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 64);
+    tiny.createContext("/", ex -> {
+      byte[] ok = "ok".getBytes(StandardCharsets.US_ASCII);
+      ex.sendResponseHeaders(200, ok.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(ok);
+      }
+    });
+    tiny.start();
+    try (PrivateRedis redisServer = Cleanup.register(PrivateRedis.start()); RedisClient redis = RedisClient.create(redisServer.url())) {
+      if (!BenchStack.await(Duration.ofSeconds(60), () -> listening(temporalPort))) {
+        throw new IllegalStateException("the Temporal test server did not start (see " + tmp + "/temporal.log)");
+      }
+      WorkerConfig config = WorkerConfig.fromEnv(Map.of("BERTH_TEMPORAL_TARGET", "127.0.0.1:" + temporalPort,
+          "BERTH_REDIS_URL", redisServer.url(), "BERTH_STATE_DIR", tmp.toString()));
+      try (TemporalConnection temporal = TemporalConnection.open(config)) {
+        measure(report, counts, cacheSize, temporal.client(), redis, tiny.getAddress().getPort(), server);
+      }
+    } finally {
+      tiny.stop(0);
+      server.getOutputStream().close();
+      if (!server.waitFor(10, TimeUnit.SECONDS)) {
+        server.destroyForcibly();
+      }
+      Cleanup.closed(stopServer);
+      BenchStack.deleteTree(tmp);
+    }
+  }
+
+  private void measure(Report report, int[] counts, int cacheSize, WorkflowClient client, RedisClient redis,
+                       int tinyPort, Process server) throws Exception {
+    RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
+    NullFleet fleet = new NullFleet(TEMPLATE, tinyPort, 64);
+    RedisStore store = new RedisStore(redis, keys, fleet);
+    int threads = Math.max(cacheSize, 600);
+    WorkerFactory factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
+        .setWorkflowCacheSize(cacheSize).setMaxWorkflowThreadCount(threads).build());
+    try {
+      Worker worker = factory.newWorker(TaskQueues.BERTH);
+      worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, IdleCapacityWorkflow.class);
+      worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet), new NoDns(), new NullRoutes(),
+          new HttpProbe());
+      factory.start();
+      CapacityWorkflow capacity = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
+          .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build());
+      WorkflowClient.start(capacity::run, new CapacityParams(TEMPLATE, 0, 0, 0, 64, 1, Duration.ofMinutes(10),
+          Duration.ofMinutes(1), Duration.ofMinutes(5), 3, 100, false, CapacityMemory.empty()));
+      List<List<String>> rows = new ArrayList<>();
+      long base = usedHeapAfterGc();
+      rows.add(row(0, base, base, server, 0));
+      int tracked = 0;
+      for (int n : counts) {
+        long t0 = System.nanoTime();
+        store.addSpares(TEMPLATE, fleet.grow(n));
+        startWorkspaces(client, redis, keys, tracked, n);
+        long want = n;
+        if (!BenchStack.await(Duration.ofMinutes(5), () -> redis.scard(keys.users()) >= want)) {
+          throw new IllegalStateException("only " + redis.scard(keys.users()) + " of " + n + " sessions");
+        }
+        tracked = n;
+        double secs = (System.nanoTime() - t0) / 1e9;
+        BenchStack.sleep(2_000); // the last workflow tasks settle
+        long used = usedHeapAfterGc();
+        rows.add(row(n, used, base, server, secs));
+        System.out.printf("bench: memory: %,d idle workspaces, heap %.0f MB%n", n, used / 1e6);
+      }
+      double eventsPerSignal = eventsPerSignal(client, "mem-0", 20);
+      Report.Section sec = report.section("memory", "Heap with idle workspaces");
+      sec.text("The worker JVM's used heap after System.gc() (MemoryMXBean), with N READY workspaces whose idle timer "
+          + "(12 h) is pending. The worker is wired like BerthWorker — the real WorkspaceWorkflowImpl, RedisStore, "
+          + "FleetActivitiesImpl, NoDns and HttpProbe — with bench-only doubles for what cannot exist 10,000 times "
+          + "here: `NullFleet` (virtual slots, all answering on one tiny HTTP server), `NullRoutes` (no Nginx) and "
+          + "`IdleCapacityWorkflow` (accepts pokes, does nothing). Temporal's test server runs in a child process "
+          + "(its RSS is shown, not counted), so the figure is the worker's, as against a real cluster. Sticky "
+          + "workflow cache: `WorkerFactoryOptions.setWorkflowCacheSize(" + cacheSize + ")`, max workflow threads "
+          + threads + " (" + (cacheSize == 600 ? "the SDK defaults; " : "") + "`--workflow-cache N` changes it). "
+          + "Workspaces were started as workflows directly (WorkflowClient.start), at most " + IN_FLIGHT + " in their "
+          + "saga at a time.");
+      sec.table(List.of("idle workspaces", "used heap after GC", "Δ heap vs 0", "per workspace", "live threads",
+          "Temporal test server RSS (not counted)", "time to start them"), rows);
+      long last = Long.parseLong(rows.get(rows.size() - 1).get(0).replace(",", ""));
+      double lastHeapMb = Double.parseDouble(rows.get(rows.size() - 1).get(1).replace(" MB", "").replace(",", ""));
+      sec.target("used heap with " + String.format("%,d", last) + " idle workspaces", lastHeapMb, 1024, " MB", true);
+      double perDay = 86_400 / 30.0;
+      sec.text(String.format("History: %.1f events per heartbeat signal (measured: 20 signals to one idle workspace). "
+              + "At the default window (idle 30 min / 10 → 30 s) a workspace heartbeating all day sends at most %,.0f "
+              + "signals/day = %,.0f events/day; within the 12 h max lifetime, %,.0f events. The workflow continues "
+              + "as new past 4,000 events, i.e. every ~%.1f h of continuous activity, so a run's history stays "
+              + "below 4,000 + one window's events.",
+          eventsPerSignal, perDay, eventsPerSignal * perDay, eventsPerSignal * perDay / 2,
+          4000 / (eventsPerSignal * 120)));
+      payloads(sec);
+      Report.print(sec);
+    } finally {
+      factory.shutdownNow();
+      factory.awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Starts workspaces {@code from..to-1}, at most {@value #IN_FLIGHT} in their saga at a time: all
+   * at once would queue activities past the probe's 30 s schedule-to-close bound and fail them.
+   */
+  private static void startWorkspaces(WorkflowClient client, RedisClient redis, RedisKeys keys, int from, int to)
+      throws Exception {
+    long lastProgress = System.nanoTime();
+    long lastCount = -1;
+    for (int batch = from; batch < to; batch += 100) {
+      int end = Math.min(to, batch + 100);
+      while (true) {
+        long have = redis.scard(keys.users());
+        if (have != lastCount) {
+          lastCount = have;
+          lastProgress = System.nanoTime();
+        }
+        if (have >= end - IN_FLIGHT) {
+          break;
+        }
+        if (System.nanoTime() - lastProgress > 120_000_000_000L) {
+          throw new IllegalStateException("no new session for 2 min at " + have + " of " + to);
+        }
+        BenchStack.sleep(50);
+      }
+      List<Integer> ids = new ArrayList<>();
+      for (int i = batch; i < end; i++) {
+        ids.add(i);
+      }
+      Rounds.parallel(ids, 8, i -> start(client, i));
+      if (end % 1000 == 0) {
+        System.out.printf("bench: memory: started %,d of %,d (%,d READY)%n", end, to, redis.scard(keys.users()));
+      }
+    }
+  }
+
+  private static void start(WorkflowClient client, int i) {
+    String user = "mem-" + i;
+    String label = Labels.labelFor(user);
+    WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(WorkspaceWorkflow.idFor(user)).setTaskQueue(TaskQueues.BERTH).build());
+    WorkflowClient.start(stub::run, new WorkspaceParams(user, label, label + ".localhost",
+        "http://" + label + ".localhost/", TEMPLATE, IDLE, Duration.ofHours(24), Duration.ofMinutes(5),
+        Duration.ofSeconds(10), null));
+  }
+
+  /** Signals one workspace {@code n} times, spaced so that each lands in its own workflow task. */
+  private static double eventsPerSignal(WorkflowClient client, String user, int n) {
+    String id = WorkspaceWorkflow.idFor(user);
+    int before = settledLength(client, id);
+    WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, id);
+    for (int i = 0; i < n; i++) {
+      stub.heartbeat();
+      BenchStack.sleep(200);
+    }
+    return (settledLength(client, id) - before) / (double) n;
+  }
+
+  private static int settledLength(WorkflowClient client, String id) {
+    int last = -1;
+    for (int i = 0; i < 50; i++) {
+      int len = client.fetchHistory(id).getEvents().size();
+      if (len == last) {
+        return len;
+      }
+      last = len;
+      BenchStack.sleep(300);
+    }
+    return last;
+  }
+
+  /** What the real capacity controller would move per pass at 10,000 slots. */
+  private static void payloads(Report.Section sec) {
+    DefaultDataConverter dc = DefaultDataConverter.newDefaultInstance();
+    NullFleet local = new NullFleet(TEMPLATE, 20000, 64);
+    local.grow(10_000);
+    NullFleet aws = new NullFleet(TEMPLATE, 20000, 1);
+    aws.grow(10_000);
+    List<String> spares = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      spares.add("h-" + (i / 64 + 1) + "/" + (i % 64));
+    }
+    long fleetLocal = dc.toPayload(local.describe()).orElseThrow().getSerializedSize();
+    long fleetAws = dc.toPayload(aws.describe()).orElseThrow().getSerializedSize();
+    List<String> users = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      users.add("user-" + i + "@example.com");
+    }
+    long pool = dc.toPayload(new PoolState(spares, List.of(), users)).orElseThrow().getSerializedSize();
+    sec.text(String.format("Not measured above (IdleCapacityWorkflow stands in): the real CapacityWorkflowImpl moves "
+            + "the whole fleet through history on every pass. At 10,000 slots `describeFleet`'s result is %,d KB "
+            + "(157 local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares (and, since it lists users with a session, 10,000 user ids) "
+            + "%,d KB — against Temporal's default payload limits (warn 512 KB, error 2 MB per payload). Its "
+            + "CapacityStatus query answer carries the hosts too.",
+        fleetLocal / 1024, fleetAws / 1024, pool / 1024));
+  }
+
+  private static List<String> row(int n, long used, long base, Process server, double secs) {
+    return List.of(String.format("%,d", n), String.format("%,.0f MB", used / 1e6),
+        String.format("%,.0f MB", (used - base) / 1e6),
+        n == 0 ? "-" : String.format("%.1f KB", (used - base) / 1e3 / n),
+        String.valueOf(ManagementFactory.getThreadMXBean().getThreadCount()), rss(server.pid()),
+        n == 0 ? "-" : String.format("%.0f s", secs));
+  }
+
+  static long usedHeapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      BenchStack.sleep(300);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  static String rss(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          long kb = Long.parseLong(line.replaceAll("[^0-9]", ""));
+          return String.format("%,.0f MB", kb / 1e3);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+    return "?";
+  }
+
+  private static boolean listening(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static String javaBin() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+}

@@ -1,0 +1,268 @@
+package io.berth.stack.bench;
+
+import io.berth.activities.routing.GatewayClient;
+import io.berth.workflows.Labels;
+import io.berth.workflows.WorkspaceWorkflow;
+import io.berth.workflows.model.ProgressStep;
+import io.berth.workflows.model.WorkspaceView;
+import io.berth.testkit.FreePorts;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code reclaim}: N workspaces go idle at about the same moment; lateness is when the route
+ * stops answering at the gateway minus the workspace's idle deadline.
+ */
+final class ReclaimScenario {
+  /** Long enough that a keep-alive beat every 20 s holds the early workspaces while the rest are allocated. */
+  static final Duration IDLE = Duration.ofSeconds(60);
+  /** One signal per workspace per 30 s (the product's cap): fewer signals queued behind the allocations. */
+  static final Duration WINDOW = Duration.ofSeconds(30);
+  private static final int SLOTS_PER_HOST = 50;
+
+  void run(Report report, int n) throws Exception {
+    String socat = Templates.socat();
+    String python = Templates.python();
+    Path www = Templates.www();
+    Process shared = null;
+    String template;
+    Map<String, String> env = new HashMap<>();
+    int perHost = Math.min(SLOTS_PER_HOST, n);
+    int hosts = (n + perHost - 1) / perHost;
+    if (socat != null && python != null) {
+      int port = FreePorts.next();
+      shared = new ProcessBuilder(python, "-m", "http.server", String.valueOf(port), "--bind", "127.0.0.1",
+          "--directory", www.toString()).redirectErrorStream(true).redirectOutput(www.resolve("server.log").toFile())
+          .start();
+      env.put("BERTH_TEMPLATE_COMMAND", socat + " TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"
+          + port);
+      template = "`command`: one `socat` per slot (≈ 2 MB PSS each, measured) forwarding to one shared "
+          + "`python3 -m http.server`";
+    } else if (python != null) {
+      env.put("BERTH_TEMPLATE_COMMAND", Templates.pythonCommand(www));
+      template = "`command`: `python3 -m http.server` per slot (≈ 14 MB PSS each; socat not found)";
+    } else {
+      throw new IllegalStateException("reclaim needs python3 (and ideally socat) for light workspaces");
+    }
+    env.put("BERTH_TEMPLATE", "command");
+    env.put("BERTH_SLOTS_PER_HOST", String.valueOf(perHost));
+    env.put("BERTH_MIN_HOSTS", String.valueOf(hosts));
+    env.put("BERTH_MAX_HOSTS", String.valueOf(hosts));
+    env.put("BERTH_SPARES", String.valueOf(n));
+    env.put("BERTH_IDLE_TIMEOUT", IDLE.toString());
+    env.put("BERTH_HEARTBEAT_WINDOW", WINDOW.toString());
+    env.put("BERTH_RECONCILE_INTERVAL", "PT5S");
+    env.put("BERTH_ALLOCATE_WAIT", "PT60S");
+    System.out.println("bench: starting the reclaim stack (" + n + " slots on " + hosts + " hosts)");
+    try (BenchStack s = BenchStack.start(env)) {
+      s.awaitSpares(n, Duration.ofMinutes(5));
+      run(report, s, n, hosts, perHost, template);
+    } finally {
+      if (shared != null) {
+        shared.destroy();
+        shared.waitFor(5, TimeUnit.SECONDS);
+      }
+      BenchStack.deleteTree(www);
+    }
+  }
+
+  private void run(Report report, BenchStack s, int n, int hosts, int perHost, String template) throws Exception {
+    List<String> users = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      users.add("rc-" + i);
+    }
+    Map<String, String> tokens = new ConcurrentHashMap<>();
+    AtomicBoolean allocating = new AtomicBoolean(true);
+    ExecutorService beats = Executors.newFixedThreadPool(16);
+    // Keeps every allocated workspace alive while the others are still being allocated.
+    Thread keepAlive = new Thread(() -> {
+      while (allocating.get()) {
+        beatAll(s, beats, new HashMap<>(tokens));
+        for (int i = 0; i < 200 && allocating.get(); i++) {
+          BenchStack.sleep(100);
+        }
+      }
+    }, "bench-keepalive");
+    long a0 = System.nanoTime();
+    keepAlive.start();
+    java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+    try {
+      Rounds.parallel(users, 20, u -> {
+        String error = s.readyWithin(u, Duration.ofMinutes(5));
+        if (error != null) {
+          if (failed.incrementAndGet() <= 3) {
+            System.out.println("bench: reclaim: allocation failed: " + error);
+          }
+          return;
+        }
+        tokens.put(u, s.workspaceToken(u));
+        if (tokens.size() % 100 == 0) {
+          System.out.printf("bench: reclaim: %d allocated%n", tokens.size());
+        }
+      });
+    } finally {
+      allocating.set(false);
+      keepAlive.join(60_000);
+    }
+    users.retainAll(tokens.keySet());
+    if (users.isEmpty()) {
+      throw new IllegalStateException("no workspace could be allocated");
+    }
+    double allocSeconds = (System.nanoTime() - a0) / 1e9;
+    System.out.printf("bench: reclaim: %d allocated in %.1f s (%d failed); final heartbeat round%n", users.size(),
+        allocSeconds, failed.get());
+    long f0 = System.currentTimeMillis();
+    beatAll(s, beats, tokens);
+    long f1 = System.currentTimeMillis();
+    beats.shutdown();
+    // Predicted deadlines, to know when to start polling; the measure uses the deadline that expired.
+    Map<String, Long> predicted = new HashMap<>();
+    for (String u : users) {
+      Double seen = s.stack.redis().zscore(s.stack.keys().pings(), u);
+      predicted.put(u, seen == null ? f1 + IDLE.toMillis() : seen.longValue() + IDLE.toMillis());
+    }
+    long first = predicted.values().stream().mapToLong(Long::longValue).min().orElseThrow();
+    long last = predicted.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+    long lateStart = System.currentTimeMillis() - (first - 2_000);
+    Map<String, Long> gone = poll(s, users, first - 2_000, last + 120_000);
+    List<Double> lateness = new ArrayList<>();
+    List<Double> decided = new ArrayList<>();
+    List<Double> drift = new ArrayList<>();
+    int notGone = 0;
+    for (String u : users) {
+      WorkspaceView end = s.stack.temporal().client().newUntypedWorkflowStub(WorkspaceWorkflow.idFor(u))
+          .getResult(120, TimeUnit.SECONDS, WorkspaceView.class);
+      // The idle deadline the workflow held when it reclaimed: the one that expired.
+      long deadline = end.idleDeadlineMillis();
+      drift.add((double) (deadline - predicted.get(u)));
+      Long g = gone.get(u);
+      if (g == null) {
+        notGone++;
+      } else {
+        lateness.add((double) (g - deadline));
+      }
+      for (ProgressStep step : end.steps()) {
+        if ("teardown".equals(step.step()) && "running".equals(step.status())) {
+          decided.add((double) (step.atMillis() - deadline));
+          break;
+        }
+      }
+    }
+    Stats late = Stats.of(lateness);
+    Stats dec = Stats.of(decided);
+    Stats moved = Stats.of(drift);
+    // The default size keeps the name; another size is its own section, so both can stand in the report.
+    Report.Section sec = report.section(n == 100 ? "reclaim" : "reclaim-" + n, "Idle-reclaim lateness, " + n
+        + " workspaces");
+    if (failed.get() > 0) {
+      sec.verdict(failed.get() + " of " + n + " allocations did not reach READY within 5 min (POST → READY, polling "
+          + "GET /api/workspaces/me after a 202); the lateness figures cover the " + users.size() + " that did");
+    }
+    sec.text(n + " workspaces on " + hosts + " local hosts of " + perHost + " slots; template " + template + ". "
+        + "Idle timeout " + IDLE.toSeconds() + " s, heartbeat window " + WINDOW.toSeconds() + " s. The workspaces were allocated through the API "
+        + String.format("(%.0f s, 20 at a time)", allocSeconds) + " while a keep-alive loop heartbeated them, then one "
+        + String.format("final heartbeat round (%d ms for all) put every idle deadline within %.1f s of each other. ",
+            f1 - f0, (last - first) / 1000.0)
+        + "Deadline of a workspace = the idle deadline its workflow held when it reclaimed it (its final view), i.e. "
+        + "the deadline that expired; the last row shows how far that moved after the final beat (late heartbeat "
+        + "signals re-arm the timer from the time they are handled). "
+        + "Route gone = the first poll of `/.berth/route` through the gateway (8 threads sweeping all hosts) that no "
+        + "longer carries the workspace's route header; the poll resolution is one sweep.");
+    sec.table(List.of("measure", "n", "p50", "p99", "max"), List.of(
+        List.of("route gone − deadline (lateness)", String.valueOf(late.n()), Stats.ms(late.p(50)),
+            Stats.ms(late.p(99)), Stats.ms(late.max())),
+        List.of("teardown started (workflow) − deadline", String.valueOf(dec.n()), Stats.ms(dec.p(50)),
+            Stats.ms(dec.p(99)), Stats.ms(dec.max())),
+        List.of("deadline that expired − deadline predicted after the final beat", String.valueOf(moved.n()),
+            Stats.ms(moved.p(50)), Stats.ms(moved.p(99)), Stats.ms(moved.max()))));
+    if (lateStart > 0) {
+      sec.verdict("polling started " + lateStart + " ms after its planned start (2 s before the first deadline): "
+          + "early lateness figures are overstated by up to that much");
+    }
+    if (notGone > 0) {
+      sec.verdict(notGone + " workspace(s) still routed at the end of the polling bound");
+    }
+    sec.text(String.format("Mean poll sweep over all %d hostnames: %.0f ms.", n, sweepMillis));
+    sec.target("lateness p99 (" + n + " workspaces)", late.p(99), 1000, " ms", true);
+    Report.print(sec);
+  }
+
+  private double sweepMillis;
+
+  private static void beatAll(BenchStack s, ExecutorService exec, Map<String, String> tokens) {
+    List<Future<?>> fs = new ArrayList<>();
+    tokens.forEach((u, t) -> fs.add(exec.submit(() -> s.call("POST", "/api/heartbeat", t, null))));
+    for (Future<?> f : fs) {
+      try {
+        f.get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.out.println("bench: heartbeat failed: " + e);
+      }
+    }
+  }
+
+  /** Sweeps every hostname until its route is gone; returns when each was first seen gone. */
+  private Map<String, Long> poll(BenchStack s, List<String> users, long from, long until) throws Exception {
+    while (System.currentTimeMillis() < from) {
+      BenchStack.sleep(50);
+    }
+    Map<String, Long> gone = new ConcurrentHashMap<>();
+    int threads = 8;
+    ExecutorService exec = Executors.newFixedThreadPool(threads);
+    List<Future<double[]>> fs = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      List<String> part = new ArrayList<>();
+      for (int i = t; i < users.size(); i += threads) {
+        part.add(users.get(i));
+      }
+      fs.add(exec.submit(() -> {
+        double sweeps = 0;
+        long t0 = System.nanoTime();
+        while (gone.keySet().containsAll(part) == false && System.currentTimeMillis() < until) {
+          for (String u : part) {
+            if (gone.containsKey(u)) {
+              continue;
+            }
+            long at = System.currentTimeMillis();
+            if (!routed(s, u)) {
+              gone.put(u, at);
+            }
+          }
+          sweeps++;
+        }
+        return new double[] {sweeps, (System.nanoTime() - t0) / 1e6};
+      }));
+    }
+    double total = 0;
+    double count = 0;
+    for (Future<double[]> f : fs) {
+      double[] r = f.get(Math.max(1, until - System.currentTimeMillis()) + 30_000, TimeUnit.MILLISECONDS);
+      total += r[1];
+      count += r[0];
+    }
+    exec.shutdownNow();
+    sweepMillis = count == 0 ? 0 : total / count;
+    return gone;
+  }
+
+  private static boolean routed(BenchStack s, String user) {
+    try {
+      GatewayClient.Answer a = GatewayClient.get("127.0.0.1", s.gatewayPort, s.hostname(user), "/.berth/route",
+          Duration.ofSeconds(2));
+      return Labels.labelFor(user).equals(a.header("X-Berth-Route"));
+    } catch (IOException e) {
+      return true; // unknown: keep polling
+    }
+  }
+}

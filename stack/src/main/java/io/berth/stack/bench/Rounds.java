@@ -1,0 +1,100 @@
+package io.berth.stack.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Timed allocations at a fixed concurrency, in rounds no larger than the pool of spares, so
+ * every allocation takes a warm spare. Between rounds (untimed) the caller checks, releases
+ * and waits until the spares are back.
+ */
+final class Rounds {
+  /** One timed allocation: returns the user it allocated for, or throws. */
+  interface Allocation {
+    void run(String user) throws Exception;
+  }
+
+  /** Untimed work between rounds, given the users the round allocated. */
+  interface Between {
+    void run(List<String> users) throws Exception;
+  }
+
+  record Result(Stats latency, int errors, String firstError, double wallSeconds) {}
+
+  private Rounds() {}
+
+  static Result run(String prefix, int concurrency, int total, int pool, Allocation allocation, Between between)
+      throws Exception {
+    ConcurrentLinkedQueue<Double> samples = new ConcurrentLinkedQueue<>();
+    AtomicInteger errors = new AtomicInteger();
+    AtomicReference<String> firstError = new AtomicReference<>();
+    double wall = 0;
+    int done = 0;
+    for (int round = 0; done < total; round++) {
+      int n = Math.min(pool, total - done);
+      List<String> users = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        users.add(prefix + "-c" + concurrency + "-r" + round + "-" + i);
+      }
+      List<String> ok = new ArrayList<>(java.util.Collections.nCopies(n, (String) null));
+      ExecutorService exec = Executors.newFixedThreadPool(concurrency);
+      long w0 = System.nanoTime();
+      try {
+        List<Future<?>> fs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          int k = i;
+          fs.add(exec.submit(() -> {
+            long t0 = System.nanoTime();
+            try {
+              allocation.run(users.get(k));
+              samples.add((System.nanoTime() - t0) / 1e6);
+              ok.set(k, users.get(k));
+            } catch (Exception | AssertionError e) {
+              errors.incrementAndGet();
+              firstError.compareAndSet(null, users.get(k) + ": " + e);
+            }
+          }));
+        }
+        for (Future<?> f : fs) {
+          f.get(10, TimeUnit.MINUTES);
+        }
+      } finally {
+        exec.shutdownNow();
+      }
+      wall += (System.nanoTime() - w0) / 1e9;
+      done += n;
+      between.run(ok.stream().filter(u -> u != null).toList());
+    }
+    return new Result(Stats.of(new ArrayList<>(samples)), errors.get(), firstError.get(), wall);
+  }
+
+  /** Runs {@code task} for every item on {@code threads} threads and waits (bounded) for all. */
+  static <T> void parallel(List<T> items, int threads, ThrowingConsumer<T> task) throws Exception {
+    ExecutorService exec = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, items.size())));
+    try {
+      List<Future<?>> fs = new ArrayList<>();
+      for (T item : items) {
+        fs.add(exec.submit(() -> {
+          task.accept(item);
+          return null;
+        }));
+      }
+      for (Future<?> f : fs) {
+        f.get(10, TimeUnit.MINUTES);
+      }
+    } finally {
+      exec.shutdownNow();
+    }
+  }
+
+  interface ThrowingConsumer<T> {
+    void accept(T t) throws Exception;
+  }
+}
