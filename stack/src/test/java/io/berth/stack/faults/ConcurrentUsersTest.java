@@ -73,8 +73,9 @@ class ConcurrentUsersTest {
     Map<String, Map<Integer, Integer>> sorted = new TreeMap<>(answers);
     System.out.println("answers: " + sorted);
     for (String u : hung) {
-      System.out.println("HUNG " + u + " history:\n" + WorkerCrashTest.excerpt(f.history(u)));
+      System.out.println("no answer for " + u + "; history:\n" + WorkerCrashTest.excerpt(f.history(u)));
     }
+    assertTrue(hung.isEmpty(), "allocations without an answer (-1) for " + hung + ": " + sorted);
     assertTrue(answers.getOrDefault("allocate", Map.of()).keySet().stream().allMatch(ALLOCATE_OK::contains),
         "allocate: " + sorted);
     assertEquals(2 * USERS * ROUNDS, answers.get("allocate").values().stream().mapToInt(Integer::intValue).sum());
@@ -85,6 +86,7 @@ class ConcurrentUsersTest {
     Invariants.awaitHold(f.sources(), users, Duration.ofSeconds(180));
   }
 
+  /** Users with an allocation that got no answer within the client's timeout. */
   static final Set<String> hung = ConcurrentHashMap.newKeySet();
 
   private static void useWorkspace(String user, boolean releases, Map<String, Map<Integer, Integer>> answers) {
@@ -93,13 +95,7 @@ class ConcurrentUsersTest {
       r = count(answers, "allocate", f.allocate(user));
     } catch (java.io.UncheckedIOException e) {
       if (hung.isEmpty()) {
-        Thread.getAllStackTraces().forEach((t, st) -> {
-          String trace = java.util.Arrays.toString(st);
-          if (trace.contains("WorkspaceWorkflows")) {
-            System.out.println("API THREAD " + t.getName() + ":\n  " + String.join("\n  ",
-                java.util.Arrays.stream(st).limit(40).map(String::valueOf).toList()));
-          }
-        });
+        printApiThreads();
       }
       hung.add(user);
       answers.computeIfAbsent("allocate", c -> new ConcurrentHashMap<>()).merge(-1, 1, Integer::sum);
@@ -116,6 +112,16 @@ class ConcurrentUsersTest {
     if (releases) {
       count(answers, "release", f.release(user));
     }
+  }
+
+  /** Where the API's request threads wait, for a call that never got an answer (the API runs in this JVM). */
+  private static void printApiThreads() {
+    Thread.getAllStackTraces().forEach((t, st) -> {
+      if (java.util.Arrays.toString(st).contains("WorkspaceWorkflows")) {
+        System.out.println("api thread " + t.getName() + ":\n  " + String.join("\n  ",
+            java.util.Arrays.stream(st).limit(40).map(String::valueOf).toList()));
+      }
+    });
   }
 
   private static HttpResponse<String> count(Map<String, Map<Integer, Integer>> answers, String call,

@@ -73,7 +73,7 @@ class WorkerCrashTest {
     awaitOrDump("ada", () -> f.view("ada").state() == WorkspaceState.READY);
     HttpResponse<String> r = call.get(90, TimeUnit.SECONDS);
     assertTrue(r.statusCode() == 200 || r.statusCode() == 202, r.statusCode() + " " + r.body());
-    assertEquals(SAGA, f.scheduled("ada"), "each step scheduled once");
+    assertEquals(SAGA, withoutResyncs(f.scheduled("ada")), "each step scheduled once");
     HistoryEvent routeStarted = started(f.history("ada"), "RouteWorkspace");
     assertEquals(2, routeStarted.getActivityTaskStartedEventAttributes().getAttempt(),
         "the route step ran again on the new worker after the first attempt timed out");
@@ -95,7 +95,7 @@ class WorkerCrashTest {
         .describe().getStatus() != io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
     WorkspaceView end = f.awaitEnd("bob", Duration.ofSeconds(10));
     assertEquals(WorkspaceState.RELEASED, end.state(), end.toString());
-    List<String> acts = f.scheduled("bob");
+    List<String> acts = withoutResyncs(f.scheduled("bob"));
     assertEquals(SAGA, acts.subList(0, SAGA.size()));
     assertEquals(TEARDOWN, acts.subList(SAGA.size(), acts.size()), "each teardown step scheduled once");
     assertEquals(2, started(f.history("bob"), "UnrouteWorkspace").getActivityTaskStartedEventAttributes().getAttempt());
@@ -144,6 +144,17 @@ class WorkerCrashTest {
     assertFalse(f.fleet().describe().hosts().stream().anyMatch(h -> h.hostId().equals(host)), "dead host retired");
     Invariants.awaitHold(f.sources(), List.of("ada", "bob", "cy"), Duration.ofSeconds(60));
     f.awaitSpares(2);
+  }
+
+  /**
+   * A READY workspace may store its session again when the controller asks it to ({@code resync}:
+   * the controller saw the owner tag a moment before the session was written); those are not steps.
+   */
+  private static List<String> withoutResyncs(List<String> scheduled) {
+    List<String> steps = new java.util.ArrayList<>(scheduled.subList(0, Math.min(SAGA.size(), scheduled.size())));
+    scheduled.subList(steps.size(), scheduled.size()).stream().filter(a -> !a.equals("StoreSession"))
+        .forEach(steps::add);
+    return steps;
   }
 
   private static void allocateAsync(String user, CompletableFuture<HttpResponse<String>> result) {
