@@ -582,8 +582,9 @@ public final class LocalFleet implements Fleet, AutoCloseable {
 
   /**
    * Host directories that Redis has no record of. When Redis lost its data, a host whose directory
-   * describes it and whose processes still run is recorded again: RUNNING, its ports, its owners
-   * (from the owner files) and scale-in protection when a slot is owned; the host sequence moves
+   * describes it and whose processes still run is recorded again: RUNNING, its ports, whose
+   * directory each process runs on, its owners (from the owner files) and scale-in protection when
+   * a slot is owned; the host sequence moves
    * past it. Any other directory is an orphan: its processes are killed and it goes. Returns how
    * many hosts were recorded again.
    */
@@ -639,9 +640,12 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     boolean owned = false;
     for (int i = 0; i < slots; i++) {
       String[] pid = readWords(pidFile(hostId, i));
-      if (pid.length != 3 || !pid[0].matches("[0-9]{1,10}") || !pid[1].matches("[0-9]{1,18}")
-          || !pid[2].matches("[0-9]{1,5}")) {
+      if (pid.length < 3 || pid.length > 4 || !pid[0].matches("[0-9]{1,10}") || !pid[1].matches("[0-9]{1,18}")
+          || !pid[2].matches("[0-9]{1,5}") || pid.length == 4 && !Labels.validLabel(pid[3])) {
         return null;
+      }
+      if (pid.length == 4) {
+        record.put("user." + i, pid[3]);
       }
       anyAlive |= new SlotProcess(Long.parseLong(pid[0]), Long.parseLong(pid[1])).alive();
       record.put("pid." + i, pid[0]);
@@ -698,8 +702,9 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       List<String> argv = template.argv(launch);
       SlotProcess p = SlotProcess.start(argv, dir, env, dir.resolve(LOG_FILE));
       processes.put(slotId, p);
-      // "pid start port": enough to record the slot again if Redis loses it.
-      Files.writeString(pidFile(hostId, index), p.format() + " " + port, StandardCharsets.UTF_8);
+      // "pid start port [userLabel]": enough to record the slot again if Redis loses it.
+      Files.writeString(pidFile(hostId, index), p.format() + " " + port + (userLabel == null ? "" : " " + userLabel),
+          StandardCharsets.UTF_8);
       hsetIfExists(hostId, Map.of("pid." + index, String.valueOf(p.pid()), "start." + index,
           String.valueOf(p.startMillis()), "port." + index, String.valueOf(port)));
       if (userLabel != null) {

@@ -395,6 +395,47 @@ class LocalFleetTest {
     pidBySlot.values().forEach(pid -> assertTrue(alive(pid), "pid " + pid + " survived the launch"));
   }
 
+  /** A per-user template's owner process runs on the owner's directory; after a Redis loss it still does, untouched. */
+  @Test
+  void aPerUserProcessIsRecordedAgainWithItsUserAndNotRestarted() {
+    DemoTemplate demo = DemoTemplate.ofThisJvm();
+    Template perUser = new Template() {
+      @Override
+      public String name() {
+        return demo.name();
+      }
+
+      @Override
+      public List<String> argv(Launch launch) {
+        return demo.argv(launch);
+      }
+
+      @Override
+      public String probePath() {
+        return demo.probePath();
+      }
+
+      @Override
+      public boolean keepsUserState() {
+        return true;
+      }
+    };
+    LocalFleet f = fleet(config(0, 2, 1).withTemplate(perUser));
+    f.setDesiredCapacity(1);
+    Slot s = slot(awaitRunning(f, 1).get(0), 0);
+    f.tagOwner(s, "bea");
+    long ownersPid = pidOf(s);
+    String user = redis.hget(keys.instance(s.hostId()), "user.0");
+    assertEquals(io.berth.workflows.Labels.labelFor("bea"), user);
+
+    redis.flushAll();
+
+    Await.until("the host recorded again", UP, () -> redis.sismember(keys.instances(), s.hostId()));
+    assertEquals(user, redis.hget(keys.instance(s.hostId()), "user.0"), "still the owner's process");
+    f.tagOwner(s, "bea");
+    assertEquals(ownersPid, pidOf(s), "a retried tag does not restart the owner's process");
+  }
+
   @Test
   void aFleetStartedAfterRedisLostItsDataAdoptsTheHostsFromTheirDirectories() {
     LocalFleetConfig cfg = config(0, 3, 1);
