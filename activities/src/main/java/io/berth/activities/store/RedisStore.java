@@ -148,8 +148,10 @@ public final class RedisStore implements StoreActivities {
     Slot slot = slotOf(slotId);
     if (quarantine) {
       redis.sadd(keys.quarantine(), slotId);
-    } else if (slot != null) {
+    } else if (slot != null && fleet.ownerOf(slot) == null) {
       // The claim is deleted only after the fleet took the slot back, so a failed recycle is retried.
+      // A slot with an owner by now (our own tag is undone before this) is someone else's
+      // workspace: claimed twice after Redis lost the claim mark; it is never recycled under them.
       fleet.revokeCredentials(slot);
       fleet.recycleSlot(slot);
     }

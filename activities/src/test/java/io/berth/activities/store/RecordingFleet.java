@@ -11,6 +11,8 @@ final class RecordingFleet implements Fleet {
   record Call(String what, String slotId, String user, String token) {}
 
   final List<Call> calls = new ArrayList<>();
+  /** Owner tags as the fleet would report them (slot id → user). */
+  final java.util.Map<String, String> owners = new java.util.concurrent.ConcurrentHashMap<>();
 
   synchronized List<Call> calls() {
     return List.copyOf(calls);
@@ -37,7 +39,7 @@ final class RecordingFleet implements Fleet {
 
   @Override
   public String ownerOf(Slot slot) {
-    return null;
+    return owners.get(slot.slotId());
   }
 
   @Override

@@ -143,6 +143,18 @@ class RedisStoreTest {
     assertEquals(List.of(s.slotId()), store.poolState(T).spares());
   }
 
+  /** A slot claimed twice (Redis lost the claim mark in between): the loser's undo leaves the owner's workspace alone. */
+  @Test
+  void unclaimNeverRecyclesASlotSomeoneElseOwns() {
+    Slot s = slot(1, 0);
+    store.addSpares(T, List.of(s));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    fleet.owners.put(s.slotId(), "bob");
+    store.unclaim("r1", false);
+    assertTrue(fleet.calls().isEmpty(), "bob's workspace was not recycled: " + fleet.calls());
+    assertNull(redis.get(keys.claim("r1")));
+  }
+
   @Test
   void unclaimQuarantinesABrokenSlot() {
     Slot s = slot(1, 0);

@@ -192,8 +192,12 @@ public final class LocalFleet implements Fleet, AutoCloseable {
         return;
       }
       requireLive(h, slot.hostId());
-      hsetIfExists(slot.hostId(), Map.of("owner." + slot.index(), owner));
       SlotState s = slotOf(h, slot.index());
+      if (s != null && s.owner() != null && !s.owner().equals(owner)) {
+        // Claimed twice (Redis lost the claim mark in between): the first owner keeps it, this saga compensates.
+        throw ApplicationFailure.newNonRetryableFailure("slot " + slot.slotId() + " already has an owner", "SlotTaken");
+      }
+      hsetIfExists(slot.hostId(), Map.of("owner." + slot.index(), owner));
       String label = Labels.labelFor(owner);
       restartedOn = s != null && template.keepsUserState() && needsRestartFor(s, label) ? restart(slot, s, label) : 0;
       writeSecret(slotDir(slot).resolve("owner"), owner);

@@ -395,6 +395,21 @@ class LocalFleetTest {
     pidBySlot.values().forEach(pid -> assertTrue(alive(pid), "pid " + pid + " survived the launch"));
   }
 
+  @Test
+  void aSlotWithAnOwnerIsNotTaggedForAnother() {
+    LocalFleet f = fleet(config(0, 1, 1));
+    f.setDesiredCapacity(1);
+    Slot s = slot(awaitRunning(f, 1).get(0), 0);
+    f.tagOwner(s, "alice");
+    f.tagOwner(s, "alice");
+    io.temporal.failure.ApplicationFailure e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.temporal.failure.ApplicationFailure.class, () -> f.tagOwner(s, "bob"));
+    assertEquals("SlotTaken", e.getType());
+    assertTrue(e.isNonRetryable());
+    assertFalse(e.getOriginalMessage().contains("alice"), "the owner's id stays out of the other's history");
+    assertEquals("alice", f.ownerOf(s));
+  }
+
   /** A per-user template's owner process runs on the owner's directory; after a Redis loss it still does, untouched. */
   @Test
   void aPerUserProcessIsRecordedAgainWithItsUserAndNotRestarted() {
