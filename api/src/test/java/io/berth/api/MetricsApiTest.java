@@ -132,7 +132,7 @@ class MetricsApiTest extends ApiTestBase {
       assertEquals(5, m.value("berth_reclaims_total", "reason", "idle"), 0);
       assertEquals(0, m.value("berth_reclaims_total", "reason", "max_lifetime"), 0);
       assertEquals(2, m.value("berth_nginx_reload_failures_total"), 0);
-      assertEquals(0, m.value("berth_probe_failures_total", "phase", "onboard"), 0);
+      assertEquals(0, m.value("berth_probe_failures_total", "phase", "pool"), 0);
       assertEquals(0, m.value("berth_hosts_quarantined_total"), 0);
       assertTrue(m.sample("berth_reclaims_total", "reason", "invented").isEmpty(), "only known series");
     } finally {

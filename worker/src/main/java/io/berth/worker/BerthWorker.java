@@ -26,13 +26,16 @@ import io.berth.workflows.WorkspaceWorkflowImpl;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.worker.Worker;
 import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
+import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +62,8 @@ public final class BerthWorker implements AutoCloseable {
   private NginxRoutes routes;
   private Fleet fleet;
   private AwsClients aws;
+  private ScheduledExecutorService upkeep;
+  private LostWorkspaces lostWorkspaces;
 
   private final WorkerInterceptor[] interceptors;
 
@@ -93,13 +98,13 @@ public final class BerthWorker implements AutoCloseable {
         UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT));
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
+    lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet);
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
-        // 0 turns sticky execution off: every task replays its history on any worker.
         .setWorkflowCacheSize(config.workflowCacheSize())
         .build());
-    Worker worker = factory.newWorker(TaskQueues.BERTH);
+    Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
         dns, routes, probe());
@@ -113,9 +118,93 @@ public final class BerthWorker implements AutoCloseable {
     timer.scheduleWithFixedDelay(health::publish, 0, 2, TimeUnit.SECONDS);
     closeables.add(0, timer::shutdownNow);
     startCapacity();
+    startUpkeep();
     log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}",
         config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
         config.slotsPerHost(), access.mode());
+  }
+
+  /**
+   * What keeps running without anyone asking: a managed Nginx that died is started again, and a
+   * capacity workflow that is gone (a Temporal test server that restarted keeps nothing) is
+   * started again, after the search attributes are registered again and the READY workspaces'
+   * workflows are re-created from their sessions ({@link LostWorkspaces}).
+   */
+  private void startUpkeep() {
+    // Two threads: a Temporal call that waits out an outage must not hold up an Nginx restart.
+    upkeep = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "berth-upkeep");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = Math.max(1000, config.reconcileInterval().toMillis());
+    upkeep.scheduleWithFixedDelay(this::keepNginxRunning, 2000, 2000, TimeUnit.MILLISECONDS);
+    upkeep.scheduleWithFixedDelay(this::keepCapacityRunning, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops the upkeep first, so that nothing restarts what close() is stopping. */
+  private void stopUpkeep() {
+    if (upkeep != null) {
+      upkeep.shutdownNow();
+      try {
+        upkeep.awaitTermination(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  void keepNginxRunning() {
+    if (nginx == null || nginx.external() || nginx.isRunning()) {
+      return;
+    }
+    try {
+      nginx.start();
+      log.warn("nginx had stopped: started it again with every route file");
+    } catch (RuntimeException e) {
+      log.warn("nginx is not running and does not start: {}", e.getMessage());
+    }
+  }
+
+  void keepCapacityRunning() {
+    try {
+      WorkflowExecutionStatus status = client.newUntypedWorkflowStub(CapacityWorkflow.ID).describe().getStatus();
+      if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        return;
+      }
+      log.warn("the capacity workflow is {}: starting it again", status);
+    } catch (WorkflowNotFoundException e) {
+      log.warn("the capacity workflow is gone (Temporal lost its state?): registering search attributes, "
+          + "re-creating the READY workspaces' workflows and the controller");
+      TemporalConnection.registerSearchAttributes(client.getOptions().getNamespace(),
+          client.getWorkflowServiceStubs().getOptions().getTarget());
+      lostWorkspaces.recreate();
+    } catch (RuntimeException e) {
+      log.debug("cannot check the capacity workflow: {}", e.toString());
+      return;
+    }
+    try {
+      startCapacity();
+    } catch (RuntimeException e) {
+      log.warn("could not start the capacity workflow: {}", e.toString());
+    }
+  }
+
+  /**
+   * A cache of 0 also turns sticky execution off: every task goes to the shared queue and replays
+   * its history on any worker. The cache size alone does not do that (the SDK still asks for
+   * sticky tasks and answers cache misses), and Temporal's test server never moves a task off a
+   * dead worker's sticky queue, so a killed worker would strand its workflows there; a zero
+   * sticky schedule-to-start timeout makes the SDK stop asking for sticky dispatch.
+   */
+  private WorkerOptions workerOptions() {
+    WorkerOptions.Builder b = WorkerOptions.newBuilder()
+        // The embedded stack shares two cores with everything else: a GC pause is not a deadlock.
+        .setDefaultDeadlockDetectionTimeout(5_000);
+    if (config.workflowCacheSize() == 0) {
+      b.setStickyQueueScheduleToStartTimeout(java.time.Duration.ZERO);
+    }
+    return b.build();
   }
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
@@ -198,6 +287,7 @@ public final class BerthWorker implements AutoCloseable {
    * workspace processes keep running for the next worker to adopt.
    */
   public void abandon() {
+    stopUpkeep();
     if (factory != null) {
       factory.shutdownNow();
       factory.awaitTermination(5, TimeUnit.SECONDS);
@@ -219,6 +309,7 @@ public final class BerthWorker implements AutoCloseable {
   /** Stops polling, then Nginx and every workspace process this worker started. */
   @Override
   public void close() {
+    stopUpkeep();
     if (factory != null) {
       factory.shutdownNow();
       factory.awaitTermination(5, TimeUnit.SECONDS);

@@ -82,7 +82,7 @@ public final class TemporalConnection implements AutoCloseable {
   }
 
   /** Idempotent: attributes that exist already are fine. Must run before the first workflow starts. */
-  private void registerSearchAttributes(String namespace, String target) {
+  static void registerSearchAttributes(String namespace, String target) {
     Map<String, IndexedValueType> wanted = new LinkedHashMap<>();
     SearchAttributes.ALL.forEach(k -> wanted.put(k.getName(), IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD));
     OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(

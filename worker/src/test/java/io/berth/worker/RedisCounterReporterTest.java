@@ -73,7 +73,7 @@ class RedisCounterReporterTest {
 
   @Test
   void countsMadeWhileRedisIsDownArriveOnceItIsBack() {
-    Map<String, String> tags = Map.of("phase", "onboard", "namespace", "default");
+    Map<String, String> tags = Map.of("phase", "pool", "namespace", "default");
     server.stop();
     reporter.reportCounter("berth_probe_failures", tags, 1);
     reporter.flush(); // cannot write: kept
@@ -83,6 +83,6 @@ class RedisCounterReporterTest {
     reporter.reportCounter("berth_probe_failures", tags, 1);
     reporter.flush();
     reporter.flush(); // nothing pending: nothing counted twice
-    assertEquals(Map.of("berth_probe_failures{phase=\"onboard\"}", "4"), hash());
+    assertEquals(Map.of("berth_probe_failures{phase=\"pool\"}", "4"), hash());
   }
 }

@@ -24,8 +24,9 @@ public final class BerthCounters {
         "Saga compensations run, by the step they undo"),
     RECLAIMS("berth_reclaims", "reason", List.of("idle", "released", "max_lifetime"),
         "Workspaces torn down, by why"),
-    PROBE_FAILURES("berth_probe_failures", "phase", List.of("allocate", "onboard"),
-        "Readiness probes that failed: a claimed slot that never answered, or a slot not admitted to the pool"),
+    PROBE_FAILURES("berth_probe_failures", "phase", List.of("allocate", "pool"),
+        "Readiness probes that failed: a claimed slot that never answered (allocate), or a slot the controller "
+            + "probed to admit it to or keep it in the pool (pool)"),
     HOSTS_QUARANTINED("berth_hosts_quarantined", null, List.of(),
         "Hosts terminated by the capacity controller because a slot was broken or kept failing its probe"),
     NGINX_RELOAD_FAILURES("berth_nginx_reload_failures", null, List.of(),

@@ -216,7 +216,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
         if (spares.contains(s.slotId())) {
           failedSpares.add(s);
         }
-        BerthCounters.count(Workflow.getMetricsScope(), Counter.PROBE_FAILURES, "onboard");
+        BerthCounters.count(Workflow.getMetricsScope(), Counter.PROBE_FAILURES, "pool");
       }
     }
     if (!ready.isEmpty()) {

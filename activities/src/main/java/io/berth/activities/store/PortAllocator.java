@@ -42,6 +42,14 @@ public final class PortAllocator {
       return 1
       """;
 
+  /** ARGV[1] port, ARGV[2] owner: records the port as the owner's unless another owner holds it. */
+  private static final String CLAIM = """
+      local cur = redis.call('HGET', KEYS[1], ARGV[1])
+      if cur and cur ~= ARGV[2] and cur ~= ARGV[3] then return 0 end
+      redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+      return 1
+      """;
+
   private final UnifiedJedis redis;
   private final String key;
   private final int first;
@@ -86,6 +94,18 @@ public final class PortAllocator {
     }
     throw new PortsExhaustedException("no free port in " + first + "-" + last + ": "
         + redis.hlen(key) + " of " + size + " are allocated or held by other processes");
+  }
+
+  /**
+   * Records a port that a process of the owner already holds (a slot recorded again after Redis
+   * lost the allocations): true when the port is now the owner's, false when another owner has it.
+   */
+  public boolean claim(int port, String owner) {
+    requireOwner(owner);
+    if (port < first || port > last) {
+      return false;
+    }
+    return Long.valueOf(1).equals(redis.eval(CLAIM, List.of(key), List.of(String.valueOf(port), owner, FOREIGN)));
   }
 
   /** Frees the port only if it is still the owner's; false when it was not. */

@@ -43,7 +43,9 @@ import redis.clients.jedis.UnifiedJedis;
  * {@code <stateDir>/fleet/<hostId>/} with one template process per {@code slot-<i>/}, each on a
  * loopback port from the {@link PortAllocator}. Host state lives in Redis ({@code inst:<id>},
  * {@code insts}, the desired capacity), so a restarted worker adopts the processes that still run
- * instead of launching twice. A reconciler thread launches hosts while fewer than desired run and
+ * instead of launching twice. Each host directory also describes its host (a {@code host} file,
+ * pid files with ports, owner files), so that when Redis loses its data the hosts that still run
+ * are recorded again rather than killed or launched twice. A reconciler thread launches hosts while fewer than desired run and
  * terminates unprotected ones, newest first, while more do, as an ASG would.
  *
  * <p>A template that keeps per-user state ({@link Template#keepsUserState()}) is restarted on the
@@ -90,6 +92,16 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       return 1
       """;
 
+  /** KEYS[1] counter; ARGV[1] floor. Raises the counter to the floor, never lowers it. */
+  private static final String RAISE_TO = """
+      local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+      if c < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+      return 1
+      """;
+
+  /** In each host directory: "launchedAtMillis slots template". */
+  private static final String HOST_FILE = "host";
+
   private static final String FORGET_HOST = """
       redis.call('DEL', KEYS[1])
       redis.call('SREM', KEYS[2], ARGV[1])
@@ -121,8 +133,8 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   public LocalFleet start() {
     lock.lock();
     try {
-      redis.setnx(desiredKey(), String.valueOf(config.minHosts()));
       adopt();
+      keepDesired();
     } finally {
       lock.unlock();
     }
@@ -197,11 +209,14 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     return !label.equals(s.userLabel()) || s.process() == null || !s.process().alive();
   }
 
-  /** A fresh process on the slot for {@code userLabel} (null: ownerless); returns its port. Under the lock. */
+  /**
+   * A fresh process on the slot for {@code userLabel} (null: ownerless); returns its port. Under
+   * the lock. An owner's process keeps the slot's port: the workflow routes to the port it claimed.
+   */
   private int restart(Slot slot, SlotState s, String userLabel) {
     killSlot(slot.slotId(), s);
     wipeSlotDir(slot);
-    int port = reusablePort(slot.slotId(), s.port());
+    int port = userLabel != null ? samePort(slot.slotId(), s.port()) : reusablePort(slot.slotId(), s.port());
     startSlot(slot.hostId(), slot.index(), port, userLabel);
     log.info("{} restarted {}", slot.slotId(), userLabel == null ? "ownerless" : "for its owner");
     return port;
@@ -402,6 +417,9 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       if (closed) {
         return;
       }
+      if (recoverUnrecorded() > 0) {
+        keepDesired();
+      }
       int desired = desired();
       List<HostState> hosts = loadHosts();
       hosts.stream().filter(h -> TERMINATING.equals(h.state())).forEach(this::finishTermination);
@@ -427,17 +445,19 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   }
 
   private void launchHost() {
-    String id = "h-" + redis.incr(keys.hostSequence());
+    String id = newHostId();
+    long launchedAt = System.currentTimeMillis();
     Map<String, String> fields = new LinkedHashMap<>();
     fields.put("state", PENDING);
     fields.put("address", ADDRESS);
     fields.put("protected", "false");
-    fields.put("launchedAt", String.valueOf(System.currentTimeMillis()));
+    fields.put("launchedAt", String.valueOf(launchedAt));
     fields.put("slots", String.valueOf(config.slotsPerHost()));
     fields.put("template", template.name());
     redis.hset(keys.instance(id), fields);
     redis.sadd(keys.instances(), id);
     try {
+      writeHostFile(id, launchedAt);
       for (int i = 0; i < config.slotsPerHost(); i++) {
         startSlot(id, i, ports.allocate(Slot.idOf(id, i)), null);
       }
@@ -447,6 +467,28 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("launch of {} failed, removing it: {}", id, e.toString());
       terminateLocked(id, false);
+    }
+  }
+
+  /** The next id of the sequence whose directory does not exist (the sequence may have restarted with Redis). */
+  private String newHostId() {
+    for (int i = 0; i < 10_000; i++) {
+      String id = "h-" + redis.incr(keys.hostSequence());
+      if (!Files.exists(hostDir(id))) {
+        return id;
+      }
+    }
+    throw new IllegalStateException("no free host id: every id tried has a directory");
+  }
+
+  private void writeHostFile(String hostId, long launchedAt) {
+    try {
+      Files.createDirectories(hostDir(hostId),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(DIR_MODE)));
+      Files.writeString(hostDir(hostId).resolve(HOST_FILE),
+          launchedAt + " " + config.slotsPerHost() + " " + template.name(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not describe " + hostId + " on disk", e);
     }
   }
 
@@ -511,6 +553,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
    * the reconciler replaces them. Directories with no host record are orphans: their processes go.
    */
   private void adopt() {
+    recoverUnrecorded();
     Set<String> liveOwners = new HashSet<>();
     for (HostState h : loadHosts()) {
       boolean anyAlive = h.slots().stream().anyMatch(s -> s.process() != null && s.process().alive());
@@ -531,21 +574,101 @@ public final class LocalFleet implements Fleet, AutoCloseable {
         destroy(h);
       }
     }
-    killOrphans();
     int freed = ports.reclaimStale(liveOwners);
     if (freed > 0) {
       log.info("reclaimed {} stale port(s)", freed);
     }
   }
 
-  private void killOrphans() {
+  /**
+   * Host directories that Redis has no record of. When Redis lost its data, a host whose directory
+   * describes it and whose processes still run is recorded again: RUNNING, its ports, its owners
+   * (from the owner files) and scale-in protection when a slot is owned; the host sequence moves
+   * past it. Any other directory is an orphan: its processes are killed and it goes. Returns how
+   * many hosts were recorded again.
+   */
+  private int recoverUnrecorded() {
     Set<String> known = new HashSet<>(redis.smembers(keys.instances()));
+    int recovered = 0;
+    long highest = 0;
     for (String hostId : listDir(fleetDir())) {
-      if (!known.contains(hostId) && HOST_ID.matcher(hostId).matches()) {
+      if (known.contains(hostId) || !HOST_ID.matcher(hostId).matches()) {
+        continue;
+      }
+      Map<String, String> record = recordFromDisk(hostId);
+      if (record == null) {
         log.info("{} has a directory but no record: killing what it left", hostId);
         SlotProcess.killAll(pidFilesOf(hostId).values(), KILL_BOUND);
         deleteTree(hostDir(hostId));
+        continue;
       }
+      redis.hset(keys.instance(hostId), record);
+      redis.sadd(keys.instances(), hostId);
+      for (int i = 0; i < parseInt(record.get("slots")); i++) {
+        int port = parseInt(record.get("port." + i));
+        if (port > 0 && !ports.claim(port, Slot.idOf(hostId, i))) {
+          log.warn("port {} of recovered {} is recorded for another owner", port, Slot.idOf(hostId, i));
+        }
+      }
+      recovered++;
+      highest = Math.max(highest, parseLong(hostId.substring(2)));
+      log.warn("{} was running without a record (Redis lost its data?): recorded it again from its directory",
+          hostId);
+    }
+    if (recovered > 0) {
+      redis.eval(RAISE_TO, List.of(keys.hostSequence()), List.of(String.valueOf(highest)));
+    }
+    return recovered;
+  }
+
+  /** The record a host directory describes, or null when it is incomplete or nothing of it runs. */
+  private Map<String, String> recordFromDisk(String hostId) {
+    String[] host = readWords(hostDir(hostId).resolve(HOST_FILE));
+    if (host.length != 3 || !host[0].matches("[0-9]{1,18}") || !host[1].matches("[0-9]{1,2}")
+        || !Labels.validLabel(host[2])) {
+      return null;
+    }
+    int slots = Integer.parseInt(host[1]);
+    Map<String, String> record = new LinkedHashMap<>();
+    record.put("state", RUNNING);
+    record.put("address", ADDRESS);
+    record.put("launchedAt", host[0]);
+    record.put("slots", host[1]);
+    record.put("template", host[2]);
+    boolean anyAlive = false;
+    boolean owned = false;
+    for (int i = 0; i < slots; i++) {
+      String[] pid = readWords(pidFile(hostId, i));
+      if (pid.length != 3 || !pid[0].matches("[0-9]{1,10}") || !pid[1].matches("[0-9]{1,18}")
+          || !pid[2].matches("[0-9]{1,5}")) {
+        return null;
+      }
+      anyAlive |= new SlotProcess(Long.parseLong(pid[0]), Long.parseLong(pid[1])).alive();
+      record.put("pid." + i, pid[0]);
+      record.put("start." + i, pid[1]);
+      record.put("port." + i, pid[2]);
+      String[] owner = readWords(slotDir(hostId, i).resolve("owner"));
+      if (owner.length == 1 && Labels.validUser(owner[0])) {
+        record.put("owner." + i, owner[0]);
+        owned = true;
+      }
+    }
+    record.put("protected", String.valueOf(owned));
+    return anyAlive ? record : null;
+  }
+
+  /** A lost desired capacity keeps what runs (never below the minimum) rather than scaling it in. */
+  private void keepDesired() {
+    long up = loadHosts().stream().filter(h -> PENDING.equals(h.state()) || RUNNING.equals(h.state())).count();
+    redis.setnx(desiredKey(), String.valueOf(clamp((int) Math.max(up, config.minHosts()))));
+  }
+
+  private static String[] readWords(Path file) {
+    try {
+      String text = Files.readString(file, StandardCharsets.UTF_8).trim();
+      return text.isEmpty() || text.length() > 512 ? new String[0] : text.split("\\s+");
+    } catch (IOException e) {
+      return new String[0];
     }
   }
 
@@ -575,7 +698,8 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       List<String> argv = template.argv(launch);
       SlotProcess p = SlotProcess.start(argv, dir, env, dir.resolve(LOG_FILE));
       processes.put(slotId, p);
-      Files.writeString(pidFile(hostId, index), p.format(), StandardCharsets.UTF_8);
+      // "pid start port": enough to record the slot again if Redis loses it.
+      Files.writeString(pidFile(hostId, index), p.format() + " " + port, StandardCharsets.UTF_8);
       hsetIfExists(hostId, Map.of("pid." + index, String.valueOf(p.pid()), "start." + index,
           String.valueOf(p.startMillis()), "port." + index, String.valueOf(port)));
       if (userLabel != null) {
@@ -601,6 +725,19 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     if (!SlotProcess.killAll(procs, KILL_BOUND)) {
       throw new IllegalStateException("process of " + slotId + " survived recycling");
     }
+  }
+
+  /** The slot's own port once it is free again; a retry of the tag tries again when it stays busy. */
+  private int samePort(String slotId, int port) {
+    long deadline = System.nanoTime() + PORT_FREE_BOUND.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (port > 0 && slotId.equals(ports.ownerOf(port)) && PortAllocator.bindable(port)) {
+        return port;
+      }
+      sleep(Duration.ofMillis(50));
+    }
+    throw ApplicationFailure.newFailure("port " + port + " of " + slotId + " is not free for the owner's process",
+        "PortBusy");
   }
 
   /** The slot's port when it is still ours and free again; otherwise a new one. */

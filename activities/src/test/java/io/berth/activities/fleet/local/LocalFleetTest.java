@@ -357,6 +357,61 @@ class LocalFleetTest {
     assertNotEquals(h.hostId(), replacement.hostId(), "a host with nothing alive is replaced");
   }
 
+  /** Redis restarts without persistence under a running fleet: what runs is recorded again, not lost. */
+  @Test
+  void afterRedisLosesItsDataTheRunningHostsAreRecordedAgainFromTheirDirectories() {
+    LocalFleet f = fleet(config(0, 4, 2));
+    f.setDesiredCapacity(2);
+    List<Host> hosts = awaitRunning(f, 2);
+    Slot owned = slot(hosts.get(0), 1);
+    f.tagOwner(owned, "alice");
+    f.setProtected(owned.hostId(), true);
+    Map<String, Long> pidBySlot = new java.util.HashMap<>();
+    Map<String, Integer> portBySlot = new java.util.HashMap<>();
+    hosts.forEach(h -> h.slots().forEach(s -> {
+      pidBySlot.put(s.slot().slotId(), pidOf(s.slot()));
+      portBySlot.put(s.slot().slotId(), s.slot().port());
+    }));
+    long highest = Long.parseLong(redis.get(keys.hostSequence()));
+
+    redis.flushAll();
+
+    List<Host> again = awaitRunning(f, 2);
+    for (Host h : again) {
+      for (SlotStatus s : h.slots()) {
+        assertEquals(pidBySlot.get(s.slot().slotId()), pidOf(s.slot()), "the same process, not a new one");
+        assertEquals(portBySlot.get(s.slot().slotId()), s.slot().port());
+        assertEquals(s.slot().slotId(), ports.ownerOf(s.slot().port()), "its port allocated again");
+      }
+      assertEquals(h.hostId().equals(owned.hostId()), h.scaleInProtected(), "protected exactly when owned");
+    }
+    assertEquals("alice", f.ownerOf(owned));
+    assertEquals(2, f.describe().desired(), "what runs is kept, not scaled in");
+    assertTrue(Long.parseLong(redis.get(keys.hostSequence())) >= highest, "host ids are not reused");
+
+    f.setDesiredCapacity(3);
+    List<Host> three = awaitRunning(f, 3);
+    assertEquals(3, three.stream().map(Host::hostId).distinct().count());
+    pidBySlot.values().forEach(pid -> assertTrue(alive(pid), "pid " + pid + " survived the launch"));
+  }
+
+  @Test
+  void aFleetStartedAfterRedisLostItsDataAdoptsTheHostsFromTheirDirectories() {
+    LocalFleetConfig cfg = config(0, 3, 1);
+    LocalFleet first = fleet(cfg);
+    first.setDesiredCapacity(1);
+    Host h = awaitRunning(first, 1).get(0);
+    long pid = pidOf(slot(h, 0));
+    first.detach();
+    redis.flushAll();
+
+    LocalFleet second = fleet(cfg);
+    Host adopted = awaitRunning(second, 1).get(0);
+    assertEquals(h.hostId(), adopted.hostId());
+    assertEquals(pid, pidOf(slot(adopted, 0)), "adopted, not launched again");
+    assertEquals(1, second.describe().desired());
+  }
+
   @Test
   void shutdownKillsEverythingEvenWhenRedisIsGone() {
     try (PrivateRedis own = PrivateRedis.start(); RedisClient r = RedisClient.create(own.url())) {

@@ -147,6 +147,8 @@ class UserStateFleetTest {
     Path home = userDir("alice@example.com");
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(home)));
     assertEquals(200, status(s0, "/"), "serving as soon as the tag returns");
+    assertEquals(String.valueOf(s0.port()), redis.hget(keys.instance(s0.hostId()), "port." + s0.index()),
+        "the owner's process keeps the port the workflow routes to");
     assertEquals(404, status(s0, "/spare-leftover.txt"), "the spare's files are gone");
     assertEquals("alice@example.com", fleet.ownerOf(s0));
     assertTrue(Files.exists(slotDir(s0).resolve("owner")), "the owner file is written after the restart");

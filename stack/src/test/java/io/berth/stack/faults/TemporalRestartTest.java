@@ -1,0 +1,101 @@
+package io.berth.stack.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.stack.Invariants;
+import io.berth.testkit.Await;
+import io.berth.workflows.CapacityWorkflow;
+import io.berth.workflows.WorkspaceWorkflow;
+import io.berth.workflows.model.WorkspaceState;
+import io.berth.workflows.model.WorkspaceView;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.client.WorkflowNotFoundException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scenario 6: the embedded Temporal (the test server, history in memory) dies and comes back
+ * empty on the same port. What lives outside Temporal survives as it was: Redis (sessions, pool),
+ * Nginx and its routes, the workspace processes, the heartbeat tokens. Every workflow is gone. The
+ * worker notices that the capacity workflow is gone, registers the search attributes again,
+ * re-creates each READY workspace's workflow from its session, and starts the controller again;
+ * the API starts new workflows on the new server as before. (A real Temporal keeps its history in
+ * its database: nothing of this happens there; see docs/FAULTS.md.)
+ */
+class TemporalRestartTest {
+  static FaultStack f;
+
+  @BeforeAll
+  static void start() {
+    f = FaultStack.start(Map.of("BERTH_SPARES", "2", "BERTH_MAX_HOSTS", "8"));
+    f.awaitSpares(2);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (f != null) {
+      f.close();
+    }
+  }
+
+  @Test
+  void aTemporalServerThatLostEverythingGetsTheWorkspacesWorkflowsBack() throws Exception {
+    f.ready("ava");
+    f.ready("ben");
+    String avaWorkspace = f.session("ava").get("workspaceId");
+    String avaToken = f.workspaceToken("ava");
+
+    f.temporal().kill();
+    f.startTemporal();
+    assertTrue(gone(CapacityWorkflow.ID) && gone(WorkspaceWorkflow.idFor("ava")), "the new server knows nothing");
+    // Outside Temporal nothing changed (launch links need Temporal: Nginx's own check says it routes).
+    assertTrue(f.routed("ava"));
+    assertEquals("READY", f.session("ava").get("state"));
+
+    // A new user right away: the API starts a workflow on the new server.
+    CompletableFuture<HttpResponse<String>> cara = CompletableFuture.supplyAsync(() -> f.allocate("cara"));
+
+    Await.until("the controller started again", Duration.ofSeconds(60), () -> running(CapacityWorkflow.ID));
+    WorkspaceView ava = Await.value("ava's workflow re-created", Duration.ofSeconds(60), () -> {
+      WorkspaceView v = f.view("ava");
+      return v.state() == WorkspaceState.READY ? v : null;
+    });
+    assertEquals(avaWorkspace, ava.workspaceId(), "the same workspace, carried over from its session");
+    assertEquals(200, f.call("GET", "/api/workspaces/me", FaultStack.token("ava"), null).statusCode());
+    assertTrue(f.asOwner("ava", "/").body().contains("Workspace of ava"));
+    assertEquals(204, f.heartbeat(avaToken).statusCode(), "ava's workspace keeps its heartbeat token");
+
+    HttpResponse<String> c = cara.get(120, TimeUnit.SECONDS);
+    assertTrue(c.statusCode() == 200 || c.statusCode() == 202, c.statusCode() + " " + c.body());
+    Await.until("cara READY", Duration.ofSeconds(60), () -> f.view("cara").state() == WorkspaceState.READY);
+
+    // The re-created workflow does what the lost one would have: release tears down.
+    assertEquals(202, f.release("ben").statusCode());
+    assertEquals(WorkspaceState.RELEASED, f.awaitEnd("ben", Duration.ofSeconds(60)).state());
+    Invariants.awaitHold(f.sources(), List.of("ava", "ben", "cara"), Duration.ofSeconds(60));
+    System.out.println("worker after the Temporal restart:\n" + f.worker().log().lines()
+        .filter(l -> l.contains("capacity workflow") || l.contains("re-created")).reduce("", (a, b) -> a + b + "\n"));
+  }
+
+  private static boolean gone(String workflowId) {
+    try {
+      f.client().newUntypedWorkflowStub(workflowId).describe();
+      return false;
+    } catch (WorkflowNotFoundException e) {
+      return true;
+    }
+  }
+
+  private static boolean running(String workflowId) {
+    return !gone(workflowId) && f.client().newUntypedWorkflowStub(workflowId).describe().getStatus()
+        == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+  }
+}
