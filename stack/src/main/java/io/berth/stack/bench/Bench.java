@@ -190,7 +190,7 @@ public final class Bench {
   static String usage() {
     return String.join("\n",
         "usage: ./berth bench [warm] [direct] [heartbeats] [reclaim] [memory] [capacity] [options]",
-        "  no scenario: all but memory (about 12 min on 2 cores); memory alone takes about 10 min",
+        "  no scenario: all but memory (about 12 min on 2 idle cores); memory (10,000 workflows) takes 20+ min",
         "  --warm-n N            allocations per concurrency level (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
         "  --demo                demo template for the pool stack (default: python3 http.server per slot)",
