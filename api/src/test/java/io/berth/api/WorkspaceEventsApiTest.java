@@ -115,7 +115,11 @@ class WorkspaceEventsApiTest extends ApiTestBase {
 
       assertEquals(202, http.delete("/api/workspaces/me", token(user)).status());
       List<SseClient.Sse> rest = s.rest(BOUND);
-      assertEquals(List.of("RELEASING", "RELEASED"), names(rest, "state"), rest.toString());
+      // The stream samples the workflow (every 250 ms): a short RELEASING may fall between two looks,
+      // but the states it does send come in order and end with RELEASED.
+      List<String> states = names(rest, "state");
+      assertTrue(states.equals(List.of("RELEASING", "RELEASED")) || states.equals(List.of("RELEASED")),
+          rest.toString());
       assertEquals(List.of(), names(rest, "step"), "no step is sent twice: " + rest);
     }
     SseClient.EventStream after = sse.open(EVENTS, token(user));

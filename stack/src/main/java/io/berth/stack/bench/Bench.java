@@ -190,7 +190,7 @@ public final class Bench {
   static String usage() {
     return String.join("\n",
         "usage: ./berth bench [warm] [direct] [heartbeats] [reclaim] [memory] [capacity] [options]",
-        "  no scenario: all but memory (about 12 min on 2 cores); memory alone takes about 10 min",
+        "  no scenario: all but memory (about 12 min on 2 idle cores); memory (10,000 workflows) takes 20+ min",
         "  --warm-n N            allocations per concurrency level (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
         "  --demo                demo template for the pool stack (default: python3 http.server per slot)",
@@ -207,7 +207,8 @@ public final class Bench {
     Runtime rt = Runtime.getRuntime();
     StringBuilder sb = new StringBuilder("# Benchmarks\n\n");
     sb.append("Written by `./berth bench` (the harness: `io.berth.stack.bench.Bench`, "
-        + "stack/src/main/java/io/berth/stack/bench/; `./berth bench --help` lists the scenarios and options). Each scenario starts its own private embedded stack — a "
+        + "stack/src/main/java/io/berth/stack/bench/; `./berth bench --help` lists the scenarios and options). "
+        + "Each scenario starts its own private embedded stack — a "
         + "private redis-server, Temporal's test server in the JVM, the worker, a private Nginx, the local fleet and "
         + "the API, on free loopback ports with a temp state dir and no allocation quota — and stops it after.\n\n");
     sb.append("| | |\n|---|---|\n");
@@ -219,7 +220,8 @@ public final class Bench {
         .append(ManagementFactory.getRuntimeMXBean().getInputArguments()).append(" |\n");
     sb.append("| nginx / redis | ").append(version("/usr/sbin/nginx", "-v")).append(" / ")
         .append(version("redis-server", "--version")).append(" |\n");
-    sb.append("| last written | ").append(ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+    sb.append("| last written | ")
+        .append(ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
         .append(" |\n\n");
     sb.append("Each section below names the run that produced it (a run rewrites only the sections of the scenarios it "
         + "ran) and the machine's load average around it: the figures are only as quiet as the machine was.\n\n");

@@ -161,11 +161,37 @@ final class BenchStack implements AutoCloseable {
     return GatewayClient.get("127.0.0.1", gatewayPort, hostname(user), path, Duration.ofSeconds(5));
   }
 
-  /** The route answers: Nginx sends this workspace's route header and the workspace answered 2xx. */
+  /**
+   * The workspace serves its owner through Nginx, as a browser would reach it: a fresh launch link
+   * from the API, opened on the gateway for the {@code berth_ws} cookie, then GET / with the cookie
+   * must answer 2xx with this workspace's route header.
+   */
   boolean serves(String user) {
     try {
-      GatewayClient.Answer a = viaGateway(user, "/");
-      return a.status() >= 200 && a.status() < 300 && Labels.labelFor(user).equals(a.header("X-Berth-Route"));
+      HttpResponse<String> link = call("POST", "/api/workspaces/me/launch", token(user), null);
+      String url = link.statusCode() == 200 ? field(link.body(), "url") : null;
+      if (url == null) {
+        return false;
+      }
+      URI u = URI.create(url);
+      GatewayClient.Answer launch = GatewayClient.get("127.0.0.1", gatewayPort, u.getHost(),
+          u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), Duration.ofSeconds(5));
+      String setCookie = launch.header("Set-Cookie");
+      if (launch.status() != 302 || setCookie == null) {
+        return false;
+      }
+      GatewayClient.Answer page = GatewayClient.get("127.0.0.1", gatewayPort, hostname(user), "/",
+          Duration.ofSeconds(5), Map.of("Cookie", setCookie.split(";")[0]));
+      return page.status() >= 200 && page.status() < 300 && Labels.labelFor(user).equals(page.header("X-Berth-Route"));
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Nginx has the workspace's route: {@code /.berth/route} (answered by Nginx itself) carries its header. */
+  boolean routed(String user) {
+    try {
+      return Labels.labelFor(user).equals(viaGateway(user, "/.berth/route").header("X-Berth-Route"));
     } catch (IOException e) {
       return false;
     }

@@ -122,7 +122,8 @@ final class CapacityScenario {
       Stats warm = Stats.of(outcomes.stream().filter(o -> o.ok() && !o.cold()).map(Outcome::millis).toList());
       Stats cold = Stats.of(outcomes.stream().filter(o -> o.ok() && o.cold()).map(Outcome::millis).toList());
       long failed = outcomes.stream().filter(o -> !o.ok()).count();
-      outcomes.stream().filter(o -> !o.ok()).findFirst().ifPresent(o -> System.out.println("bench: burst: " + o.error()));
+      outcomes.stream().filter(o -> !o.ok()).findFirst()
+          .ifPresent(o -> System.out.println("bench: burst: " + o.error()));
       Stats d2s = Stats.of(decisionToSpare);
       Stats l2s = Stats.of(launchToSpare);
       sec.text(users + " users POST at once against 5 warm spares; demo template (one JVM per slot), one slot per "

@@ -84,8 +84,9 @@ final class DirectScenario {
     };
     Rounds.Between directTeardown = users -> {
       Rounds.parallel(users, 10, u -> {
-        if (!s.serves(u)) {
-          throw new IllegalStateException(u + " does not serve after the direct saga");
+        // No workflow, so no launch link: check the route itself (the workspace's own GET is the warm check's).
+        if (!s.routed(u)) {
+          throw new IllegalStateException(u + " is not routed after the direct saga");
         }
         Held h = held.remove(u);
         // The workflow's teardown, in its order.
@@ -115,7 +116,8 @@ final class DirectScenario {
       steps.clear();
       Rounds.Result d = Rounds.run("direct", c, total, pool.size, direct, directTeardown);
       Map<String, Stats> perStep = new LinkedHashMap<>();
-      STEPS.forEach(k -> perStep.put(k, Stats.of(new ArrayList<>(steps.getOrDefault(k, new ConcurrentLinkedQueue<>())))));
+      STEPS.forEach(k -> perStep.put(k,
+          Stats.of(new ArrayList<>(steps.getOrDefault(k, new ConcurrentLinkedQueue<>())))));
       stepStats.put(c, perStep);
       Rounds.Result t = Rounds.run("temporal", c, Math.min(total, pool.size), pool.size, viaTemporal,
           pool::releaseAll);

@@ -67,7 +67,8 @@ final class HeartbeatScenario {
     Report.Section sec = report.section("heartbeats", "Heartbeat throughput");
     sec.text("POST /api/heartbeat with the " + users.size() + " workspaces' own tokens (read from the slots' token "
         + "files), keep-alive connections, " + seconds + " s per generator after a 3 s warm-up. Coalescing window: 5 s "
-        + "(the default would be idle timeout / 10, at most 30 s), so a run crosses a few windows. CPU is the stack JVM's process CPU time "
+        + "(the default would be idle timeout / 10, at most 30 s), so a run crosses a few windows. "
+        + "CPU is the stack JVM's process CPU time "
         + "(API + worker + embedded Temporal server, all in one JVM) per 1,000 heartbeats: with `wrk` the load "
         + "generator is another process, so nothing is subtracted; with the in-JVM generator its threads' own CPU "
         + "time (ThreadMXBean) is subtracted. Redis CPU from INFO cpu. Signals: `heartbeat` signals counted in the "

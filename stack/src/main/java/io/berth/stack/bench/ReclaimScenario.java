@@ -170,7 +170,8 @@ final class ReclaimScenario {
           + "GET /api/workspaces/me after a 202); the lateness figures cover the " + users.size() + " that did");
     }
     sec.text(n + " workspaces on " + hosts + " local hosts of " + perHost + " slots; template " + template + ". "
-        + "Idle timeout " + IDLE.toSeconds() + " s, heartbeat window " + WINDOW.toSeconds() + " s. The workspaces were allocated through the API "
+        + "Idle timeout " + IDLE.toSeconds() + " s, heartbeat window " + WINDOW.toSeconds() + " s. "
+        + "The workspaces were allocated through the API "
         + String.format("(%.0f s, 20 at a time)", allocSeconds) + " while a keep-alive loop heartbeated them, then one "
         + String.format("final heartbeat round (%d ms for all) put every idle deadline within %.1f s of each other. ",
             f1 - f0, (last - first) / 1000.0)

@@ -86,7 +86,8 @@ final class WarmScenario {
     profile.add(sumRow);
     profile.add(restRow);
     List<List<String>> temporalRows = new ArrayList<>();
-    String[] names = {"workflow start → READY workflow task done (server clock)", "activity bodies (started → completed)",
+    String[] names = {"workflow start → READY workflow task done (server clock)",
+        "activity bodies (started → completed)",
         "activity tasks waiting for a poller (scheduled → started)", "workflow tasks waiting (scheduled → started)",
         "workflow tasks running (started → completed)", "workflow tasks per allocation"};
     for (int i = 0; i < names.length; i++) {
@@ -113,8 +114,9 @@ final class WarmScenario {
         + "fixed at " + pool.size + " one-slot hosts (BERTH_MIN_HOSTS = BERTH_MAX_HOSTS = BERTH_SPARES = " + pool.size
         + "), so no host launches during the timed part (on AWS a replacement launches on another machine; here it "
         + "would take this machine's two cores). Template: " + pool.templateDescription() + ". Rounds of at most "
-        + pool.size + " allocations; between rounds (untimed) one GET through Nginx per workspace checks that the "
-        + "route serves the workspace, then every workspace is released and the bench waits until all spares are back. "
+        + pool.size + " allocations; between rounds (untimed) each workspace is opened through Nginx as its owner "
+        + "would (a launch link from the API, its cookie, then GET /) and must answer 2xx with its route header; then "
+        + "every workspace is released and the bench waits until all spares are back. "
         + "An untimed warm-up of " + Math.min(pool.size, 20) + " allocations ran first.");
     sec.table(List.of("concurrency", "allocations", "errors", "p50", "p95", "p99", "max", "throughput",
         "not serving after READY"), rows);
