@@ -142,8 +142,8 @@ class CapacityEndToEndTest {
   /**
    * Redis loses the read model (pool, sessions) under a running system: the controller rebuilds the
    * pool from the fleet, and kim's live workflow rewrites her session with a fresh heartbeat token.
-   * (A worker crash proper is not simulated here: on Temporal's test server a workflow task that
-   * is scheduled after its worker died was never started again in our runs; see the README.)
+   * (Worker crashes, with the worker in its own process, are in faults/WorkerCrashTest; see
+   * docs/FAULTS.md for the test server's sticky-queue trap they work around.)
    */
   @Test
   void redisLosingTheReadModelIsRebuiltFromTheWorkflowsAndTheFleet() {
