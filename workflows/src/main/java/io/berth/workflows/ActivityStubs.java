@@ -5,6 +5,7 @@ import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.RouteActivities;
 import io.berth.workflows.activities.StoreActivities;
+import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Workflow;
@@ -47,9 +48,24 @@ final class ActivityStubs {
         .build();
   }
 
-  /** The saga's readiness step: retried for up to half a minute, then the slot is quarantined. */
+  /**
+   * For steps that run side by side: a cancelled call resolves only once the activity has ended,
+   * not at once (the SDK's default), so that no compensation overtakes the step it undoes.
+   */
+  private static ActivityOptions settling(ActivityOptions options, boolean settle) {
+    return settle
+        ? ActivityOptions.newBuilder(options)
+            .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED).build()
+        : options;
+  }
+
   static ProbeActivities probeUntilReady() {
-    return Workflow.newActivityStub(ProbeActivities.class, ActivityOptions.newBuilder()
+    return probeUntilReady(false);
+  }
+
+  /** The saga's readiness step: retried for up to half a minute, then the slot is quarantined. */
+  static ProbeActivities probeUntilReady(boolean settle) {
+    return Workflow.newActivityStub(ProbeActivities.class, settling(ActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofSeconds(10))
         .setScheduleToCloseTimeout(Duration.ofSeconds(30))
         .setRetryOptions(RetryOptions.newBuilder()
@@ -58,7 +74,7 @@ final class ActivityStubs {
             .setMaximumInterval(Duration.ofSeconds(3))
             .setDoNotRetry(INVALID_INPUT)
             .build())
-        .build());
+        .build(), settle));
   }
 
   static ProbeActivities probeOnce() {
@@ -94,14 +110,26 @@ final class ActivityStubs {
   }
 
   static RouteActivities routes(boolean converge) {
-    return Workflow.newActivityStub(RouteActivities.class, quick(converge ? 0 : 4));
+    return routes(converge, false);
+  }
+
+  static RouteActivities routes(boolean converge, boolean settle) {
+    return Workflow.newActivityStub(RouteActivities.class, settling(quick(converge ? 0 : 4), settle));
   }
 
   static FleetActivities fleet(boolean converge) {
-    return Workflow.newActivityStub(FleetActivities.class, cloud(converge ? 0 : 5));
+    return fleet(converge, false);
+  }
+
+  static FleetActivities fleet(boolean converge, boolean settle) {
+    return Workflow.newActivityStub(FleetActivities.class, settling(cloud(converge ? 0 : 5), settle));
   }
 
   static DnsActivities dns(boolean converge) {
-    return Workflow.newActivityStub(DnsActivities.class, cloud(converge ? 0 : 5));
+    return dns(converge, false);
+  }
+
+  static DnsActivities dns(boolean converge, boolean settle) {
+    return Workflow.newActivityStub(DnsActivities.class, settling(cloud(converge ? 0 : 5), settle));
   }
 }

@@ -29,9 +29,20 @@ public interface WorkspaceWorkflow {
   @UpdateMethod
   WorkspaceView allocate(AllocateRequest request);
 
-  /** Activity from the workspace; the API sends at most one per coalescing window. */
+  /**
+   * Activity from the workspace, re-arming the idle timer from when the signal is handled. Kept for
+   * senders and histories from before {@link #beat}.
+   */
   @SignalMethod
   void heartbeat();
+
+  /**
+   * Activity from the workspace at {@code atMillis} (epoch ms, the API's clock when the beat
+   * arrived): idle deadline = min(max(deadline, atMillis + idle timeout), expiry). The API sends
+   * at most one per coalescing window.
+   */
+  @SignalMethod
+  void beat(long atMillis);
 
   /** Pushes the idle deadline to now + seconds (bounded by max lifetime). */
   @UpdateMethod

@@ -23,17 +23,28 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Async;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 
 public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   /** Continue-as-new well before Temporal's 10,240-event warning. */
   static final int HISTORY_LIMIT = 4_000;
+  /** Version marker: probe, tag, protect, DNS and route run side by side. */
+  static final String PARALLEL_SAGA = "parallel-saga";
+  /** Version marker: a resync re-runs the route step too (routes live in Redis). */
+  static final String RESYNC_ROUTE = "resync-route";
+  /**
+   * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
+   * the API and the worker may differ a little, but a beat from the future must not buy idle time.
+   */
+  static final long MAX_BEAT_SKEW_MILLIS = 5_000;
   private static final Logger log = Workflow.getLogger(WorkspaceWorkflowImpl.class);
 
   private final WorkspaceParams params;
@@ -104,6 +115,9 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private boolean allocate() {
     requestId = Workflow.randomUUID().toString();
     workspaceId = Workflow.randomUUID().toString();
+    // v1 places the workspace with probe, tag, protect, DNS and route side by side (one task hop
+    // instead of five); histories recorded before replay the one-by-one order.
+    boolean sideBySide = Workflow.getVersion(PARALLEL_SAGA, Workflow.DEFAULT_VERSION, 1) == 1;
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     try {
       saga.addCompensation(() -> {
@@ -111,46 +125,11 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         store.unclaim(requestId, slotBroken);
       });
       slot = claimSlot();
-      step("probe", "running", slot.slotId());
-      try {
-        probe.awaitReady(slot);
-      } catch (ActivityFailure e) {
-        slotBroken = true;
-        count(Counter.PROBE_FAILURES, "allocate");
-        throw e;
+      if (sideBySide) {
+        placeSideBySide(saga);
+      } else {
+        placeOneByOne(saga);
       }
-      step("probe", "done", null);
-
-      step("tag", "running", slot.hostId());
-      Slot claimed = slot;
-      saga.addCompensation(() -> {
-        compensating("tag");
-        fleet.untagOwner(requestId, claimed, params.user());
-      });
-      fleet.tagOwner(requestId, slot, params.user());
-
-      step("protect", "running", slot.hostId());
-      saga.addCompensation(() -> {
-        compensating("protect");
-        fleet.unprotectHost(requestId, claimed);
-      });
-      fleet.protectHost(requestId, slot.hostId());
-
-      step("dns", "running", params.hostname());
-      DnsRecord record = dnsRecord();
-      saga.addCompensation(() -> {
-        compensating("dns");
-        dns.deleteRecord(record);
-      });
-      dns.upsertRecord(record);
-
-      step("route", "running", params.hostname());
-      RouteSpec route = route();
-      saga.addCompensation(() -> {
-        compensating("route");
-        routes.unrouteWorkspace(route);
-      });
-      routes.routeWorkspace(route);
 
       step("session", "running", null);
       allocatedAt = Workflow.currentTimeMillis();
@@ -175,6 +154,139 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       step("rollback", "done", reason);
       return false;
     }
+  }
+
+  /** Before version {@value #PARALLEL_SAGA}: each step waits for the one before. */
+  private void placeOneByOne(Saga saga) {
+    step("probe", "running", slot.slotId());
+    try {
+      probe.awaitReady(slot);
+    } catch (ActivityFailure e) {
+      slotBroken = true;
+      count(Counter.PROBE_FAILURES, "allocate");
+      throw e;
+    }
+    step("probe", "done", null);
+
+    step("tag", "running", slot.hostId());
+    Slot claimed = slot;
+    saga.addCompensation(() -> {
+      compensating("tag");
+      fleet.untagOwner(requestId, claimed, params.user());
+    });
+    fleet.tagOwner(requestId, slot, params.user());
+
+    step("protect", "running", slot.hostId());
+    saga.addCompensation(() -> {
+      compensating("protect");
+      fleet.unprotectHost(requestId, claimed);
+    });
+    fleet.protectHost(requestId, slot.hostId());
+
+    step("dns", "running", params.hostname());
+    DnsRecord record = dnsRecord();
+    saga.addCompensation(() -> {
+      compensating("dns");
+      dns.deleteRecord(record);
+    });
+    dns.upsertRecord(record);
+
+    step("route", "running", params.hostname());
+    RouteSpec route = route();
+    saga.addCompensation(() -> {
+      compensating("route");
+      routes.unrouteWorkspace(route);
+    });
+    routes.routeWorkspace(route);
+  }
+
+  /**
+   * Probe, tag, protect, DNS and route need only the claimed slot, not one another: they start
+   * together, each compensation registered right before its call starts (every undo tolerates a
+   * step that never ran or failed half way). Every started step settles before anything is judged,
+   * so no compensation runs while the step it undoes is still in flight; then the first failure in
+   * step order is thrown. A probe failure still marks the slot broken (quarantined by the undo).
+   */
+  private void placeSideBySide(Saga saga) {
+    Slot claimed = slot;
+    DnsRecord record = dnsRecord();
+    RouteSpec route = route();
+    SettlingStubs settling = new SettlingStubs();
+    List<Promise<Void>> started = new ArrayList<>();
+
+    step("probe", "running", claimed.slotId());
+    Promise<Void> probed = Async.procedure(settling.probe::awaitReady, claimed);
+    started.add(doneWhenSettled("probe", probed));
+
+    step("tag", "running", claimed.hostId());
+    saga.addCompensation(() -> {
+      compensating("tag");
+      fleet.untagOwner(requestId, claimed, params.user());
+    });
+    started.add(doneWhenSettled("tag", Async.procedure(settling.fleet::tagOwner, requestId, claimed, params.user())));
+
+    step("protect", "running", claimed.hostId());
+    saga.addCompensation(() -> {
+      compensating("protect");
+      fleet.unprotectHost(requestId, claimed);
+    });
+    started.add(doneWhenSettled("protect", Async.procedure(settling.fleet::protectHost, requestId, claimed.hostId())));
+
+    step("dns", "running", params.hostname());
+    saga.addCompensation(() -> {
+      compensating("dns");
+      dns.deleteRecord(record);
+    });
+    started.add(doneWhenSettled("dns", Async.procedure(settling.dns::upsertRecord, record)));
+
+    step("route", "running", params.hostname());
+    saga.addCompensation(() -> {
+      compensating("route");
+      routes.unrouteWorkspace(route);
+    });
+    started.add(doneWhenSettled("route", Async.procedure(settling.routes::routeWorkspace, route)));
+
+    awaitSettled(started);
+    if (probed.getFailure() != null) {
+      slotBroken = true;
+      count(Counter.PROBE_FAILURES, "allocate");
+    }
+    for (Promise<Void> p : started) {
+      if (p.getFailure() != null) {
+        throw p.getFailure();
+      }
+    }
+  }
+
+  /** A "done" progress step at the moment a side-by-side step succeeds (the dashboard ticks it off). */
+  private Promise<Void> doneWhenSettled(String name, Promise<Void> call) {
+    return call.thenApply(ok -> {
+      step(name, "done", null);
+      return ok;
+    });
+  }
+
+  /**
+   * Promise.allOf fails fast; this waits for every one. When the workflow is cancelled meanwhile,
+   * it still waits (in a detached scope) before the cancellation reaches the saga: the settling
+   * stubs report a cancelled activity only once it has really stopped.
+   */
+  private static void awaitSettled(List<Promise<Void>> promises) {
+    Supplier<Boolean> settled = () -> promises.stream().allMatch(Promise::isCompleted);
+    try {
+      Workflow.await(settled);
+    } catch (CanceledFailure e) {
+      Workflow.newDetachedCancellationScope(() -> Workflow.await(settled)).run();
+      throw e;
+    }
+  }
+
+  /** The side-by-side steps' stubs: same options, but a cancelled call resolves only once it ended. */
+  private static final class SettlingStubs {
+    final ProbeActivities probe = ActivityStubs.probeUntilReady(true);
+    final FleetActivities fleet = ActivityStubs.fleet(false, true);
+    final DnsActivities dns = ActivityStubs.dns(false, true);
+    final RouteActivities routes = ActivityStubs.routes(false, true);
   }
 
   /** A warm spare if there is one; otherwise the cold path, bounded by the cold-start timeout. */
@@ -246,7 +358,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       }
       if (resyncWanted) {
         resyncWanted = false;
-        store.storeSession(session());
+        resyncReadModel();
         continue;
       }
       int seen = touches;
@@ -257,6 +369,24 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         Workflow.continueAsNew(params.withResume(
             new ActiveWorkspace(requestId, workspaceId, slot, allocatedAt, idleDeadline, expiresAt)));
       }
+    }
+  }
+
+  /**
+   * Redis lost its data: write the session again (a fresh heartbeat token) and, since version
+   * {@value #RESYNC_ROUTE}, the route too (it lives in Redis; the step is idempotent). A failure is
+   * logged, not fatal: the controller asks again on its next pass while the session is missing.
+   */
+  private void resyncReadModel() {
+    if (Workflow.getVersion(RESYNC_ROUTE, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+      store.storeSession(session());
+      return;
+    }
+    try {
+      store.storeSession(session());
+      routes.routeWorkspace(route());
+    } catch (ActivityFailure e) {
+      log.warn("resync of {} failed, the controller will ask again: {}", params.user(), reasonOf(e));
     }
   }
 
@@ -300,6 +430,28 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   public void heartbeat() {
     if (state == WorkspaceState.READY) {
       idleDeadline = Math.min(Workflow.currentTimeMillis() + idleMillis(), expiresAt);
+      touches++;
+    }
+  }
+
+  /**
+   * The beat's own time, not the time this handler runs: a signal delayed in a queue or behind a
+   * busy worker must not hold an idle workspace past its deadline. Never shortens the deadline
+   * (an extend stays), never passes the max lifetime.
+   */
+  @Override
+  public void beat(long atMillis) {
+    if (state != WorkspaceState.READY) {
+      return;
+    }
+    long now = Workflow.currentTimeMillis();
+    if (atMillis > now + MAX_BEAT_SKEW_MILLIS) {
+      log.warn("ignoring a beat for {} stamped {} ms ahead of the workflow clock", params.user(), atMillis - now);
+      return;
+    }
+    long deadline = Math.min(Math.max(idleDeadline, Math.min(atMillis, now) + idleMillis()), expiresAt);
+    if (deadline != idleDeadline) {
+      idleDeadline = deadline;
       touches++;
     }
   }

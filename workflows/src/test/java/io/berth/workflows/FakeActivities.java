@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * In-memory stand-ins for the outside systems, for workflow unit tests under time skipping (the
@@ -45,6 +47,13 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   volatile long lastActivity;
   /** The step (method name) that fails with a non-retryable error, or null. */
   volatile String failing;
+  /** The step (method name) that waits, before it does anything, until {@link #letHeldGo()}; or null. */
+  volatile String held;
+  private final CountDownLatch heldUntil = new CountDownLatch(1);
+
+  void letHeldGo() {
+    heldUntil.countDown();
+  }
 
   FakeActivities withSpare(String slotId) {
     pool.add(slotId);
@@ -53,6 +62,16 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
 
   private void call(String name) {
     calls.add(name);
+    if (name.equals(held)) {
+      try {
+        if (!heldUntil.await(60, TimeUnit.SECONDS)) {
+          throw new IllegalStateException(name + " held for more than 60 s");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
     if (name.equals(failing)) {
       throw ApplicationFailure.newNonRetryableFailure(name + " failed on purpose", "InjectedFault");
     }

@@ -7,17 +7,25 @@ import io.temporal.worker.WorkerOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Replays a history recorded from an earlier version (allocate → extend → release). A change to
- * the workflow code that running workflows would not replay must fail here: guard it with
- * {@code Workflow.getVersion}, then record a new history next to this one.
+ * Replays histories recorded from earlier versions. A change to the workflow code that running
+ * workflows would not replay must fail here: guard it with {@code Workflow.getVersion}, then record
+ * a new history next to these ({@code BERTH_WRITE_HISTORY=<file>} while running
+ * {@code WorkspaceWorkflowTest#releaseTearsDownAndExtendPushesTheDeadline}).
+ * <ul>
+ *   <li>v1: allocate (one step after another) → extend → release, no version markers.</li>
+ *   <li>v2: allocate (placement side by side, {@code parallel-saga}) → extend → {@code beat} →
+ *       resync with the route ({@code resync-route}) → release ({@code teardown-recycle-first}).</li>
+ * </ul>
  */
 class ReplayTest {
-  @Test
-  void recordedAllocateExtendReleaseHistoryStillReplays() throws Exception {
-    Path file = Path.of(getClass().getResource("/histories/workspace-allocate-release-v1.json").toURI());
+  @ParameterizedTest
+  @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json"})
+  void recordedHistoryStillReplays(String name) throws Exception {
+    Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
       // A loaded 2-core machine can stall a cold replay past the 1 s deadlock detector: that is not

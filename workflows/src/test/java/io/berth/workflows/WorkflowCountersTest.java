@@ -105,14 +105,17 @@ class WorkflowCountersTest {
   }
 
   @Test
-  void aProbeThatNeverPassesCountsAFailureAndUndoesTheClaim() {
+  void aProbeThatNeverPassesCountsAFailureAndUndoesTheStepsStartedBesideIt() {
     fakes.failing = "awaitReady";
     allocate("paula");
     end("paula");
     flush();
     assertEquals(1, count(Counter.PROBE_FAILURES, "allocate"), counted.toString());
-    assertEquals(1, count(Counter.SAGA_COMPENSATIONS, "claim"));
-    assertEquals(0, count(Counter.SAGA_COMPENSATIONS, "tag"));
+    // Tag, protect, DNS and route ran beside the probe: each is undone once, the claim too.
+    for (String step : new String[] {"claim", "tag", "protect", "dns", "route"}) {
+      assertEquals(1, count(Counter.SAGA_COMPENSATIONS, step), step + " in " + counted);
+    }
+    assertEquals(0, count(Counter.SAGA_COMPENSATIONS, "session"), counted.toString());
   }
 
   @Test

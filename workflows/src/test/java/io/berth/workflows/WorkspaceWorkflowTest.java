@@ -3,6 +3,7 @@ package io.berth.workflows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.testkit.Await;
 import io.berth.workflows.model.AllocateRequest;
 import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
@@ -19,6 +20,7 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -140,6 +142,13 @@ class WorkspaceWorkflowTest {
     assertTrue(extended.idleDeadlineMillis() >= ready.allocatedAtMillis() + 3_600_000);
     assertEquals("READY", client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor("erin")).describe()
         .getTypedSearchAttributes().get(SearchAttributes.STATE));
+    wf.beat(env.currentTimeMillis());
+    // Redis lost the session and the route: a resync writes both again.
+    fakes.sessions.clear();
+    fakes.routes.clear();
+    wf.resync();
+    Await.until("session and route written again", Duration.ofSeconds(30),
+        () -> fakes.sessions.containsKey("erin") && fakes.routes.contains(Labels.labelFor("erin")));
     wf.release("user");
     WorkspaceView end = result("erin");
     WorkflowExecutionDescription done = client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor("erin")).describe();
@@ -154,9 +163,13 @@ class WorkspaceWorkflowTest {
     assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
   }
 
+  /**
+   * Probe, tag, protect, DNS and route start together, so whichever fails, all five were started
+   * and all five are undone (in reverse order of registration), then the claim.
+   */
   @ParameterizedTest
   @ValueSource(strings = {"awaitReady", "tagOwner", "protectHost", "upsertRecord", "routeWorkspace", "storeSession"})
-  void eachFailingStepUndoesEveryEarlierStep(String step) {
+  void eachFailingStepUndoesEveryStartedStep(String step) {
     fakes.failing = step;
     WorkspaceView view = allocate(defaults("frank"));
     assertEquals(WorkspaceState.FAILED, view.state());
@@ -164,18 +177,144 @@ class WorkspaceWorkflowTest {
     assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
     // The slot went back for recycling, or to quarantine when its probe failed.
     assertTrue(("awaitReady".equals(step) ? fakes.quarantined : fakes.recycled).contains("h-1/0"));
+    assertEquals("awaitReady".equals(step), fakes.quarantined.contains("h-1/0"));
 
     List<String> compensations = activityTypesAfterFailure("frank");
-    List<String> expected = switch (step) {
-      case "awaitReady" -> List.of("Unclaim");
-      case "tagOwner" -> List.of("UntagOwner", "Unclaim");
-      case "protectHost" -> List.of("UnprotectHost", "UntagOwner", "Unclaim");
-      case "upsertRecord" -> List.of("DeleteRecord", "UnprotectHost", "UntagOwner", "Unclaim");
-      case "routeWorkspace" -> List.of("UnrouteWorkspace", "DeleteRecord", "UnprotectHost", "UntagOwner", "Unclaim");
-      default -> List.of("DeleteSession", "UnrouteWorkspace", "DeleteRecord", "UnprotectHost", "UntagOwner",
-          "Unclaim");
-    };
+    List<String> sideBySide = List.of("UnrouteWorkspace", "DeleteRecord", "UnprotectHost", "UntagOwner", "Unclaim");
+    List<String> expected = new ArrayList<>(sideBySide);
+    if (step.equals("storeSession")) {
+      expected.add(0, "DeleteSession");
+    }
     assertEquals(expected, compensations, "compensations in the history, in reverse order");
+  }
+
+  @Test
+  void placementStepsStartTogetherAndProgressKeepsItsOrder() {
+    WorkspaceView ready = allocate(defaults("pia"));
+    assertEquals(WorkspaceState.READY, ready.state());
+    List<String> names = ready.steps().stream().map(s -> s.step() + ":" + s.status()).toList();
+    assertEquals(List.of("claim:running", "claim:done", "probe:running", "tag:running", "protect:running",
+        "dns:running", "route:running"), names.subList(0, 7), names.toString());
+    assertEquals(List.of("session:running", "ready:done"), names.subList(names.size() - 2, names.size()));
+    for (String step : List.of("probe", "tag", "protect", "dns", "route")) {
+      assertTrue(names.contains(step + ":done"), step + " done in " + names);
+    }
+    // One workflow task started all five: they are scheduled back to back in the history.
+    List<String> scheduled = scheduledActivities("pia");
+    assertEquals(List.of("ClaimSpare", "AwaitReady", "TagOwner", "ProtectHost", "UpsertRecord", "RouteWorkspace",
+        "StoreSession"), scheduled.subList(0, 7));
+    List<HistoryEvent> events = history("pia");
+    int firstPlacement = indexOfScheduled(events, "AwaitReady");
+    int route = indexOfScheduled(events, "RouteWorkspace");
+    assertTrue(events.subList(firstPlacement, route).stream()
+        .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED), "one task started them");
+  }
+
+  @Test
+  void aSlowStepSettlesBeforeAnyCompensationRuns() {
+    fakes.held = "routeWorkspace";
+    fakes.failing = "tagOwner";
+    WorkspaceParams params = defaults("sam");
+    WorkflowClient.start(workflowStub(params)::run, params);
+    // The tag failed and the workflow has had a task since: a saga that did not wait would have
+    // scheduled its compensations in that task, with the route still running.
+    Await.until("the tag failure handled by a workflow task", Duration.ofSeconds(30), () -> {
+      List<HistoryEvent> events = history("sam");
+      int failed = indexOf(events, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, 0);
+      return failed >= 0 && indexOf(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, failed) >= 0;
+    });
+    assertTrue(scheduledActivities("sam").stream().noneMatch(a -> a.startsWith("Un") || a.equals("DeleteRecord")),
+        () -> "compensation while the route was in flight: " + scheduledActivities("sam"));
+    assertTrue(fakes.calls.stream().noneMatch(c -> c.startsWith("un")), fakes.calls::toString);
+
+    fakes.letHeldGo();
+    WorkspaceView end = result("sam");
+    assertEquals(WorkspaceState.FAILED, end.state());
+    assertTrue(end.reason().contains("tagOwner"), end.reason());
+    assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
+    List<HistoryEvent> events = history("sam");
+    long routeScheduled = events.get(indexOfScheduled(events, "RouteWorkspace")).getEventId();
+    int routed = -1;
+    for (int i = 0; i < events.size(); i++) {
+      if (events.get(i).getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+          && events.get(i).getActivityTaskCompletedEventAttributes().getScheduledEventId() == routeScheduled) {
+        routed = i;
+      }
+    }
+    int firstUndo = indexOfScheduled(events, "UnrouteWorkspace");
+    assertTrue(routed >= 0 && routed < firstUndo, "the undo scheduled after the route ended: " + routed + " " + firstUndo);
+  }
+
+  @Test
+  void aLateBeatCountsFromItsOwnTimeNotFromWhenItArrives() {
+    WorkspaceView ready = allocate(defaults("lea"));
+    WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("lea"));
+    long beatAt = ready.allocatedAtMillis() + Duration.ofMinutes(5).toMillis();
+    env.sleep(Duration.ofMinutes(20));
+    wf.beat(beatAt); // sent at minute 5, arrives at minute 20
+    WorkspaceView end = result("lea");
+    assertEquals("idle", end.reason());
+    assertEquals(beatAt + Duration.ofMinutes(30).toMillis(), end.idleDeadlineMillis());
+    long endedAfter = env.currentTimeMillis() - ready.allocatedAtMillis();
+    assertTrue(endedAfter >= Duration.ofMinutes(35).toMillis() && endedAfter < Duration.ofMinutes(36).toMillis(),
+        "reclaimed " + endedAfter + " ms after allocation");
+  }
+
+  @Test
+  void aBeatNeitherShortensAnExtendNorPassesTheMaxLifetime() {
+    WorkspaceParams p = defaults("max");
+    p = new WorkspaceParams(p.user(), p.label(), p.hostname(), p.url(), p.template(), Duration.ofMinutes(30),
+        Duration.ofMinutes(45), p.coldStartTimeout(), p.allocateWait(), null);
+    WorkspaceView ready = allocate(p);
+    WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("max"));
+    WorkspaceView extended = wf.extend(40 * 60);
+    wf.beat(env.currentTimeMillis());
+    assertEquals(extended.idleDeadlineMillis(), wf.view().idleDeadlineMillis(), "the extend stays");
+    env.sleep(Duration.ofMinutes(30));
+    wf.beat(env.currentTimeMillis());
+    assertEquals(ready.expiresAtMillis(), wf.view().idleDeadlineMillis(), "capped at the max lifetime");
+    assertEquals("max lifetime reached", result("max").reason());
+  }
+
+  @Test
+  void aBeatFromTheFutureIsIgnoredAndOneWithinTheSkewCountsAsNow() {
+    WorkspaceView ready = allocate(defaults("fay"));
+    WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("fay"));
+    long idle = Duration.ofMinutes(30).toMillis();
+    wf.beat(env.currentTimeMillis() + WorkspaceWorkflowImpl.MAX_BEAT_SKEW_MILLIS + 60_000);
+    long nearFuture = env.currentTimeMillis() + WorkspaceWorkflowImpl.MAX_BEAT_SKEW_MILLIS - 1_000;
+    wf.beat(nearFuture);
+    WorkspaceView end = result("fay");
+    assertEquals("idle", end.reason());
+    // Had the first beat counted, the deadline would be a minute further; the second is clamped to
+    // the moment it was handled.
+    assertTrue(end.idleDeadlineMillis() >= ready.idleDeadlineMillis(), end.toString());
+    assertTrue(end.idleDeadlineMillis() < nearFuture + idle, end.idleDeadlineMillis() - nearFuture - idle + " ms over");
+  }
+
+  @Test
+  void aResyncWritesTheSessionAndTheRouteAgain() {
+    allocate(defaults("rex"));
+    fakes.sessions.clear();
+    fakes.routes.clear();
+    client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("rex")).resync();
+    Await.until("session and route back", Duration.ofSeconds(30),
+        () -> fakes.sessions.containsKey("rex") && fakes.routes.contains(Labels.labelFor("rex")));
+  }
+
+  @Test
+  void aResyncThatFailsLeavesTheWorkspaceRunning() {
+    allocate(defaults("ray"));
+    WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("ray"));
+    fakes.failing = "routeWorkspace";
+    wf.resync();
+    Await.until("the failed resync route", Duration.ofSeconds(30),
+        () -> fakes.calls.stream().filter("routeWorkspace"::equals).count() == 2);
+    fakes.failing = null;
+    Await.until("the workspace still READY", Duration.ofSeconds(30),
+        () -> wf.view().state() == WorkspaceState.READY);
+    wf.release("user");
+    assertEquals("released by user", result("ray").reason());
   }
 
   @Test
@@ -201,6 +340,44 @@ class WorkspaceWorkflowTest {
     assertEquals(WorkspaceState.READY, ready.state());
     assertEquals("h-9/0", ready.slotId());
     assertTrue(ready.steps().stream().anyMatch(s -> s.step().equals("capacity") && s.status().equals("done")));
+  }
+
+  private WorkspaceWorkflow workflowStub(WorkspaceParams params) {
+    return client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(WorkspaceWorkflow.idFor(params.user()))
+        .setTaskQueue(TaskQueues.BERTH)
+        .build());
+  }
+
+  private List<HistoryEvent> history(String user) {
+    return client.fetchHistory(WorkspaceWorkflow.idFor(user)).getHistory().getEventsList();
+  }
+
+  private List<String> scheduledActivities(String user) {
+    return history(user).stream()
+        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+        .toList();
+  }
+
+  private static int indexOf(List<HistoryEvent> events, EventType type, int from) {
+    for (int i = Math.max(0, from); i < events.size(); i++) {
+      if (events.get(i).getEventType() == type) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int indexOfScheduled(List<HistoryEvent> events, String activityType) {
+    for (int i = 0; i < events.size(); i++) {
+      HistoryEvent e = events.get(i);
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+          && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals(activityType)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** Activity types scheduled after the first failed activity, in order. */
