@@ -52,12 +52,13 @@ public class Heartbeats {
     if (user == null || workspaceId == null || !Labels.validUser(user)) {
       throw ApiException.unauthorized("unknown heartbeat token");
     }
-    long result = record(user, workspaceId, System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    long result = record(user, workspaceId, now);
     if (result < 0) {
       throw ApiException.unauthorized("stale heartbeat token");
     }
     if (result == 1) {
-      signals.send(user);
+      signals.send(user, now);
     }
   }
 

@@ -14,11 +14,25 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateHandle;
+import io.temporal.client.WorkflowUpdateStage;
+import io.temporal.client.WorkflowUpdateTimeoutOrCancelledException;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,31 +46,49 @@ public class WorkspaceWorkflows {
   /** NOT_FOUND right after a run closes or continues as new (test server): worth a few quick retries. */
   static final int NOT_FOUND_ATTEMPTS = 4;
   static final Duration RETRY_AFTER = Duration.ofSeconds(5);
+  /** The workflow answers at the allocate wait after its handler starts: room for that answer to arrive first. */
+  static final Duration CLIENT_GRACE = Duration.ofSeconds(1);
+  /** How long a POST past its deadline waits for the run's current view. */
+  static final Duration VIEW_BOUND = Duration.ofSeconds(1);
+  /** Caller threads: one per allocation waiting to be accepted (the request thread waits on it, bounded). */
+  static final int MAX_CALLERS = 256;
   private static final Logger log = LoggerFactory.getLogger(WorkspaceWorkflows.class);
 
   private final WorkflowClient client;
   private final WorkspaceSettings settings;
+  private final ExecutorService callers;
 
   public WorkspaceWorkflows(WorkflowClient client, WorkspaceSettings settings) {
     this.client = client;
     this.settings = settings;
+    AtomicInteger n = new AtomicInteger();
+    this.callers = new ThreadPoolExecutor(0, MAX_CALLERS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread t = new Thread(r, "allocate-call-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
   }
 
-  /**
-   * Allocates the user's workspace or returns the one they have. When their previous run is
-   * still tearing down, waits (bounded by the allocate wait) for it to finish and asks once more.
-   */
   WorkflowClient client() {
     return client;
   }
 
+  /**
+   * Allocates the user's workspace or returns the one they have, within the allocate wait (plus
+   * {@link #CLIENT_GRACE}) whatever Temporal does: the workflow's own bound starts only when its
+   * update handler runs, i.e. once a workflow task does, which an overloaded worker may delay for
+   * minutes. Past the bound the answer is the current view (ALLOCATING when even that is not to be
+   * had), and the allocation goes on: the caller polls {@code /api/workspaces/me}. When their
+   * previous run is still tearing down, waits (within the same bound) for it to end and asks once more.
+   */
   public WorkspaceView allocate(String user, String template) {
-    WorkspaceView view = updateWithStart(user, template);
+    long deadline = System.nanoTime() + settings.allocateWait().plus(CLIENT_GRACE).toNanos();
+    WorkspaceView view = updateWithStart(user, template, deadline);
     if (!tearingDown(view)) {
       return view;
     }
-    awaitRunEnd(user, settings.allocateWait());
-    view = updateWithStart(user, template);
+    awaitRunEnd(user, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    view = updateWithStart(user, template, deadline);
     if (tearingDown(view)) {
       throw ApiException.conflict("your previous workspace is still being released; try again shortly");
     }
@@ -105,9 +137,12 @@ public class WorkspaceWorkflows {
     return call(user, () -> HistoryEvents.render(client.fetchHistory(WorkspaceWorkflow.idFor(user)).getEvents()));
   }
 
-  /** Fire-and-forget callers log the failure; nothing here is shown to the workspace. */
-  public void heartbeat(String user) {
-    untyped(user).signal("heartbeat");
+  /**
+   * Activity at {@code atMillis}: the workflow counts the idle timeout from then, however late the
+   * signal arrives. Fire-and-forget callers log the failure; nothing here is shown to the workspace.
+   */
+  public void beat(String user, long atMillis) {
+    untyped(user).signal("beat", atMillis);
   }
 
   WorkspaceParams params(String user, String template) {
@@ -116,7 +151,45 @@ public class WorkspaceWorkflows {
         settings.idleTimeout(), settings.maxLifetime(), settings.coldStartTimeout(), settings.allocateWait(), null);
   }
 
-  private WorkspaceView updateWithStart(String user, String template) {
+  /**
+   * Update-With-Start (USE_EXISTING: one run per user however many ask) until ACCEPTED on a caller
+   * thread, then the update's result, both within the deadline. A call still waiting to be accepted
+   * at the deadline is left to finish on its own (it starts or reaches the run the user asked for);
+   * the answer is then the run's current view.
+   */
+  private WorkspaceView updateWithStart(String user, String template, long deadline) {
+    Future<WorkflowUpdateHandle<WorkspaceView>> accepted = onCaller(() -> acceptedUpdate(user, template));
+    WorkflowUpdateHandle<WorkspaceView> handle;
+    try {
+      handle = accepted.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      log.info("allocate for {} not accepted within the allocate wait; answering with the current view", user);
+      return currentView(user, template);
+    } catch (ExecutionException e) {
+      throw translate(unwrap(e), "allocation");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApiException.unavailable("interrupted", RETRY_AFTER);
+    }
+    long left = Math.max(0, deadline - System.nanoTime());
+    try {
+      // The poll gives up by itself at the deadline; the extra second only lets it say so.
+      return handle.getResultAsync(left, TimeUnit.NANOSECONDS).get(left + VIEW_BOUND.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      return currentView(user, template);
+    } catch (ExecutionException e) {
+      RuntimeException cause = unwrap(e);
+      if (cause instanceof WorkflowUpdateTimeoutOrCancelledException || cause.getCause() instanceof TimeoutException) {
+        return currentView(user, template);
+      }
+      throw translate(cause, "allocation");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApiException.unavailable("interrupted", RETRY_AFTER);
+    }
+  }
+
+  private WorkflowUpdateHandle<WorkspaceView> acceptedUpdate(String user, String template) {
     WorkspaceParams params = params(user, template);
     AllocateRequest request = new AllocateRequest(user, template);
     for (int attempt = 1; ; attempt++) {
@@ -127,17 +200,63 @@ public class WorkspaceWorkflows {
           .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
           .build());
       try {
-        return WorkflowClient.executeUpdateWithStart(stub::allocate, request,
-            UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
+        return WorkflowClient.startUpdateWithStart(stub::allocate, request,
+            UpdateOptions.<WorkspaceView>newBuilder().setWaitForStage(WorkflowUpdateStage.ACCEPTED).build(),
+            new WithStartWorkflowOperation<>(stub::run, params));
       } catch (RuntimeException e) {
         if (Temporal.notFound(e) && attempt < NOT_FOUND_ATTEMPTS) {
           log.debug("allocate for {} met NOT_FOUND (attempt {}), retrying", user, attempt);
           pause(25L << attempt);
           continue;
         }
-        throw translate(e, "allocation");
+        throw e;
       }
     }
+  }
+
+  /**
+   * What the caller is shown when the allocation is not settled by the deadline: the live run's
+   * view if a query answers within {@link #VIEW_BOUND}, else ALLOCATING with no steps yet. A
+   * closed run's view (the user's previous workspace, FAILED or RELEASED) is not theirs any more:
+   * their start is still on its way.
+   */
+  private WorkspaceView currentView(String user, String template) {
+    try {
+      WorkspaceView v = onCaller(() -> stub(user).view()).get(VIEW_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+      if (v != null && (v.state() == WorkspaceState.ALLOCATING || v.state() == WorkspaceState.PROVISIONING
+          || v.state() == WorkspaceState.READY)) {
+        return v;
+      }
+    } catch (TimeoutException | ExecutionException | ApiException e) {
+      log.debug("no view of {} within {}: {}", user, VIEW_BOUND, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    String label = Labels.labelFor(user);
+    return new WorkspaceView(user, null, WorkspaceState.ALLOCATING, settings.urlFor(label), null, null, template,
+        settings.idleTimeout().toSeconds(), 0, 0, 0, null, List.of());
+  }
+
+  /** Runs a blocking Temporal call on a caller thread, so that the request thread can stop waiting for it. */
+  private <T> Future<T> onCaller(Callable<T> call) {
+    try {
+      return callers.submit(call);
+    } catch (RejectedExecutionException e) {
+      throw ApiException.unavailable("too many allocations waiting for the workflow service", RETRY_AFTER);
+    }
+  }
+
+  private static RuntimeException unwrap(ExecutionException e) {
+    Throwable cause = e.getCause();
+    if (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+  }
+
+  @PreDestroy
+  void stop() {
+    callers.shutdown();
   }
 
   private void awaitRunEnd(String user, Duration bound) {

@@ -14,12 +14,14 @@ import java.util.List;
 
 /**
  * Test stand-in for the real workflow, no activities: users named {@code fail-*} fail, {@code slow-*}
- * stay PROVISIONING, everyone else is READY after a short saga. Each heartbeat signal adds a
+ * stay PROVISIONING, {@code stall-*} hold their first workflow task for {@link #STALL} (an
+ * overloaded worker: the update is accepted only after it), everyone else is READY after a short saga. Each heartbeat signal adds a
  * "heartbeat" step, so tests count signals through the view query. workspaceId = run id.
  */
 public class FakeWorkspaceWorkflow implements WorkspaceWorkflow {
   static final Duration SAGA = Duration.ofMillis(200);
   static final Duration TEARDOWN = Duration.ofMillis(300);
+  static final Duration STALL = Duration.ofSeconds(7);
 
   private final WorkspaceParams params;
   private final List<ProgressStep> steps = new ArrayList<>();
@@ -37,6 +39,9 @@ public class FakeWorkspaceWorkflow implements WorkspaceWorkflow {
 
   @Override
   public WorkspaceView run(WorkspaceParams ignored) {
+    if (params.user().startsWith("stall-") && !Workflow.isReplaying()) {
+      stallTheWorkflowTask();
+    }
     step("claim");
     if (params.user().startsWith("fail-")) {
       Workflow.sleep(Duration.ofMillis(50));
@@ -73,6 +78,12 @@ public class FakeWorkspaceWorkflow implements WorkspaceWorkflow {
     step("heartbeat");
   }
 
+  /** Counted like {@link #heartbeat()}; the step's detail carries the beat's time. */
+  @Override
+  public void beat(long atMillis) {
+    steps.add(new ProgressStep("heartbeat", "done", Workflow.currentTimeMillis(), String.valueOf(atMillis)));
+  }
+
   @Override
   public WorkspaceView extend(long seconds) {
     if (state == WorkspaceState.READY && !released) {
@@ -104,6 +115,15 @@ public class FakeWorkspaceWorkflow implements WorkspaceWorkflow {
     return new WorkspaceView(params.user(), Workflow.getInfo().getRunId(), shown, params.url(),
         placed ? "host-1" : null, placed ? "host-1/0" : null, params.template(), params.idleTimeout().toSeconds(),
         allocatedAt, idleDeadline, expiresAt, reason, List.copyOf(steps));
+  }
+
+  /** Blocks the workflow thread on purpose: no command, so replay is unaffected (TestStack raises the deadlock bound). */
+  private static void stallTheWorkflowTask() {
+    try {
+      Thread.sleep(STALL.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void step(String name) {

@@ -65,6 +65,10 @@ class HeartbeatApiTest extends ApiTestBase {
     assertEquals((double) lastSeen, stack.redis.zscore(keys.pings(), user));
     Await.until("the window's one signal", Duration.ofSeconds(10), () -> stack.heartbeatSignals(user) >= 1);
     assertEquals(1, stack.heartbeatSignals(user), "one signal for 20 beats in one window");
+    // The signal carries the time of the beat that opened the window (beat(atMillis)), not when it is handled.
+    long at = Long.parseLong(stack.workspace(user).view().steps().stream()
+        .filter(s -> s.step().equals("heartbeat")).findFirst().orElseThrow().detail());
+    assertTrue(at >= before && at <= lastSeen, "signal stamped " + at);
 
     Await.until("the window to close", Duration.ofSeconds(10), () -> !stack.redis.exists(keys.heartbeatWindow(user)));
     assertEquals(204, http.postWithAuthorization("/api/heartbeat", "Bearer " + token).status());

@@ -12,6 +12,7 @@ import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.testserver.TestServer;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -47,7 +48,8 @@ final class TestStack {
         .setTarget("127.0.0.1:" + temporalPort).build());
     client = WorkflowClient.newInstance(stubs);
     workers = WorkerFactory.newInstance(client);
-    workers.newWorker(TaskQueues.BERTH)
+    // Above FakeWorkspaceWorkflow.STALL: a stalled task stands for an overloaded worker, not a deadlock.
+    workers.newWorker(TaskQueues.BERTH, WorkerOptions.newBuilder().setDefaultDeadlockDetectionTimeout(30_000).build())
         .registerWorkflowImplementationTypes(FakeWorkspaceWorkflow.class, FakeCapacityWorkflow.class);
     workers.start();
     WorkflowClient.start(client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()

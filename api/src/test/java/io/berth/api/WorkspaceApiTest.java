@@ -137,6 +137,26 @@ class WorkspaceApiTest extends ApiTestBase {
   }
 
   @Test
+  void aPostAnswersByItsOwnDeadlineWhenNoWorkflowTaskRuns() {
+    String user = user("stall");
+    long start = System.nanoTime();
+    Http.Answer a = http.post("/api/workspaces", token(user), null);
+    long tookMillis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(202, a.status(), a.body());
+    assertEquals("/api/workspaces/me", a.header("Location").orElseThrow());
+    assertEquals("ALLOCATING", a.json().path("state").asText(), a.body());
+    // The workflow's own bound had not even begun: its first task was still running.
+    assertTrue(tookMillis < FakeWorkspaceWorkflow.STALL.toMillis(), "answered after " + tookMillis + " ms");
+
+    // The allocation went on, and asking again finds the same single run.
+    Await.until("READY after the stalled task", Duration.ofSeconds(30),
+        () -> "READY".equals(http.get("/api/workspaces/me", token(user)).json().path("state").asText()));
+    String id = http.get("/api/workspaces/me", token(user)).json().path("workspaceId").asText();
+    assertEquals(id, ready(http.post("/api/workspaces", token(user), null)).path("workspaceId").asText());
+    assertEquals(202, http.delete("/api/workspaces/me", token(user)).status());
+  }
+
+  @Test
   void meIs404WithoutAWorkspace() {
     Http.Answer a = http.get("/api/workspaces/me", token(user("nobody")));
     assertEquals(404, a.status(), a.body());

@@ -103,6 +103,7 @@ public final class BerthWorker implements AutoCloseable {
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
         .setWorkflowCacheSize(config.workflowCacheSize())
+        .setMaxWorkflowThreadCount(config.maxWorkflowThreads())
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);

@@ -115,6 +115,17 @@ public record WorkerConfig(
     return temporalTarget.isBlank();
   }
 
+  /** The SDK's default limit on workflow threads ({@code WorkerFactoryOptions}). */
+  static final int SDK_WORKFLOW_THREADS = 600;
+
+  /**
+   * Each workflow in the sticky cache holds a workflow thread, so the thread limit follows the cache
+   * (never below the SDK's default): a cache larger than the limit would evict to free threads.
+   */
+  public int maxWorkflowThreads() {
+    return Math.max(SDK_WORKFLOW_THREADS, workflowCacheSize);
+  }
+
   /** Reads a map with defaults and clear errors for malformed numbers and durations. */
   record Env(Map<String, String> env) {
     String get(String name, String dflt) {

@@ -16,6 +16,7 @@ public class HeartbeatMeters {
   private final Counter signalsSent;
   private final Counter signalsFailed;
   private final Counter signalsDropped;
+  private final Counter signalsExpired;
 
   public HeartbeatMeters(MeterRegistry registry) {
     accepted = beats(registry, "accepted");
@@ -24,6 +25,7 @@ public class HeartbeatMeters {
     signalsSent = signals(registry, "sent");
     signalsFailed = signals(registry, "failed");
     signalsDropped = signals(registry, "dropped");
+    signalsExpired = signals(registry, "expired");
   }
 
   private static Counter beats(MeterRegistry registry, String result) {
@@ -36,7 +38,7 @@ public class HeartbeatMeters {
   private static Counter signals(MeterRegistry registry, String result) {
     return Counter.builder("berth.heartbeat.signals")
         .description("Heartbeat signals to workspace workflows, at most one per user per coalescing window: "
-            + "sent, failed (Temporal), dropped (queue full)")
+            + "sent, failed (Temporal), dropped (queue full), expired (waited longer than the window; not sent)")
         .tag("result", result)
         .register(registry);
   }
@@ -63,5 +65,9 @@ public class HeartbeatMeters {
 
   public void signalDropped() {
     signalsDropped.increment();
+  }
+
+  public void signalExpired() {
+    signalsExpired.increment();
   }
 }
