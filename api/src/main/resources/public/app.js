@@ -366,18 +366,23 @@ const mine = {
   /**
    * One progress row per step: a later status of the same step updates its row. Most steps only
    * say when they start: the next step starting means the one before is done, and a rollback
-   * starting means it failed.
+   * starting means it failed. Steps that start at the same moment run side by side (probe, tag,
+   * protect, dns, route) and say "done" each for itself: they do not close one another.
    */
   step(s) {
     const list = $('steps');
     const key = s.step;
+    const at = s.at || '';
     let row = Array.from(list.children).reverse().find((li) => li.dataset.step === key);
     if (!row || row.dataset.status !== 'running') {
       for (const before of list.children) {
-        if (before.dataset.status === 'running') this.mark(before, key === 'rollback' ? 'failed' : 'done');
+        if (before.dataset.status !== 'running') continue;
+        if (key === 'rollback') this.mark(before, 'failed');
+        else if (before.dataset.started !== at) this.mark(before, 'done');
       }
       row = el('li', {});
       row.dataset.step = key;
+      row.dataset.started = at;
       list.append(row);
     }
     row.replaceChildren(

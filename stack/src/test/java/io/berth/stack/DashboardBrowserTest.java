@@ -168,10 +168,12 @@ class DashboardBrowserTest {
     String history = chrome.awaitText("compensation", UI);
     assertTrue(history.contains("History of mallory"), history);
     assertTrue(history.contains("ActivityTaskFailed") && history.contains("tag refused (test)"), history);
-    assertEquals(2, chrome.eval("document.querySelectorAll('#history-rows tr.compensation').length").asInt(),
-        "UntagOwner and Unclaim after the failure: " + history);
-    assertTrue(chrome.eval("Array.from(document.querySelectorAll('#history-rows tr.compensation'))"
-        + ".map(r => r.cells[3].textContent).join(',')").asText().matches("(UntagOwner|Unclaim),(UntagOwner|Unclaim)"));
+    // Probe, tag, protect, DNS and route started together: all are undone, then the claim.
+    assertEquals(5, chrome.eval("document.querySelectorAll('#history-rows tr.compensation').length").asInt(),
+        "five compensations after the failure: " + history);
+    assertEquals("UnrouteWorkspace,DeleteRecord,UnprotectHost,UntagOwner,Unclaim",
+        chrome.eval("Array.from(document.querySelectorAll('#history-rows tr.compensation'))"
+            + ".map(r => r.cells[3].textContent).join(',')").asText());
     screenshot("07-history", "History of mallory", "ActivityTaskFailed", "compensation", "UntagOwner");
 
     chrome.click("#history-close");

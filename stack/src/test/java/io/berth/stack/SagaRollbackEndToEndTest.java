@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
- * Each saga step failing on the real stack: every earlier step is undone, nothing is left, the
- * slot is recycled or quarantined, and the history shows the compensations.
+ * Each saga step failing on the real stack: every step started before or beside it is undone
+ * (probe, tag, protect, DNS and route start together after the claim), nothing is left, the slot
+ * is recycled or quarantined, and the history shows the compensations.
  */
 class SagaRollbackEndToEndTest {
   static final FaultInjector faults = new FaultInjector();
@@ -87,14 +88,18 @@ class SagaRollbackEndToEndTest {
     return all.subList(all.size() - n, all.size());
   }
 
+  /** The placement steps run side by side: whichever fails, all five were started and are undone. */
+  static final List<String> PLACEMENT_UNDONE = List.of("UnrouteWorkspace", "DeleteRecord", "UnprotectHost",
+      "UntagOwner", "Unclaim");
+
   @Test
-  void aTagFailureUndoesTheClaim() {
+  void aTagFailureUndoesTheStepsStartedBesideItAndTheClaim() {
     faults.fail("TagOwner", "tina", () -> ApplicationFailure.newNonRetryableFailure("tag refused", "InvalidInput"));
     WorkspaceView end = failedAllocation("tina");
     assertTrue(end.reason().contains("tag refused"), end.reason());
     String slot = claimedSlot("tina");
     assertNothingLeft("tina", slot);
-    assertEquals(List.of("TagOwner", "UntagOwner", "Unclaim"), tail(scheduledActivities("tina"), 3));
+    assertEquals(PLACEMENT_UNDONE, tail(scheduledActivities("tina"), 5));
     Await.until("the slot back in the pool", Duration.ofSeconds(60),
         () -> f.stack.redis().sismember(f.stack.keys().pool("demo"), slot));
   }
@@ -138,7 +143,7 @@ class SagaRollbackEndToEndTest {
     assertTrue(end.reason().contains("not ready"), end.reason());
     String slot = claimedSlot("paul");
     assertNothingLeft("paul", slot);
-    assertEquals(List.of("AwaitReady", "Unclaim"), tail(scheduledActivities("paul"), 2));
+    assertEquals(PLACEMENT_UNDONE, tail(scheduledActivities("paul"), 5));
     String host = slot.split("/")[0];
     Await.until("the quarantined host terminated", Duration.ofSeconds(60),
         () -> f.stack.worker().fleet().describe().hosts().stream().noneMatch(h -> h.hostId().equals(host)));

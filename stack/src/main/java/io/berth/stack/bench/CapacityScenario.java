@@ -39,19 +39,31 @@ final class CapacityScenario {
   private static final java.util.regex.Pattern STEP = java.util.regex.Pattern.compile(
       "\\{\"step\":\"([a-z]+)\",\"status\":\"([a-z]+)\",\"at\":\"([^\"]+)\"");
 
-  /** Time from each step's start to the next step entry, from the workspace's own progress steps. */
+  /**
+   * Each step's time from the workspace's own progress steps: from its first entry to its "done"
+   * when it reports one (steps that run side by side do), else to the next entry.
+   */
   static Map<String, Double> stepTimes(String json) {
-    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    record Entry(String step, String status, long at) {}
+    List<Entry> entries = new ArrayList<>();
     java.util.regex.Matcher m = STEP.matcher(json);
-    String prev = null;
-    long prevAt = 0;
     while (m.find()) {
-      long at = java.time.Instant.parse(m.group(3)).toEpochMilli();
-      if (prev != null) {
-        out.merge(prev, (double) (at - prevAt), Double::sum);
+      entries.add(new Entry(m.group(1), m.group(2), java.time.Instant.parse(m.group(3)).toEpochMilli()));
+    }
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    for (int i = 0; i + 1 < entries.size(); i++) {
+      Entry start = entries.get(i);
+      if (out.containsKey(start.step())) {
+        continue;
       }
-      prev = m.group(1);
-      prevAt = at;
+      long end = entries.get(i + 1).at();
+      for (int j = i + 1; j < entries.size(); j++) {
+        if (entries.get(j).step().equals(start.step()) && entries.get(j).status().equals("done")) {
+          end = entries.get(j).at();
+          break;
+        }
+      }
+      out.put(start.step(), (double) (end - start.at()));
     }
     return out;
   }

@@ -115,7 +115,7 @@ final class HeartbeatScenario {
     for (String u : users) {
       for (HistoryEvent e : s.stack.temporal().client().fetchHistory(WorkspaceWorkflow.idFor(u)).getEvents()) {
         if (e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-            && "heartbeat".equals(e.getWorkflowExecutionSignaledEventAttributes().getSignalName())) {
+            && List.of("heartbeat", "beat").contains(e.getWorkflowExecutionSignaledEventAttributes().getSignalName())) {
           n++;
         }
       }

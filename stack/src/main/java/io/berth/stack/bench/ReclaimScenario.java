@@ -176,8 +176,8 @@ final class ReclaimScenario {
         + String.format("final heartbeat round (%d ms for all) put every idle deadline within %.1f s of each other. ",
             f1 - f0, (last - first) / 1000.0)
         + "Deadline of a workspace = the idle deadline its workflow held when it reclaimed it (its final view), i.e. "
-        + "the deadline that expired; the last row shows how far that moved after the final beat (late heartbeat "
-        + "signals re-arm the timer from the time they are handled). "
+        + "the deadline that expired; the last row shows how far that moved after the final beat (a `beat` signal "
+        + "counts from the beat's own time, so a late signal moves it only as far as the beat itself did). "
         + "Route gone = the first poll of `/.berth/route` through the gateway (8 threads sweeping all hosts) that no "
         + "longer carries the workspace's route header; the poll resolution is one sweep.");
     sec.table(List.of("measure", "n", "p50", "p99", "max"), List.of(
