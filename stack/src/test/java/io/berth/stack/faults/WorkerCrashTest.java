@@ -116,8 +116,8 @@ class WorkerCrashTest {
 
   /**
    * Two faults at once: the worker dies in the route step and, while it is down, the workspace's
-   * host dies too. The new worker retires the dead host, the saga's session step finds it gone,
-   * and the saga compensates every earlier step, once.
+   * host dies too. The new worker retires the dead host, a step finds it gone (a placement step
+   * still in flight, or the session step), and the saga compensates every started step, once.
    */
   @Test
   void aSagaWhoseHostDiedWithTheWorkerCompensatesOnTheNewWorker() throws Exception {
@@ -133,13 +133,22 @@ class WorkerCrashTest {
     f.startWorker();
 
     HttpResponse<String> r = call.get(120, TimeUnit.SECONDS);
-    assertEquals(503, r.statusCode(), r.body());
-    WorkspaceView end = f.awaitEnd("cy", Duration.ofSeconds(30));
+    // Tag, protect and DNS ran beside the route: the ones in flight on the dead worker are retried
+    // after their 30 s start-to-close, which can outlast the 30 s allocate wait (then 202).
+    assertTrue(r.statusCode() == 503 || r.statusCode() == 202, r.statusCode() + " " + r.body());
+    WorkspaceView end = f.awaitEnd("cy", Duration.ofSeconds(60));
     assertEquals(WorkspaceState.FAILED, end.state(), end.toString());
-    assertTrue(end.reason().contains("is gone"), end.reason());
-    assertEquals(List.of("ClaimSpare", "AwaitReady", "TagOwner", "ProtectHost", "UpsertRecord", "RouteWorkspace",
-        "StoreSession", "DeleteSession", "UnrouteWorkspace", "DeleteRecord", "UnprotectHost", "UntagOwner", "Unclaim"),
-        f.scheduled("cy"), "each step and each compensation once");
+    assertTrue(end.reason().contains("is gone") || end.reason().contains("not ready"), end.reason());
+    // Which step meets the dead host depends on what was still in flight: a placement step that
+    // ran again on the new worker, or else the session step. Either way each step ran once and
+    // every started one was undone once.
+    List<String> acts = f.scheduled("cy");
+    List<String> expected = new java.util.ArrayList<>(SAGA.subList(0, SAGA.indexOf("StoreSession")));
+    if (acts.contains("StoreSession")) {
+      expected.addAll(List.of("StoreSession", "DeleteSession"));
+    }
+    expected.addAll(List.of("UnrouteWorkspace", "DeleteRecord", "UnprotectHost", "UntagOwner", "Unclaim"));
+    assertEquals(expected, acts, "each step and each compensation once");
     String host = slot[0].split("/")[0];
     assertFalse(f.fleet().describe().hosts().stream().anyMatch(h -> h.hostId().equals(host)), "dead host retired");
     Invariants.awaitHold(f.sources(), List.of("ada", "bob", "cy"), Duration.ofSeconds(60));
