@@ -216,35 +216,35 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
     step("probe", "running", claimed.slotId());
     Promise<Void> probed = Async.procedure(settling.probe::awaitReady, claimed);
-    started.add(doneWhenSettled("probe", probed));
+    started.add(markDoneOnSuccess("probe", probed));
 
     step("tag", "running", claimed.hostId());
     saga.addCompensation(() -> {
       compensating("tag");
       fleet.untagOwner(requestId, claimed, params.user());
     });
-    started.add(doneWhenSettled("tag", Async.procedure(settling.fleet::tagOwner, requestId, claimed, params.user())));
+    started.add(markDoneOnSuccess("tag", Async.procedure(settling.fleet::tagOwner, requestId, claimed, params.user())));
 
     step("protect", "running", claimed.hostId());
     saga.addCompensation(() -> {
       compensating("protect");
       fleet.unprotectHost(requestId, claimed);
     });
-    started.add(doneWhenSettled("protect", Async.procedure(settling.fleet::protectHost, requestId, claimed.hostId())));
+    started.add(markDoneOnSuccess("protect", Async.procedure(settling.fleet::protectHost, requestId, claimed.hostId())));
 
     step("dns", "running", params.hostname());
     saga.addCompensation(() -> {
       compensating("dns");
       dns.deleteRecord(record);
     });
-    started.add(doneWhenSettled("dns", Async.procedure(settling.dns::upsertRecord, record)));
+    started.add(markDoneOnSuccess("dns", Async.procedure(settling.dns::upsertRecord, record)));
 
     step("route", "running", params.hostname());
     saga.addCompensation(() -> {
       compensating("route");
       routes.unrouteWorkspace(route);
     });
-    started.add(doneWhenSettled("route", Async.procedure(settling.routes::routeWorkspace, route)));
+    started.add(markDoneOnSuccess("route", Async.procedure(settling.routes::routeWorkspace, route)));
 
     awaitSettled(started);
     if (probed.getFailure() != null) {
@@ -259,7 +259,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   }
 
   /** A "done" progress step at the moment a side-by-side step succeeds (the dashboard ticks it off). */
-  private Promise<Void> doneWhenSettled(String name, Promise<Void> call) {
+  private Promise<Void> markDoneOnSuccess(String name, Promise<Void> call) {
     return call.thenApply(ok -> {
       step(name, "done", null);
       return ok;
