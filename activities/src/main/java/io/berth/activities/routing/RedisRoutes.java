@@ -181,6 +181,9 @@ public final class RedisRoutes implements GatewayRoutes {
         }
         last = "the gateway answered " + a.status() + (a.status() >= 500 ? " (is the API reachable from Nginx?)" : "");
       } catch (IOException | RuntimeException e) {
+        if (!routed) {
+          return; // a gateway that cannot answer serves nothing, and the record it would read is gone
+        }
         if (!nginx.isRunning()) {
           throw fail("nginx is not running", "NginxUnavailable");
         }
