@@ -45,9 +45,18 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
     return "\"~^" + LABEL_CAPTURE + "\\." + domain.replace(".", "\\.") + "$\"";
   }
 
-  /** The server block, for the http block of the main config. */
+  /** The API as an upstream that keeps idle connections: every workspace request asks it. */
+  private static final String API_UPSTREAM = "berth_api";
+
+  /** The upstream block of the API and the server block, for the http block of the main config. */
   String render(Gateway gateway) {
     return """
+        # Every workspace request asks the API: idle connections are kept, not one connect per request.
+        upstream %15$s {
+            server %16$s;
+            keepalive 16;
+        }
+
         # Dynamic routing: every <label>.%2$s, routed per request from the API's answer (no reloads).
         server {
             listen %1$s;
@@ -95,14 +104,30 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 add_header %14$s $berth_route always;
             }
         }
-        """.formatted(gateway.listen(), domain, serverName(), ServerBlock.CHECK_PATH, apiBase, API_ROUTE_PATH,
+        """.formatted(gateway.listen(), domain, serverName(), ServerBlock.CHECK_PATH, apiUrl(), API_ROUTE_PATH,
         SUBREQUEST, cookieLocations(), WorkspaceAuth.AUTH_PATH, WorkspaceAuth.API_AUTH_PATH, ROUTING_HEADER,
-        NginxProcess.NOT_FOUND_BODY, upstreamHost.nginxValue(), ServerBlock.ROUTE_HEADER);
+        NginxProcess.NOT_FOUND_BODY, upstreamHost.nginxValue(), ServerBlock.ROUTE_HEADER, API_UPSTREAM, apiAddress());
   }
 
-  /** What every request to the API carries: no body, the browser's Host, short timeouts. */
+  /** {@code http(s)://berth_api}: the API base's scheme, the upstream block for its address. */
+  private String apiUrl() {
+    return apiBase.substring(0, apiBase.indexOf("://") + 3) + API_UPSTREAM;
+  }
+
+  /** The API base's {@code host:port} (its scheme's port when it names none), from checked parts. */
+  String apiAddress() {
+    String hostPort = apiBase.substring(apiBase.indexOf("://") + 3);
+    if (hostPort.matches(".*:\\d{1,5}")) {
+      return hostPort;
+    }
+    return hostPort + (apiBase.startsWith("https:") ? ":443" : ":80");
+  }
+
+  /** What every request to the API carries: no body, the browser's Host, a kept connection, short timeouts. */
   private static final String SUBREQUEST = """
       proxy_pass_request_body off;
+              proxy_http_version 1.1;
+              proxy_set_header Connection "";
               proxy_set_header Content-Length "";
               proxy_set_header Host $host;
               proxy_connect_timeout 5s;
@@ -122,6 +147,8 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
             location = %1$s {
                 proxy_pass %2$s%3$s;
                 proxy_pass_request_body off;
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
                 proxy_set_header Content-Length "";
                 proxy_set_header Host $host;
                 proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
@@ -136,7 +163,7 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 add_header Cache-Control no-store always;
                 return 302 %4$s?ws=$berth_label;
             }
-        """.formatted(WorkspaceAuth.LAUNCH_PATH, apiBase, WorkspaceAuth.API_LAUNCH_PATH, auth.loginUrl(),
+        """.formatted(WorkspaceAuth.LAUNCH_PATH, apiUrl(), WorkspaceAuth.API_LAUNCH_PATH, auth.loginUrl(),
         ServerBlock.ROUTE_HEADER);
   }
 }

@@ -191,6 +191,34 @@ class RedisRoutesTest {
   }
 
   @Test
+  void theWildcardServerTakesOnlyCheckedValues() {
+    WorkspaceAuth none = WorkspaceAuth.none();
+    for (String domain : List.of("Berth.localhost", "a;b", "x y", "berth.localhost$", "")) {
+      assertThrows(IllegalArgumentException.class, () -> new WildcardServer(domain, api.base(), none,
+          UpstreamHost.CLIENT), domain);
+    }
+    for (String url : List.of("http://127.0.0.1:1/path", "ftp://x", "http://a;b", "http://x y", "http://h/${x}")) {
+      assertThrows(IllegalArgumentException.class, () -> new WildcardServer(DOMAIN, url, none, UpstreamHost.CLIENT),
+          url);
+    }
+    assertEquals("api.example:443", new WildcardServer(DOMAIN, "https://api.example", none, UpstreamHost.CLIENT)
+        .apiAddress());
+    assertEquals("[::1]:9", new WildcardServer(DOMAIN, "http://[::1]:9", none, UpstreamHost.CLIENT).apiAddress());
+    String name = new WildcardServer("a-1.example.com", api.base(), none, UpstreamHost.CLIENT).serverName();
+    assertEquals("\"~^" + WildcardServer.LABEL_CAPTURE + "\\.a-1\\.example\\.com$\"", name);
+  }
+
+  @Test
+  void theApiIsAskedOverKeptConnections() throws IOException {
+    Upstream a = upstream("a");
+    routes.routeWorkspace(spec("req-1", "kim-1", a));
+    for (int i = 0; i < 20; i++) {
+      assertServedBy("kim-1", a);
+    }
+    assertTrue(api.connections.get() < 10, "connections to the api for 21 answers: " + api.connections.get());
+  }
+
+  @Test
   void headersAndWebSocketUpgradeReachTheUpstream() throws IOException {
     Upstream a = upstream("a");
     routes.routeWorkspace(spec("req-1", "ann", a));

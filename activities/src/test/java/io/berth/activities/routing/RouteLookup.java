@@ -22,6 +22,9 @@ final class RouteLookup implements AutoCloseable {
   private final RedisKeys keys;
   private final String domain;
   final AtomicInteger authCalls = new AtomicInteger();
+  /** Distinct client connections seen (by remote port). */
+  final AtomicInteger connections = new AtomicInteger();
+  private final java.util.Set<Integer> remotePorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   RouteLookup(UnifiedJedis redis, RedisKeys keys, String domain) {
     this.redis = redis;
@@ -48,6 +51,9 @@ final class RouteLookup implements AutoCloseable {
 
   private void auth(HttpExchange ex) throws IOException {
     authCalls.incrementAndGet();
+    if (remotePorts.add(ex.getRemoteAddress().getPort())) {
+      connections.incrementAndGet();
+    }
     String label = label(ex);
     List<String> r = redis.hmget(keys.route(label), "address", "port");
     if (r.get(0) == null || !"dynamic".equals(ex.getRequestHeaders().getFirst(WildcardServer.ROUTING_HEADER))) {
@@ -62,6 +68,9 @@ final class RouteLookup implements AutoCloseable {
   }
 
   private void route(HttpExchange ex) throws IOException {
+    if (remotePorts.add(ex.getRemoteAddress().getPort())) {
+      connections.incrementAndGet();
+    }
     String label = label(ex);
     if (redis.exists(keys.route(label))) {
       ex.getResponseHeaders().set(ServerBlock.ROUTE_HEADER, label);
