@@ -136,6 +136,12 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   }
 
   @Override
+  public String ownerOf(Slot slot) {
+    call("ownerOf");
+    return owners.get(slot.slotId());
+  }
+
+  @Override
   public void setDesiredCapacity(int desired) {
     calls.add("setDesiredCapacity");
   }

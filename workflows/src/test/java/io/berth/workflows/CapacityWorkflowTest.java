@@ -1,0 +1,82 @@
+package io.berth.workflows;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.workflows.model.CapacityMemory;
+import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.CapacityRequest;
+import io.berth.workflows.model.CapacityStatus;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The capacity controller under time skipping, against an in-memory fleet and pool. */
+class CapacityWorkflowTest {
+  /** Set to a file path to record the first test's history (ReplayTest replays the recorded one). */
+  static final String RECORD = System.getProperty("berth.recordCapacityHistory");
+
+  private TestWorkflowEnvironment env;
+  private WorkflowClient client;
+
+  private CapacityWorkflow start(CapacityFakes fakes, CapacityParams params) {
+    env = TestWorkflowEnvironment.newInstance();
+    Worker worker = env.newWorker(TaskQueues.BERTH);
+    worker.registerWorkflowImplementationTypes(CapacityWorkflowImpl.class);
+    worker.registerActivitiesImplementations(fakes);
+    env.start();
+    client = env.getWorkflowClient();
+    CapacityWorkflow wf = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build());
+    WorkflowClient.start(wf::run, params);
+    return client.newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID);
+  }
+
+  @AfterEach
+  void stop() {
+    if (env != null) {
+      env.close();
+    }
+  }
+
+  static CapacityParams params(int spares, int min, int max, int slotsPerHost, int step) {
+    return new CapacityParams("demo", spares, min, max, slotsPerHost, step, Duration.ofSeconds(10),
+        Duration.ofSeconds(180), Duration.ofSeconds(60), 3, 100, false, CapacityMemory.empty());
+  }
+
+  @Test
+  void onboardsReplacesDeadSparesScalesOutAndWakesWaiters() throws Exception {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
+    env.sleep(Duration.ofSeconds(1));
+    assertEquals(2, fakes.pool.size(), "both hosts onboarded");
+
+    fakes.claim("h-1/0", "alice");
+    wf.poke("allocated");
+    env.sleep(Duration.ofSeconds(1));
+    assertEquals(3, fakes.desired, "1 active + 2 spares on one-slot hosts");
+
+    fakes.dead.add("h-2/0");
+    env.sleep(Duration.ofSeconds(11));
+    assertTrue(fakes.calls.contains("recycleSlot h-2/0"), fakes.calls::toString);
+
+    wf.needCapacity(new CapacityRequest("workspace-bob", "bob", "demo", env.currentTimeMillis()));
+    env.sleep(Duration.ofSeconds(25));
+    CapacityStatus s = wf.status();
+    assertEquals(4, s.desired(), "1 active + 2 spares + 1 waiting");
+    assertEquals(3, s.sparesReady());
+    assertEquals(1, s.provisioning());
+    if (RECORD != null) {
+      WorkflowExecutionHistory h = client.fetchHistory(CapacityWorkflow.ID);
+      Files.writeString(Path.of(RECORD), h.toJson(true), StandardCharsets.UTF_8);
+    }
+  }
+}
