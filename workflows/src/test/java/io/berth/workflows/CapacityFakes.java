@@ -6,6 +6,8 @@ import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
+import io.berth.workflows.model.PassView;
+import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.ProbeResult;
 import io.berth.workflows.model.Session;
@@ -73,6 +75,10 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   @Override
   public synchronized FleetSnapshot describeFleet() {
     calls.add("describeFleet");
+    return snapshot();
+  }
+
+  private FleetSnapshot snapshot() {
     List<Host> list = new ArrayList<>();
     hosts.forEach((id, owners) -> {
       List<SlotStatus> slots = new ArrayList<>();
@@ -149,8 +155,18 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   @Override
   public synchronized PoolState poolState(String template) {
     calls.add("poolState");
+    return pool();
+  }
+
+  private PoolState pool() {
     return new PoolState(pool.stream().sorted().toList(), quarantined.stream().sorted().toList(),
         sessions.stream().sorted().toList());
+  }
+
+  @Override
+  public synchronized PassView passView(String template, int probeOffset) {
+    calls.add("passView");
+    return PassViews.of(snapshot(), pool(), template, probeOffset);
   }
 
   @Override

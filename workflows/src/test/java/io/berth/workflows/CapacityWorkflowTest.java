@@ -11,6 +11,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ class CapacityWorkflowTest {
   }
 
   static CapacityParams params(int spares, int min, int max, int slotsPerHost, int step) {
-    return new CapacityParams("demo", spares, min, max, slotsPerHost, step, Duration.ofSeconds(10),
+    return new CapacityParams("demo", spares, min, max, slotsPerHost, step, 10, Duration.ofSeconds(10),
         Duration.ofSeconds(180), Duration.ofSeconds(60), 3, 100, false, CapacityMemory.empty());
   }
 
@@ -74,9 +75,46 @@ class CapacityWorkflowTest {
     assertEquals(4, s.desired(), "1 active + 2 spares + 1 waiting");
     assertEquals(3, s.sparesReady());
     assertEquals(1, s.provisioning());
+    WorkflowExecutionHistory h = client.fetchHistory(CapacityWorkflow.ID);
     if (RECORD != null) {
-      WorkflowExecutionHistory h = client.fetchHistory(CapacityWorkflow.ID);
       Files.writeString(Path.of(RECORD), h.toJson(true), StandardCharsets.UTF_8);
     }
+    // This code's own history replays too (no non-determinism in the compact pass).
+    WorkflowReplayer.replayWorkflowExecution(h, CapacityWorkflowImpl.class);
+    assertTrue(fakes.calls.contains("passView") && !fakes.calls.contains("describeFleet"), fakes.calls::toString);
+  }
+
+  @Test
+  void aColdBurstScalesOutByWhatIsWaitingWithoutWaitingForTheCooldown() {
+    CapacityFakes fakes = new CapacityFakes(1, 60, 5);
+    CapacityWorkflow wf = start(fakes, params(5, 5, 60, 1, 2));
+    env.sleep(Duration.ofSeconds(1));
+    assertEquals(5, fakes.pool.size());
+    for (int i = 1; i <= 5; i++) {
+      fakes.claim("h-" + i + "/0", "user-" + i);
+    }
+    long t0 = env.currentTimeMillis();
+    for (int i = 0; i < 45; i++) {
+      wf.needCapacity(new CapacityRequest("workspace-w" + i, "w" + i, "demo", t0));
+    }
+    // 5 active + 5 spares + 45 waiting on one-slot hosts: 55, reached 10 at a time (the max step),
+    // within seconds although the cooldown is 180 s and the reconcile interval 10 s.
+    env.sleep(Duration.ofSeconds(8));
+    assertEquals(55, fakes.desired, () -> "desired set: " + fakes.desiredSet);
+    int previous = 5;
+    for (int d : fakes.desiredSet) {
+      assertTrue(d - previous <= 10, () -> "steps of at most 10: " + fakes.desiredSet);
+      assertTrue(d > previous, () -> "only up: " + fakes.desiredSet);
+      previous = d;
+    }
+    assertTrue(fakes.desiredSet.get(0) - 5 > 2, () -> "first step follows the waiting: " + fakes.desiredSet);
+  }
+
+  @Test
+  void withoutWaitersTheOrdinaryStepAndCooldownStillApply() {
+    CapacityFakes fakes = new CapacityFakes(1, 60, 2);
+    CapacityWorkflow wf = start(fakes, params(10, 2, 60, 1, 2));
+    env.sleep(Duration.ofSeconds(1));
+    assertEquals(4, fakes.desired, () -> "one step of 2 toward 10 spares: " + fakes.desiredSet);
   }
 }

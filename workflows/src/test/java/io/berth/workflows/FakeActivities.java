@@ -9,6 +9,8 @@ import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.DnsRecord;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
+import io.berth.workflows.model.PassView;
+import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.ProbeResult;
 import io.berth.workflows.model.RouteSpec;
@@ -113,6 +115,12 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   @Override
   public PoolState poolState(String template) {
     return new PoolState(List.copyOf(pool), List.copyOf(quarantined), List.copyOf(sessions.keySet()));
+  }
+
+  @Override
+  public PassView passView(String template, int probeOffset) {
+    call("passView");
+    return PassViews.of(describeFleet(), poolState(template), template, probeOffset);
   }
 
   @Override

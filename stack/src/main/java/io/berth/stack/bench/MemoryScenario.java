@@ -17,7 +17,11 @@ import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.WorkspaceWorkflowImpl;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.FleetSnapshot;
+import io.berth.workflows.model.Host;
+import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
+import io.berth.workflows.model.SlotStatus;
 import io.berth.workflows.model.WorkspaceParams;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.runtime.server.EmbeddedServer;
@@ -121,7 +125,7 @@ final class MemoryScenario {
       api = startApi(temporal, redis, keys, redisUrl, stateDir);
       CapacityWorkflow capacity = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
           .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build());
-      WorkflowClient.start(capacity::run, new CapacityParams(TEMPLATE, 0, 0, 0, 64, 1, Duration.ofMinutes(10),
+      WorkflowClient.start(capacity::run, new CapacityParams(TEMPLATE, 0, 0, 0, 64, 1, 10, Duration.ofMinutes(10),
           Duration.ofMinutes(1), Duration.ofMinutes(5), 3, 100, false, CapacityMemory.empty()));
       List<List<String>> rows = new ArrayList<>();
       long base = usedHeapAfterGc();
@@ -348,14 +352,38 @@ final class MemoryScenario {
     for (int i = 0; i < 10_000; i++) {
       users.add("user-" + i + "@example.com");
     }
-    long pool = dc.toPayload(new PoolState(spares, List.of(), users)).orElseThrow().getSerializedSize();
-    sec.text(String.format("Not measured above (IdleCapacityWorkflow stands in): the real CapacityWorkflowImpl moves "
-            + "the whole fleet through history on every pass. At 10,000 slots `describeFleet`'s result is %,d KB "
-            + "(157 local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares "
-            + "(and, since it lists users with a session, 10,000 user ids) "
-            + "%,d KB — against Temporal's default payload limits (warn 512 KB, error 2 MB per payload). Its "
-            + "CapacityStatus query answer carries the hosts too.",
-        fleetLocal / 1024, fleetAws / 1024, pool / 1024));
+    PoolState poolState = new PoolState(spares, List.of(), users);
+    long pool = dc.toPayload(poolState).orElseThrow().getSerializedSize();
+    // The pass since "compact-pass": all 10,000 slots in use but 50 spares, and the worst case, all spares.
+    FleetSnapshot busy = aws.describe();
+    List<String> busySpares = new ArrayList<>();
+    List<String> busyUsers = new ArrayList<>();
+    List<Host> hosts = new ArrayList<>();
+    for (Host h : busy.hosts()) {
+      boolean spare = busySpares.size() < 50;
+      SlotStatus s = h.slots().get(0);
+      if (spare) {
+        busySpares.add(s.slot().slotId());
+      } else {
+        busyUsers.add("user-" + hosts.size() + "@example.com");
+      }
+      hosts.add(new Host(h.hostId(), h.state(), h.address(), !spare, h.launchedAtMillis(),
+          List.of(new SlotStatus(s.slot(), spare ? null : busyUsers.get(busyUsers.size() - 1), true))));
+    }
+    FleetSnapshot inUse = new FleetSnapshot(busy.desired(), busy.min(), busy.max(), hosts);
+    long passBusy = dc.toPayload(PassViews.of(inUse, new PoolState(busySpares, List.of(), busyUsers), TEMPLATE, 0))
+        .orElseThrow().getSerializedSize();
+    List<String> awsSpares = busy.hosts().stream().map(h -> h.slots().get(0).slot().slotId()).toList();
+    long passIdle = dc.toPayload(PassViews.of(busy, new PoolState(awsSpares, List.of(), List.of()), TEMPLATE, 0))
+        .orElseThrow().getSerializedSize();
+    sec.text(String.format("The capacity controller (IdleCapacityWorkflow stands in above): before `compact-pass` its "
+            + "pass moved the whole fleet through history: at 10,000 slots `describeFleet`'s result is %,d KB (157 "
+            + "local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares and "
+            + "10,000 user ids %,d KB — against Temporal's payload limits (warn 512 KB, error 2 MB). Its `passView` "
+            + "activity now joins both outside the workflow and returns counts and the slots a pass acts on (capped "
+            + "lists): %,d KB for 10,000 one-slot hosts in use with 50 spares, %,d KB when all 10,000 are spares "
+            + "(the capped worst case).",
+        fleetLocal / 1024, fleetAws / 1024, pool / 1024, passBusy / 1024, passIdle / 1024));
   }
 
   private static List<String> row(int n, long used, long base, Process server, double secs) {
