@@ -1,19 +1,18 @@
 package io.berth.stack;
 
-import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.activity.ActivityInfo;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
-import io.temporal.common.interceptors.ActivityInboundCallsInterceptorBase;
-import io.temporal.common.interceptors.WorkerInterceptorBase;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Holds one activity type for one user at the activity boundary until {@link #open} (at most
  * {@code bound} seconds, well inside the activity's start-to-close timeout): a saga caught midway,
  * so a test can look at a workspace while it is still coming up.
  */
-final class ActivityGate extends WorkerInterceptorBase {
+final class ActivityGate extends ActivityBoundary {
   private final String activityType;
   private final String user;
   private final long boundSeconds;
@@ -36,29 +35,17 @@ final class ActivityGate extends WorkerInterceptorBase {
   }
 
   @Override
-  public ActivityInboundCallsInterceptor interceptActivity(ActivityInboundCallsInterceptor next) {
-    return new ActivityInboundCallsInterceptorBase(next) {
-      private ActivityExecutionContext context;
-
-      @Override
-      public void init(ActivityExecutionContext context) {
-        this.context = context;
-        super.init(context);
+  protected ActivityInboundCallsInterceptor.ActivityOutput around(ActivityInfo info,
+      ActivityInboundCallsInterceptor.ActivityInput input, Supplier<ActivityInboundCallsInterceptor.ActivityOutput> proceed) {
+    String args = Arrays.deepToString(input.getArguments());
+    if (info.getActivityType().equals(activityType) && args.endsWith(", " + user + "]")) {
+      reached.countDown();
+      try {
+        open.await(boundSeconds, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-
-      @Override
-      public ActivityOutput execute(ActivityInput input) {
-        String args = Arrays.deepToString(input.getArguments());
-        if (context.getInfo().getActivityType().equals(activityType) && args.endsWith(", " + user + "]")) {
-          reached.countDown();
-          try {
-            open.await(boundSeconds, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-        return super.execute(input);
-      }
-    };
+    }
+    return proceed.get();
   }
 }

@@ -1,9 +1,7 @@
 package io.berth.stack;
 
-import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.activity.ActivityInfo;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
-import io.temporal.common.interceptors.ActivityInboundCallsInterceptorBase;
-import io.temporal.common.interceptors.WorkerInterceptorBase;
 import io.berth.workflows.WorkspaceWorkflow;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,7 +11,7 @@ import java.util.function.Supplier;
  * Fails a named activity of one user's workspace workflow at the activity boundary, the way its outside system
  * would (a non-retryable rejection, or a connection error that retries and then compensates).
  */
-final class FaultInjector extends WorkerInterceptorBase {
+final class FaultInjector extends ActivityBoundary {
   private final Map<String, Supplier<RuntimeException>> faults = new ConcurrentHashMap<>();
 
   /** {@code activityType} as Temporal names it (e.g. "TagOwner"), in {@code user}'s workspace workflow. */
@@ -26,25 +24,12 @@ final class FaultInjector extends WorkerInterceptorBase {
   }
 
   @Override
-  public ActivityInboundCallsInterceptor interceptActivity(ActivityInboundCallsInterceptor next) {
-    return new ActivityInboundCallsInterceptorBase(next) {
-      private ActivityExecutionContext context;
-
-      @Override
-      public void init(ActivityExecutionContext context) {
-        this.context = context;
-        super.init(context);
-      }
-
-      @Override
-      public ActivityOutput execute(ActivityInput input) {
-        String type = context.getInfo().getActivityType();
-        Supplier<RuntimeException> fault = faults.get(type + "|" + context.getInfo().getWorkflowId());
-        if (fault != null) {
-          throw fault.get();
-        }
-        return super.execute(input);
-      }
-    };
+  protected ActivityInboundCallsInterceptor.ActivityOutput around(ActivityInfo info,
+      ActivityInboundCallsInterceptor.ActivityInput input, Supplier<ActivityInboundCallsInterceptor.ActivityOutput> proceed) {
+    Supplier<RuntimeException> fault = faults.get(info.getActivityType() + "|" + info.getWorkflowId());
+    if (fault != null) {
+      throw fault.get();
+    }
+    return proceed.get();
   }
 }

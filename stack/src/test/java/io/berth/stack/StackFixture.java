@@ -13,7 +13,6 @@ import io.temporal.common.interceptors.WorkerInterceptor;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,22 +80,9 @@ final class StackFixture implements AutoCloseable {
   }
 
   HttpResponse<String> call(String method, String path, String bearer, String body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stack.apiUrl() + path))
-        .timeout(Duration.ofSeconds(60))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-        .header("Content-Type", "application/json");
-    if (bearer != null) {
-      b.header("Authorization", "Bearer " + bearer);
-    }
-    try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new IllegalStateException(method + " " + path + ": " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return new ApiCalls(http, stack::apiUrl, Duration.ofSeconds(60)).call(method, path, bearer, body);
   }
+
 
   HttpResponse<String> allocate(String user) {
     return call("POST", "/api/workspaces", token(user), "{}");

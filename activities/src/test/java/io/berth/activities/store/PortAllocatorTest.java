@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.berth.testkit.PrivateRedis;
+import io.berth.testkit.RedisPerClass;
 import io.berth.workflows.RedisKeys;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,35 +22,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.RedisClient;
 
 class PortAllocatorTest {
-  private static PrivateRedis server;
-  private static RedisClient redis;
+  @RegisterExtension
+  static final RedisPerClass REDIS = new RedisPerClass();
+  private final RedisClient redis = REDIS.client();
   private final RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
   /** A range of its own per run, so parallel runs on this machine rarely meet. */
   private final int first = 20_000 + ThreadLocalRandom.current().nextInt(100) * 100;
-
-  @BeforeAll
-  static void startRedis() {
-    server = PrivateRedis.start();
-    redis = RedisClient.create(server.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    redis.close();
-    server.close();
-  }
-
-  @BeforeEach
-  void fresh() {
-    redis.flushAll();
-  }
 
   @Test
   void concurrentAllocationsNeverShareAPortAndExhaustionSaysSo() throws Exception {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.berth.testkit.PrivateRedis;
+import io.berth.testkit.RedisPerClass;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.ClaimRequest;
@@ -27,35 +27,22 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.RedisClient;
 
 class RedisStoreTest {
   private static final String T = "demo";
-  private static PrivateRedis server;
-  private static RedisClient redis;
+  @RegisterExtension
+  static final RedisPerClass REDIS = new RedisPerClass();
+  private final RedisClient redis = REDIS.client();
   private final RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
   private RecordingFleet fleet;
   private RedisStore store;
 
-  @BeforeAll
-  static void startRedis() {
-    server = PrivateRedis.start();
-    redis = RedisClient.create(server.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    redis.close();
-    server.close();
-  }
-
   @BeforeEach
   void fresh() {
-    redis.flushAll();
     fleet = new RecordingFleet();
     store = new RedisStore(redis, keys, fleet);
   }

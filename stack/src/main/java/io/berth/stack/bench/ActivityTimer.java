@@ -1,9 +1,8 @@
 package io.berth.stack.bench;
 
-import io.temporal.activity.ActivityExecutionContext;
+import io.berth.stack.ActivityBoundary;
+import io.temporal.activity.ActivityInfo;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
-import io.temporal.common.interceptors.ActivityInboundCallsInterceptorBase;
-import io.temporal.common.interceptors.WorkerInterceptorBase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,13 +10,14 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * Where an allocation's time goes: how long each activity body ran, by activity type, measured
  * at the worker's activity boundary. The rest of an allocation is Temporal's (tasks, polling)
  * and the API's.
  */
-final class ActivityTimer extends WorkerInterceptorBase {
+final class ActivityTimer extends ActivityBoundary {
   private final Map<String, ConcurrentLinkedQueue<Double>> byType = new ConcurrentHashMap<>();
   private volatile BiConsumer<String, Object[]> onCompleted = (t, a) -> { };
 
@@ -42,28 +42,16 @@ final class ActivityTimer extends WorkerInterceptorBase {
   }
 
   @Override
-  public ActivityInboundCallsInterceptor interceptActivity(ActivityInboundCallsInterceptor next) {
-    return new ActivityInboundCallsInterceptorBase(next) {
-      private ActivityExecutionContext context;
-
-      @Override
-      public void init(ActivityExecutionContext context) {
-        this.context = context;
-        super.init(context);
-      }
-
-      @Override
-      public ActivityOutput execute(ActivityInput input) {
-        String type = context.getInfo().getActivityType();
-        long t0 = System.nanoTime();
-        try {
-          ActivityOutput out = super.execute(input);
-          onCompleted.accept(type, input.getArguments());
-          return out;
-        } finally {
-          byType.computeIfAbsent(type, k -> new ConcurrentLinkedQueue<>()).add((System.nanoTime() - t0) / 1e6);
-        }
-      }
-    };
+  protected ActivityInboundCallsInterceptor.ActivityOutput around(ActivityInfo info,
+      ActivityInboundCallsInterceptor.ActivityInput input, Supplier<ActivityInboundCallsInterceptor.ActivityOutput> proceed) {
+    String type = info.getActivityType();
+    long t0 = System.nanoTime();
+    try {
+      ActivityInboundCallsInterceptor.ActivityOutput out = proceed.get();
+      onCompleted.accept(type, input.getArguments());
+      return out;
+    } finally {
+      byType.computeIfAbsent(type, k -> new ConcurrentLinkedQueue<>()).add((System.nanoTime() - t0) / 1e6);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.berth.stack.bench;
 
+import io.berth.stack.ApiCalls;
 import io.berth.activities.routing.GatewayClient;
 import io.berth.api.TokenMinter;
 import io.berth.stack.EmbeddedStack;
@@ -14,7 +15,6 @@ import io.temporal.common.interceptors.WorkerInterceptor;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,22 +89,9 @@ final class BenchStack implements AutoCloseable {
   }
 
   HttpResponse<String> call(String method, String path, String bearer, String body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(stack.apiUrl() + path))
-        .timeout(Duration.ofSeconds(120))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-        .header("Content-Type", "application/json");
-    if (bearer != null) {
-      b.header("Authorization", "Bearer " + bearer);
-    }
-    try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new IllegalStateException(method + " " + path + ": " + e, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return new ApiCalls(http, stack::apiUrl, Duration.ofSeconds(120)).call(method, path, bearer, body);
   }
+
 
   HttpResponse<String> allocate(String user) {
     return call("POST", "/api/workspaces", token(user), "{}");

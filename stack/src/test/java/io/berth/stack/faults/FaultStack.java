@@ -1,5 +1,6 @@
 package io.berth.stack.faults;
 
+import io.berth.stack.ApiCalls;
 import io.berth.activities.fleet.local.DemoTemplate;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
@@ -27,7 +28,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -209,22 +209,9 @@ final class FaultStack implements AutoCloseable {
   }
 
   HttpResponse<String> call(String method, String path, String bearer, String body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(apiUrl() + path))
-        .timeout(Duration.ofSeconds(150))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-        .header("Content-Type", "application/json");
-    if (bearer != null) {
-      b.header("Authorization", "Bearer " + bearer);
-    }
-    try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new UncheckedIOException(method + " " + path, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return new ApiCalls(http, this::apiUrl, Duration.ofSeconds(150)).call(method, path, bearer, body);
   }
+
 
   HttpResponse<String> allocate(String user) {
     return call("POST", "/api/workspaces", token(user), "{}");

@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.berth.activities.store.PortAllocator;
 import io.berth.testkit.Await;
 import io.berth.testkit.PrivateRedis;
+import io.berth.testkit.RedisPerClass;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
@@ -33,11 +34,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.RedisClient;
 
@@ -45,8 +45,9 @@ import redis.clients.jedis.RedisClient;
 class LocalFleetTest {
   private static final Duration UP = Duration.ofSeconds(60);
   private static final Duration GONE = Duration.ofSeconds(20);
-  private static PrivateRedis server;
-  private static RedisClient redis;
+  @RegisterExtension
+  static final RedisPerClass REDIS = new RedisPerClass();
+  private final RedisClient redis = REDIS.client();
   private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
@@ -56,21 +57,8 @@ class LocalFleetTest {
   @TempDir
   Path stateDir;
 
-  @BeforeAll
-  static void startRedis() {
-    server = PrivateRedis.start();
-    redis = RedisClient.create(server.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    redis.close();
-    server.close();
-  }
-
   @BeforeEach
   void fresh() {
-    redis.flushAll();
     int first = 20_000 + ThreadLocalRandom.current().nextInt(100) * 100;
     ports = new PortAllocator(redis, keys, first, first + 99);
   }
@@ -374,7 +362,6 @@ class LocalFleetTest {
     }));
     long highest = Long.parseLong(redis.get(keys.hostSequence()));
 
-    redis.flushAll();
 
     List<Host> again = awaitRunning(f, 2);
     for (Host h : again) {
@@ -443,7 +430,6 @@ class LocalFleetTest {
     String user = redis.hget(keys.instance(s.hostId()), "user.0");
     assertEquals(io.berth.workflows.Labels.labelFor("bea"), user);
 
-    redis.flushAll();
 
     Await.until("the host recorded again", UP, () -> redis.sismember(keys.instances(), s.hostId()));
     assertEquals(user, redis.hget(keys.instance(s.hostId()), "user.0"), "still the owner's process");
@@ -459,7 +445,6 @@ class LocalFleetTest {
     Host h = awaitRunning(first, 1).get(0);
     long pid = pidOf(slot(h, 0));
     first.detach();
-    redis.flushAll();
 
     LocalFleet second = fleet(cfg);
     Host adopted = awaitRunning(second, 1).get(0);

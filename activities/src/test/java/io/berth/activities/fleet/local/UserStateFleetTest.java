@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.activities.store.PortAllocator;
 import io.berth.testkit.Await;
-import io.berth.testkit.PrivateRedis;
+import io.berth.testkit.RedisPerClass;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.Host;
@@ -24,11 +24,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.RedisClient;
 
@@ -39,8 +38,9 @@ import redis.clients.jedis.RedisClient;
  */
 class UserStateFleetTest {
   private static final Duration UP = Duration.ofSeconds(60);
-  private static PrivateRedis server;
-  private static RedisClient redis;
+  @RegisterExtension
+  static final RedisPerClass REDIS = new RedisPerClass();
+  private final RedisClient redis = REDIS.client();
 
   private final RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
   private final List<Long> pids = new ArrayList<>();
@@ -72,21 +72,8 @@ class UserStateFleetTest {
     }
   }
 
-  @BeforeAll
-  static void startRedis() {
-    server = PrivateRedis.start();
-    redis = RedisClient.create(server.url());
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    redis.close();
-    server.close();
-  }
-
   @BeforeEach
   void start() {
-    redis.flushAll();
     int first = 20_000 + ThreadLocalRandom.current().nextInt(100) * 100;
     LocalFleetConfig cfg = LocalFleetConfig.defaults(stateDir).withHosts(0, 1).withSlotsPerHost(2)
         .withReconcileInterval(Duration.ofMillis(200)).withTemplate(new HomeServer());
