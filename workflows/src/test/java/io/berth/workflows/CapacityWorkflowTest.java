@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -41,6 +43,15 @@ class CapacityWorkflowTest {
     return client.newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID);
   }
 
+  /** Lets workflow time pass in 100 ms steps until the condition holds, for at most {@code bound} of it. */
+  private void within(Duration bound, BooleanSupplier condition, Supplier<String> what) {
+    long end = env.currentTimeMillis() + bound.toMillis();
+    while (!condition.getAsBoolean()) {
+      assertTrue(env.currentTimeMillis() < end, what);
+      env.sleep(Duration.ofMillis(100));
+    }
+  }
+
   @AfterEach
   void stop() {
     if (env != null) {
@@ -57,20 +68,18 @@ class CapacityWorkflowTest {
   void onboardsReplacesDeadSparesScalesOutAndWakesWaiters() throws Exception {
     CapacityFakes fakes = new CapacityFakes(1, 6, 2);
     CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
-    env.sleep(Duration.ofSeconds(1));
-    assertEquals(2, fakes.pool.size(), "both hosts onboarded");
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
 
     fakes.claim("h-1/0", "alice");
     wf.poke("allocated");
-    env.sleep(Duration.ofSeconds(1));
-    assertEquals(3, fakes.desired, "1 active + 2 spares on one-slot hosts");
+    within(Duration.ofSeconds(5), () -> fakes.desired == 3, () -> "1 active + 2 spares: " + fakes.desiredSet);
 
     fakes.dead.add("h-2/0");
-    env.sleep(Duration.ofSeconds(11));
-    assertTrue(fakes.calls.contains("recycleSlot h-2/0"), fakes.calls::toString);
+    within(Duration.ofSeconds(25), () -> fakes.calls.contains("recycleSlot h-2/0"), fakes.calls::toString);
 
     wf.needCapacity(new CapacityRequest("workspace-bob", "bob", "demo", env.currentTimeMillis()));
-    env.sleep(Duration.ofSeconds(25));
+    within(Duration.ofSeconds(35), () -> fakes.desired == 4 && fakes.pool.size() == 3,
+        () -> "1 active + 2 spares + 1 waiting: " + fakes.desiredSet + ", pool " + fakes.pool);
     CapacityStatus s = wf.status();
     assertEquals(4, s.desired(), "1 active + 2 spares + 1 waiting");
     assertEquals(3, s.sparesReady());
@@ -88,8 +97,7 @@ class CapacityWorkflowTest {
   void aColdBurstScalesOutByWhatIsWaitingWithoutWaitingForTheCooldown() {
     CapacityFakes fakes = new CapacityFakes(1, 60, 5);
     CapacityWorkflow wf = start(fakes, params(5, 5, 60, 1, 2));
-    env.sleep(Duration.ofSeconds(1));
-    assertEquals(5, fakes.pool.size());
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 5, () -> "onboarded: " + fakes.pool);
     for (int i = 1; i <= 5; i++) {
       fakes.claim("h-" + i + "/0", "user-" + i);
     }
@@ -97,10 +105,9 @@ class CapacityWorkflowTest {
     for (int i = 0; i < 45; i++) {
       wf.needCapacity(new CapacityRequest("workspace-w" + i, "w" + i, "demo", t0));
     }
-    // 5 active + 5 spares + 45 waiting on one-slot hosts: 55, reached 10 at a time (the max step),
-    // within seconds although the cooldown is 180 s and the reconcile interval 10 s.
-    env.sleep(Duration.ofSeconds(8));
-    assertEquals(55, fakes.desired, () -> "desired set: " + fakes.desiredSet);
+    // 5 active + 5 spares + 45 waiting on one-slot hosts: 55, reached 10 at a time (the max step) in
+    // seconds; 2 at a time, a pass per 10 s interval, would take minutes.
+    within(Duration.ofSeconds(30), () -> fakes.desired == 55, () -> "desired set: " + fakes.desiredSet);
     int previous = 5;
     for (int d : fakes.desiredSet) {
       assertTrue(d - previous <= 10, () -> "steps of at most 10: " + fakes.desiredSet);
@@ -113,8 +120,8 @@ class CapacityWorkflowTest {
   @Test
   void withoutWaitersTheOrdinaryStepAndCooldownStillApply() {
     CapacityFakes fakes = new CapacityFakes(1, 60, 2);
-    CapacityWorkflow wf = start(fakes, params(10, 2, 60, 1, 2));
-    env.sleep(Duration.ofSeconds(1));
-    assertEquals(4, fakes.desired, () -> "one step of 2 toward 10 spares: " + fakes.desiredSet);
+    start(fakes, params(10, 2, 60, 1, 2));
+    within(Duration.ofSeconds(5), () -> !fakes.desiredSet.isEmpty(), () -> "no scale-out");
+    assertEquals(4, fakes.desiredSet.get(0), () -> "one step of 2 toward 10 spares: " + fakes.desiredSet);
   }
 }
