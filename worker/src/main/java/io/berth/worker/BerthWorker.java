@@ -265,7 +265,7 @@ public final class BerthWorker implements AutoCloseable {
 
   private CapacityParams capacityParams() {
     return new CapacityParams(config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), config.scaleOutStep(), config.reconcileInterval(), config.scaleOutCooldown(),
+        config.slotsPerHost(), config.scaleOutStep(), config.scaleOutMaxStep(), config.reconcileInterval(), config.scaleOutCooldown(),
         config.stableWindow(), config.probeAttempts(), 100, config.queue(), CapacityMemory.empty());
   }
 
