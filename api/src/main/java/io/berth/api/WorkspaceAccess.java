@@ -8,7 +8,10 @@ import java.net.URI;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.regex.Pattern;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
 
 /**
  * Who may open a workspace through the gateway (see docs/ACCESS.md). The owner asks the API for
@@ -30,14 +33,35 @@ public class WorkspaceAccess {
     record Refused() implements Launch {}
   }
 
+  /** Where a routed request goes: {@code upstream} is {@code <ip>:<port>} ({@code [v6]:port}). */
+  public record Route(String label, String upstream) {}
+
+  /** The answer to Nginx's auth subrequest. */
+  public sealed interface Verdict {
+    /** 204: let it through; {@code route} is null when the caller did not ask for the record (files mode). */
+    record Pass(Route route) implements Verdict {}
+
+    /** 401: no valid cookie for this host; {@code route} (may be null) still names the label. */
+    record Denied(Route route) implements Verdict {}
+
+    /** 403: no route record for this host: no workspace here. */
+    record NoRoute() implements Verdict {}
+  }
+
+  /** What a route record's address may look like before it reaches {@code proxy_pass}: an IP literal's characters. */
+  private static final Pattern ADDRESS = Pattern.compile("[0-9a-fA-F:.]{2,45}");
+  private static final Pattern PORT = Pattern.compile("[1-9][0-9]{0,4}");
+
   private final RedisClient redis;
   private final RedisKeys keys;
   private final AccessCookies cookies;
   private final LaunchTickets tickets;
   private final WorkspaceSettings settings;
+  private final GatewayRouting routing;
 
   public WorkspaceAccess(RedisClient redis, RedisKeys keys, AccessCookies cookies, LaunchTickets tickets,
-                         WorkspaceSettings settings) {
+                         WorkspaceSettings settings, GatewayRouting routing) {
+    this.routing = routing;
     this.redis = redis;
     this.keys = keys;
     this.cookies = cookies;
@@ -101,6 +125,89 @@ public class WorkspaceAccess {
       }
     }
     return false;
+  }
+
+  /**
+   * Nginx's auth subrequest. With dynamic routing (or when Nginx asks, {@code routeLookup}) the
+   * answer comes from the label's route record, together with the cookie's session in one Redis
+   * round trip: no record is {@link Verdict.NoRoute}, whatever the cookie. Otherwise (files mode)
+   * only the cookie counts, as {@link #admits} says.
+   */
+  public Verdict check(@Nullable String host, @Nullable String cookieHeader, boolean routeLookup) {
+    if (!routeLookup && !routing.dynamic()) {
+      return admits(host, cookieHeader) ? new Verdict.Pass(null) : new Verdict.Denied(null);
+    }
+    String label = labelOf(host);
+    if (label == null) {
+      return new Verdict.NoRoute();
+    }
+    String routeKey = keys.route(label);
+    List<AccessCookies.Grant> grants = cookies.enabled() ? grantsFor(label, cookieHeader) : List.of();
+    List<String> record;
+    List<String> session = null;
+    if (grants.isEmpty()) {
+      record = redis.hmget(routeKey, "address", "port", "user");
+    } else {
+      try (AbstractPipeline p = redis.pipelined()) {
+        Response<List<String>> r = p.hmget(routeKey, "address", "port", "user");
+        Response<List<String>> s = p.hmget(keys.workspace(grants.get(0).user()), "workspaceId", "label");
+        p.sync();
+        record = r.get();
+        session = s.get();
+      }
+    }
+    Route route = route(label, record);
+    if (route == null) {
+      return new Verdict.NoRoute();
+    }
+    if (!cookies.enabled()) {
+      return new Verdict.Pass(route);
+    }
+    if (session != null && label.equals(session.get(1)) && grants.get(0).user().equals(record.get(2))) {
+      for (AccessCookies.Grant g : grants) {
+        if (g.workspaceId().equals(session.get(0))) {
+          return new Verdict.Pass(route);
+        }
+      }
+    }
+    return new Verdict.Denied(route);
+  }
+
+  /** True when the label has a route record (dynamic routing's readiness check; no cookie needed). */
+  public Optional<String> routedLabel(@Nullable String host) {
+    String label = labelOf(host);
+    return label != null && redis.exists(keys.route(label)) ? Optional.of(label) : Optional.empty();
+  }
+
+  /**
+   * The valid, unexpired cookies minted for this label, checked without Redis. The label is
+   * derived from the user, so every one of them names the same user; only their workspace ids differ.
+   */
+  private List<AccessCookies.Grant> grantsFor(String label, @Nullable String cookieHeader) {
+    long now = System.currentTimeMillis() / 1000;
+    List<AccessCookies.Grant> out = null;
+    for (String value : AccessCookies.values(cookieHeader)) {
+      Optional<AccessCookies.Grant> g = cookies.read(value, now);
+      if (g.isPresent() && g.get().label().equals(label) && Labels.validUser(g.get().user())
+          && label.equals(Labels.labelFor(g.get().user()))) {
+        if (out == null) {
+          out = new java.util.ArrayList<>(2);
+        }
+        out.add(g.get());
+      }
+    }
+    return out == null ? List.of() : out;
+  }
+
+  /** The record as Nginx's proxy_pass wants it, or null when it is missing or malformed. */
+  private static Route route(String label, List<String> record) {
+    String address = record.get(0);
+    String port = record.get(1);
+    if (address == null || port == null || !ADDRESS.matcher(address).matches() || !PORT.matcher(port).matches()
+        || Integer.parseInt(port) > 65535) {
+      return null;
+    }
+    return new Route(label, (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port);
   }
 
   /** The label of {@code <label>.<domain>[:port]}, or null for any other host. */

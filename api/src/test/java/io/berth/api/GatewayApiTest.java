@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The API's side of workspace access: launch links, the one-time ticket, the cookie and the
- * auth check Nginx makes, against the real Redis. The fake workflow writes no session, so each
- * test writes the {@code ws:<user>} fields the real session step would.
+ * auth check Nginx makes, against the real Redis, with dynamic routing (the default). The fake
+ * workflow writes no session and no route, so each test writes the {@code ws:<user>} fields the
+ * real session step would and the {@code route:<label>} record of the route step.
  */
 @MicronautTest
 class GatewayApiTest extends ApiTestBase {
@@ -40,7 +41,18 @@ class GatewayApiTest extends ApiTestBase {
     String workspaceId = a.json().path("workspaceId").asText();
     stack.redis.hset("berth:ws:" + user, Map.of("user", user, "workspaceId", workspaceId,
         "label", Labels.labelFor(user), "state", "READY"));
+    route(user, "127.0.0.1", 20001);
     return workspaceId;
+  }
+
+  /** What the route step writes in dynamic routing. */
+  private void route(String user, String address, int port) {
+    stack.redis.hset("berth:route:" + Labels.labelFor(user), Map.of("address", address, "port", String.valueOf(port),
+        "user", user, "requestId", "req-" + user));
+  }
+
+  private RawHttp.Answer authAnswer(String host, String cookie) {
+    return RawHttp.get(server.getURI(), "/api/gateway/auth", host, cookie);
   }
 
   private static String host(String user) {
@@ -123,9 +135,9 @@ class GatewayApiTest extends ApiTestBase {
     String ticket = newTicket(alice);
     assertEquals(403, launch(host(bob), ticket, null).status());
     assertEquals(403, launch(host(alice), ticket, null).status());
-    // Hosts that are no workspace of this domain
+    // Hosts that are no workspace of this domain: no route there (403, Nginx's 404)
     for (String h : List.of("localhost", "evil.example", host(alice) + ".evil.example", "x." + host(alice), "")) {
-      assertEquals(401, auth(h, aliceCookie), h);
+      assertEquals(403, auth(h, aliceCookie), h);
     }
     assertEquals(204, auth(host(alice) + ":8088", aliceCookie), "a port in Host is ignored");
   }
@@ -195,6 +207,51 @@ class GatewayApiTest extends ApiTestBase {
     String dan = user("dan");
     readyWithSession(dan);
     assertEquals(200, http.post("/api/workspaces/me/extend", token(dan), null).status());
+  }
+
+  @Test
+  void theAuthAnswerCarriesTheRoutesUpstreamAndNoRouteIsA403WhateverTheCookie() {
+    String alice = user("alice");
+    readyWithSession(alice);
+    String label = Labels.labelFor(alice);
+    String cookie = cookieFor(alice);
+    RawHttp.Answer pass = authAnswer(host(alice), cookie);
+    assertEquals(204, pass.status());
+    assertEquals("127.0.0.1:20001", pass.header("X-Berth-Upstream"));
+    assertEquals(label, pass.header("X-Berth-Route"));
+    // no cookie: 401, and the route's label for the login redirect's header
+    RawHttp.Answer denied = authAnswer(host(alice), null);
+    assertEquals(401, denied.status());
+    assertEquals(label, denied.header("X-Berth-Route"));
+    assertNull(denied.header("X-Berth-Upstream"));
+    // an IPv6 upstream goes in brackets
+    route(alice, "::1", 20002);
+    assertEquals("[::1]:20002", authAnswer(host(alice), cookie).header("X-Berth-Upstream"));
+    // a record another user wrote for this label (it cannot happen; the cookie still must not pass)
+    stack.redis.hset("berth:route:" + label, "user", user("mallory"));
+    assertEquals(401, auth(host(alice), cookie));
+    route(alice, "127.0.0.1", 20001);
+    // a malformed record is no route
+    stack.redis.hset("berth:route:" + label, "address", "127.0.0.1;evil");
+    assertEquals(403, auth(host(alice), cookie));
+    // the route goes (teardown): 403 with the best cookie
+    stack.redis.del("berth:route:" + label);
+    assertEquals(403, auth(host(alice), cookie));
+    assertEquals(403, auth(host(alice), null));
+  }
+
+  @Test
+  void theRouteCheckNeedsNoCookieAndAnswersFromTheRecord() {
+    String bob = user("bob");
+    readyWithSession(bob);
+    RawHttp.Answer routed = RawHttp.get(server.getURI(), "/api/gateway/route", host(bob), null);
+    assertEquals(204, routed.status());
+    assertEquals(Labels.labelFor(bob), routed.header("X-Berth-Route"));
+    stack.redis.del("berth:route:" + Labels.labelFor(bob));
+    RawHttp.Answer gone = RawHttp.get(server.getURI(), "/api/gateway/route", host(bob), null);
+    assertEquals(404, gone.status());
+    assertNull(gone.header("X-Berth-Route"));
+    assertEquals(404, RawHttp.get(server.getURI(), "/api/gateway/route", "evil.example", null).status());
   }
 
   @Test

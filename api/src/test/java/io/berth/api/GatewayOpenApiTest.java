@@ -14,7 +14,10 @@ import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** BERTH_WORKSPACE_AUTH=none: the launch link is the plain URL and Nginx asks nothing; no gateway key is made. */
+/**
+ * BERTH_WORKSPACE_AUTH=none: the launch link is the plain URL and no gateway key is made; with
+ * dynamic routing Nginx still asks where each request goes, and only the route record counts.
+ */
 @MicronautTest
 class GatewayOpenApiTest extends ApiTestBase {
 
@@ -36,7 +39,35 @@ class GatewayOpenApiTest extends ApiTestBase {
     JsonNode link = http.post("/api/workspaces/me/launch", token(user), null).json();
     assertEquals(me.path("url").asText(), link.path("url").asText());
     assertEquals(0, link.path("expiresInSeconds").asLong());
-    assertEquals(204, RawHttp.get(server.getURI(), "/api/gateway/auth", "anything", null).status());
+    String host = Labels.labelFor(user) + ".localhost";
+    assertEquals(403, RawHttp.get(server.getURI(), "/api/gateway/auth", host, null).status(), "no route yet");
+    stack.redis.hset("berth:route:" + Labels.labelFor(user), Map.of("address", "127.0.0.1", "port", "20003",
+        "user", user, "requestId", "req-1"));
+    RawHttp.Answer pass = RawHttp.get(server.getURI(), "/api/gateway/auth", host, null);
+    assertEquals(204, pass.status());
+    assertEquals("127.0.0.1:20003", pass.header("X-Berth-Upstream"));
+    assertEquals(403, RawHttp.get(server.getURI(), "/api/gateway/auth", "anything", null).status());
+  }
+
+  /** BERTH_ROUTING=files: the route files know the upstream; only a lookup Nginx asks for reads the record. */
+  @Test
+  void filesRoutingLetsEveryoneThroughUnlessNginxAsksForTheRecord() {
+    Map<String, Object> p = new HashMap<>(stack.apiProperties());
+    p.put("berth.gateway.auth", "none");
+    p.put("berth.gateway.routing", "files");
+    p.put("micronaut.server.port", "-1");
+    try (ApplicationContext ctx = ApplicationContext.run(p)) {
+      WorkspaceAccess access = ctx.getBean(WorkspaceAccess.class);
+      assertEquals(new WorkspaceAccess.Verdict.Pass(null), access.check("anything", null, false));
+      assertEquals(new WorkspaceAccess.Verdict.NoRoute(), access.check("nobody-1.localhost", null, true));
+    }
+    p.put("berth.gateway.routing", "reload");
+    Exception e = assertThrows(Exception.class, () -> ApplicationContext.run(p).close());
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    assertTrue(root.getMessage().contains("dynamic or files"), root.getMessage());
   }
 
   @Test

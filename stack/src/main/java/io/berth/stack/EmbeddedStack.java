@@ -143,7 +143,7 @@ public final class EmbeddedStack implements AutoCloseable {
         "  dashboard   " + apiUrl() + "/",
         "  api         " + apiUrl() + "/api/workspaces",
         "  gateway     http://" + config.gatewayListen() + "/  (workspaces at http://<label>." + config.domain()
-            + ":" + config.gatewayListen().replaceAll(".*:", "") + "/)",
+            + ":" + config.gatewayListen().replaceAll(".*:", "") + "/; routing " + config.routing() + ")",
         "  temporal    " + temporal.target() + " (embedded test server, history in memory)",
         "  redis       " + config.redisUrl() + " (prefix " + config.redisPrefix() + ")",
         "Get a token:  ./berth token alice        (operators: ./berth token ops --admin)",

@@ -78,7 +78,8 @@ class AllocationEndToEndTest {
     assertNotEquals(f.session("bob").get("port"), f.session("carol").get("port"));
     assertTrue(f.asOwner("bob", "/").body().contains("Workspace of bob"));
     assertTrue(f.asOwner("carol", "/").body().contains("Workspace of carol"));
-    assertTrue(Files.exists(f.routeFile("bob")) && Files.exists(f.routeFile("carol")));
+    assertTrue(f.hasRoute("bob") && f.hasRoute("carol"));
+    assertTrue(f.dynamicRouting(), "dynamic routing is the default");
   }
 
   @Test
@@ -97,10 +98,10 @@ class AllocationEndToEndTest {
     } finally {
       pool.shutdownNow();
     }
-    try (Stream<Path> files = Files.list(f.stack.worker().nginx().routesDir())) {
-      long daveRoutes = files.filter(p -> p.getFileName().toString().startsWith(Labels.labelFor("dave"))).count();
-      assertEquals(1, daveRoutes);
-    }
+    assertEquals(List.of(Labels.labelFor("dave")), f.stack.worker().routes().routedLabels().stream()
+        .filter(l -> l.startsWith(Labels.labelFor("dave"))).toList());
+    assertEquals(f.session("dave").get("port"), f.stack.redis().hget(f.stack.keys().route(Labels.labelFor("dave")),
+        "port"), "the route points at dave's one slot");
   }
 
   @Test
@@ -114,7 +115,7 @@ class AllocationEndToEndTest {
     f.awaitEnd("erin", Duration.ofSeconds(60));
 
     assertEquals(404, f.viaGateway("erin", "/").status());
-    assertFalse(Files.exists(f.routeFile("erin")));
+    assertFalse(f.hasRoute("erin"));
     assertTrue(f.session("erin").isEmpty());
     assertEquals(null, f.ownerOf(slot));
     assertFalse(f.hostProtected(host));
@@ -160,10 +161,11 @@ class AllocationEndToEndTest {
       assertEquals(400, r.statusCode(), r.body());
       assertTrue(r.body().contains("\"error\""), r.body());
     }
-    Path routes = f.stack.worker().nginx().routesDir();
-    try (Stream<Path> files = Files.list(routes)) {
-      Set<String> names = files.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
-      assertTrue(names.stream().allMatch(n -> n.matches("[a-z0-9-]+\\.conf")), names.toString());
+    // Route records are named by labels only; no route file is written at all.
+    List<String> labels = f.stack.worker().routes().routedLabels();
+    assertTrue(labels.stream().allMatch(Labels::validLabel), labels.toString());
+    try (Stream<Path> files = Files.list(f.stack.worker().nginx().routesDir())) {
+      assertEquals(List.of(), files.toList());
     }
     assertTrue(f.stack.worker().nginx().test().ok());
     odd.forEach(u -> f.call("DELETE", "/api/workspaces/me", StackFixture.token(u), null));

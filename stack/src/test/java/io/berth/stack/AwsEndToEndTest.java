@@ -146,8 +146,9 @@ class AwsEndToEndTest {
     FakeAgent.Credentials creds = box.agent.credentials(0);
     assertEquals("alice", creds.user());
     // Nginx routes the workspace's Host to <instance address>:<template port>.
-    assertTrue(Files.readString(f.routeFile("alice")).contains(box.address + ":" + templatePort),
-        Files.readString(f.routeFile("alice")));
+    Map<String, String> route = f.stack.redis().hgetAll(f.stack.keys().route(io.berth.workflows.Labels.labelFor("alice")));
+    assertEquals(box.address, route.get("address"), route.toString());
+    assertEquals(String.valueOf(templatePort), route.get("port"), route.toString());
     assertEquals(302, f.viaGateway("alice", "/").status(), "without the owner's cookie");
     var page = f.asOwner("alice", "/");
     assertEquals(200, page.status());
@@ -171,7 +172,7 @@ class AwsEndToEndTest {
     assertFalse(aws.instance(host).protectedFromScaleIn());
     assertEquals("UNASSIGNED", aws.instance(host).tags().get("Owner"));
     assertEquals(404, f.viaGateway("alice", "/").status());
-    assertFalse(Files.exists(f.routeFile("alice")));
+    assertFalse(f.hasRoute("alice"));
     assertNull(box.agent.credentials(0), "credentials revoked on the agent");
     assertEquals(401, f.heartbeat(creds.token()).statusCode());
     // Recycled in place: the agent restarted the template and cleared Recycle; the slot rejoins the pool.
@@ -234,7 +235,7 @@ class AwsEndToEndTest {
     // Compensated: owner cleared, protection off, no route, no record, no credentials handed out.
     assertEquals("UNASSIGNED", aws.instance(host).tags().get("Owner"));
     assertFalse(aws.instance(host).protectedFromScaleIn());
-    assertFalse(Files.exists(f.routeFile("carol")));
+    assertFalse(f.hasRoute("carol"));
     assertNull(record(f.hostname("carol") + "."));
     assertNull(boxes.get(host).agent.credentials(0));
     assertTrue(f.session("carol").isEmpty());

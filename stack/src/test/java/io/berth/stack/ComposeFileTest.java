@@ -61,6 +61,8 @@ class ComposeFileTest {
   private static final String ROUTES_VOLUME = "routes";
   private static final String PID_VOLUME = "nginx-run";
   private static final String NGINX_CONF_IN_CONTAINER = "/etc/nginx/nginx.conf";
+  private static final String TEMPLATES_IN_CONTAINER = "/etc/nginx/templates";
+  private static final Pattern TEMPLATE_VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
   private static Path root;
   private static Map<String, Object> compose;
@@ -278,6 +280,34 @@ class ComposeFileTest {
     assertTrue(nginxListenPort() > 1024, "a non-root master cannot bind a port below 1024");
   }
 
+  /**
+   * Dynamic routing's server is a template the nginx image renders at start: into the volume
+   * nginx.conf includes, replacing only BERTH_* names that the nginx service defines.
+   */
+  @Test
+  void theDynamicServerTemplateIsRenderedWhereNginxConfIncludesIt() throws IOException {
+    assertEquals(root.resolve("docker/nginx/templates"), bindSource("nginx", TEMPLATES_IN_CONTAINER));
+    Map<String, String> env = resolved(environment("nginx"));
+    assertEquals(volumeTarget("nginx", PID_VOLUME), env.get("NGINX_ENVSUBST_OUTPUT_DIR"));
+    assertEquals("^BERTH_", env.get("NGINX_ENVSUBST_FILTER"), "nginx's own $variables are left alone");
+    String conf = normalized(Files.readString(nginxConf()));
+    assertTrue(conf.contains("include " + env.get("NGINX_ENVSUBST_OUTPUT_DIR") + "/*.conf;"), conf);
+    Matcher m = TEMPLATE_VAR.matcher(Files.readString(gatewayTemplate()));
+    Set<String> used = new TreeSet<>();
+    while (m.find()) {
+      used.add(m.group(1));
+    }
+    assertEquals(Set.of("BERTH_DASHBOARD_URL"), used);
+    used.forEach(v -> assertNotNull(env.get(v), "the nginx service defines " + v));
+    Map<String, String> worker = resolved(environment("worker"));
+    URI api = URI.create(worker.get("BERTH_API_URL"));
+    assertTrue(Files.readString(gatewayTemplate()).contains("server " + api.getHost() + ":" + api.getPort() + ";"),
+        "nginx asks the api the worker names: " + api);
+    assertEquals(worker.get("BERTH_DASHBOARD_URL"), env.get("BERTH_DASHBOARD_URL"));
+    assertEquals("dynamic", resolved(environment("api")).get("BERTH_ROUTING"));
+    assertEquals("dynamic", WorkerConfig.fromEnv(worker).routing());
+  }
+
   @Test
   void theSearchAttributeServiceCreatesExactlyTheWorkflowsAttributes() {
     String script = String.join("\n", strings(service("temporal-admin-tools").get("entrypoint")));
@@ -317,6 +347,21 @@ class ComposeFileTest {
     conf = replaceOnce(conf, "listen " + nginxListenPort() + " ", "listen " + port + " ");
     Path confFile = tmp.resolve("nginx.conf");
     Files.writeString(confFile, conf);
+    // What the image's envsubst step makes of the dynamic server, with a stand-in api.
+    HttpServer api = standInApi();
+    Map<String, String> nginxEnv = new LinkedHashMap<>(resolved(environment("nginx")));
+    URI apiUrl = URI.create(c.apiUrl());
+    String gateway = Files.readString(gatewayTemplate());
+    gateway = replaceOnce(gateway, "listen " + nginxListenPort() + ";", "listen " + port + ";");
+    gateway = replaceOnce(gateway, "server " + apiUrl.getHost() + ":" + apiUrl.getPort() + ";",
+        "server 127.0.0.1:" + api.getAddress().getPort() + ";");
+    Matcher vars = TEMPLATE_VAR.matcher(gateway);
+    StringBuilder rendered = new StringBuilder();
+    while (vars.find()) {
+      vars.appendReplacement(rendered, Matcher.quoteReplacement(nginxEnv.get(vars.group(1))));
+    }
+    vars.appendTail(rendered);
+    Files.writeString(run.resolve("berth-gateway.conf"), rendered.toString());
 
     List<String> test = List.of(c.nginxBin(), "-c", confFile.toString(), "-t");
     List<String> reload = new ArrayList<>(List.of(c.nginxReloadCommand().split(" ")));
@@ -331,6 +376,7 @@ class ComposeFileTest {
       ex.close();
     });
     workspace.start();
+    workspacePort = workspace.getAddress().getPort();
     try {
       Await.until("nginx answers on " + port, Duration.ofSeconds(10), () -> {
         assertTrue(nginx.isAlive(), () -> "nginx exited: " + read(tmp.resolve("nginx.out")));
@@ -352,10 +398,70 @@ class ComposeFileTest {
         r.unrouteWorkspace(spec);
         assertEquals(404, answer(port, spec.hostname()).status());
       }
+
+      // Dynamic routing: no file, the api's answer routes bob; carol has a route but no cookie.
+      GatewayClient.Answer bob = answer(port, "bob-1." + c.domain());
+      assertEquals(200, bob.status(), bob.body() + " " + read(tmp.resolve("nginx.out")));
+      assertEquals("hello from the workspace", bob.body());
+      assertEquals("bob-1", bob.header("X-Berth-Route"));
+      GatewayClient.Answer check = GatewayClient.get("127.0.0.1", port, "bob-1." + c.domain(), "/.berth/route",
+          Duration.ofSeconds(2));
+      assertEquals(204, check.status());
+      assertEquals("bob-1", check.header("X-Berth-Route"));
+      GatewayClient.Answer carol = answer(port, "carol-1." + c.domain());
+      assertEquals(302, carol.status());
+      assertEquals(c.dashboardUrl() + "?ws=carol-1", carol.header("Location"));
+      GatewayClient.Answer nobody = answer(port, "nobody-1." + c.domain());
+      assertEquals(404, nobody.status());
+      assertEquals(NginxProcess.NOT_FOUND_BODY, nobody.body());
     } finally {
       workspace.stop(0);
+      api.stop(0);
       stop(nginx);
     }
+  }
+
+  private static volatile int workspacePort;
+
+  /**
+   * The api's gateway answers for the dynamic server: bob-1 is routed to the test's workspace,
+   * carol-1 is routed but the request has no cookie (401), anything else has no route (403/404).
+   */
+  private static HttpServer standInApi() throws IOException {
+    HttpServer api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+    api.createContext("/api/gateway/auth", ex -> {
+      String label = ex.getRequestHeaders().getFirst("Host").split("\\.")[0];
+      boolean asked = "dynamic".equals(ex.getRequestHeaders().getFirst("X-Berth-Routing"));
+      if (asked && label.equals("bob-1")) {
+        ex.getResponseHeaders().set("X-Berth-Upstream", "127.0.0.1:" + workspacePort);
+        ex.getResponseHeaders().set("X-Berth-Route", label);
+        ex.sendResponseHeaders(204, -1);
+      } else if (asked && label.equals("carol-1")) {
+        ex.getResponseHeaders().set("X-Berth-Route", label);
+        ex.sendResponseHeaders(401, -1);
+      } else {
+        ex.sendResponseHeaders(403, -1);
+      }
+      ex.close();
+    });
+    api.createContext("/api/gateway/route", ex -> {
+      String label = ex.getRequestHeaders().getFirst("Host").split("\\.")[0];
+      if (label.equals("bob-1") || label.equals("carol-1")) {
+        ex.getResponseHeaders().set("X-Berth-Route", label);
+        ex.sendResponseHeaders(204, -1);
+      } else {
+        ex.sendResponseHeaders(404, -1);
+      }
+      ex.close();
+    });
+    api.start();
+    return api;
+  }
+
+  private static Path gatewayTemplate() {
+    Path t = root.resolve("docker/nginx/templates/berth-gateway.conf.template");
+    assertTrue(Files.isRegularFile(t), t + " exists");
+    return t;
   }
 
   // ---- compose file access

@@ -53,7 +53,7 @@ class IdleReclaimEndToEndTest {
     WorkspaceView end = f.awaitEnd("alice", IDLE.multipliedBy(5));
     assertEquals("idle", end.reason());
     assertEquals(404, f.viaGateway("alice", "/healthz").status());
-    assertFalse(Files.exists(f.routeFile("alice")));
+    assertFalse(f.hasRoute("alice"));
     assertTrue(f.session("alice").isEmpty());
     assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED, f.workflowStatus("alice"));
     assertEquals(null, f.ownerOf(slot));

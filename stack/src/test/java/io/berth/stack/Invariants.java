@@ -46,10 +46,12 @@ public final class Invariants {
 
   /**
    * Where to look. {@code fleetDir} (the local fleet's host directories) may be null for a cloud
-   * fleet; {@code gatewayAddress} null skips asking Nginx.
+   * fleet; {@code gatewayAddress} null skips asking Nginx. {@code dynamicRouting}: routes are the
+   * {@code route:<label>} records in Redis, else the files in {@code routesDir}.
    */
   public record Sources(WorkflowClient client, UnifiedJedis redis, RedisKeys keys, Fleet fleet, Path routesDir,
-                        Path fleetDir, String gatewayAddress, int gatewayPort, String domain, String template) {}
+                        Path fleetDir, String gatewayAddress, int gatewayPort, String domain, String template,
+                        boolean dynamicRouting) {}
 
   private Invariants() {}
 
@@ -108,12 +110,11 @@ public final class Invariants {
       checkUser(s, u, r, slots, slotsByOwner.getOrDefault(u, List.of()), v);
     }
 
-    Set<String> routeLabels = routeLabels(s.routesDir());
+    Set<String> routeLabels = s.dynamicRouting() ? routeRecordLabels(s) : routeLabels(s.routesDir());
     for (String label : routeLabels) {
       String u = userByLabel.get(label);
       if (u == null || !runs.get(u).ready()) {
-        v.add("orphan route file " + label + ".conf (" + (u == null ? "no known user" : u + " has no READY workspace")
-            + ")");
+        v.add("orphan route " + label + " (" + (u == null ? "no known user" : u + " has no READY workspace") + ")");
       }
     }
 
@@ -152,7 +153,9 @@ public final class Invariants {
   private static void checkUser(Sources s, String u, Run r, Map<String, SlotStatus> slots, List<String> owned,
                                 List<String> v) {
     Map<String, String> session = s.redis().hgetAll(s.keys().workspace(u));
-    boolean routeFile = Files.exists(s.routesDir().resolve(Labels.labelFor(u) + ".conf"));
+    Map<String, String> record = s.dynamicRouting() ? s.redis().hgetAll(s.keys().route(Labels.labelFor(u))) : Map.of();
+    boolean routeFile = s.dynamicRouting() ? !record.isEmpty()
+        : Files.exists(s.routesDir().resolve(Labels.labelFor(u) + ".conf"));
     boolean inUsers = s.redis().sismember(s.keys().users(), u);
     if (r.ready()) {
       WorkspaceView w = r.view();
@@ -177,12 +180,15 @@ public final class Invariants {
         if (!hostProtected(s, slot.slot().hostId())) {
           v.add(u + ": host " + slot.slot().hostId() + " is not protected from scale-in");
         }
-        if (routeFile && !routeFileText(s, u).contains(":" + slot.slot().port() + ";")) {
-          v.add(u + ": route file does not point at port " + slot.slot().port());
+        boolean pointsAtSlot = s.dynamicRouting() ? String.valueOf(slot.slot().port()).equals(record.get("port"))
+            && String.valueOf(session.get("requestId")).equals(record.get("requestId"))
+            : routeFileText(s, u).contains(":" + slot.slot().port() + ";");
+        if (routeFile && !pointsAtSlot) {
+          v.add(u + ": route does not point at port " + slot.slot().port() + " of this run");
         }
       }
       if (!routeFile) {
-        v.add(u + ": READY but no route file");
+        v.add(u + ": READY but no route");
       } else if (s.gatewayAddress() != null && !routeAnswers(s, u)) {
         v.add(u + ": Nginx does not serve the route");
       }
@@ -342,6 +348,15 @@ public final class Invariants {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  private static Set<String> routeRecordLabels(Sources s) {
+    String prefix = s.keys().route("");
+    Set<String> labels = new TreeSet<>();
+    for (String key : s.redis().keys(prefix + "*")) {
+      labels.add(key.substring(prefix.length()));
+    }
+    return labels;
   }
 
   private static Set<String> routeLabels(Path dir) {

@@ -35,8 +35,9 @@ class MetricsEndToEndTest {
 
   @BeforeAll
   static void start() {
+    // Files: one case is about a reload that fails its config test, which dynamic routing never runs.
     f = StackFixture.start(Map.of("BERTH_METRICS_TOKEN", SCRAPE_TOKEN, "BERTH_METRICS_REFRESH", "PT0.5S",
-        "BERTH_MAX_HOSTS", "20"), faults);
+        "BERTH_MAX_HOSTS", "20", "BERTH_ROUTING", "files"), faults);
     f.awaitSpares(1);
   }
 

@@ -183,6 +183,35 @@ final class StackFixture implements AutoCloseable {
     return stack.worker().nginx().routesDir().resolve(Labels.labelFor(user) + ".conf");
   }
 
+  /** True with dynamic routing (the default), false with BERTH_ROUTING=files. */
+  boolean dynamicRouting() {
+    return stack.worker().nginx().dynamic();
+  }
+
+  /** The user's route as the routing mode keeps it: the {@code route:<label>} record, or the route file. */
+  boolean hasRoute(String user) {
+    return dynamicRouting() ? stack.redis().exists(stack.keys().route(Labels.labelFor(user)))
+        : Files.exists(routeFile(user));
+  }
+
+  /** SIGSTOP / SIGCONT to the Nginx master and its workers: a gateway that accepts and never answers. */
+  void freezeNginx(boolean frozen) {
+    long master = stack.worker().nginx().masterPid().orElseThrow();
+    java.util.List<Long> pids = new java.util.ArrayList<>(ProcessHandle.of(master).orElseThrow().children()
+        .map(ProcessHandle::pid).toList());
+    pids.add(master);
+    for (long pid : pids) {
+      try {
+        new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", String.valueOf(pid)).start().waitFor();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
   Map<String, String> session(String user) {
     return stack.redis().hgetAll(stack.keys().workspace(user));
   }

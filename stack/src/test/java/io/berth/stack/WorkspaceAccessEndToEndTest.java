@@ -52,7 +52,8 @@ class WorkspaceAccessEndToEndTest {
     assertSentToTheDashboard("alice", f.viaGateway("alice", "/", bobCookie));
     // Bob's JWT only ever gets links to bob's own workspace.
     assertTrue(f.launchUrl("bob").startsWith("http://" + f.hostname("bob") + ":"), f.launchUrl("bob"));
-    // The readiness path Nginx answers itself stays open (the route step relies on it).
+    // The readiness path stays open without a cookie (the route step relies on it): with dynamic
+    // routing the API answers it from the route record, with route files Nginx itself.
     assertEquals(204, f.viaGateway("alice", "/.berth/route").status());
     assertEquals(Labels.labelFor("alice"), f.viaGateway("alice", "/.berth/route").header("X-Berth-Route"));
   }

@@ -12,9 +12,13 @@ import io.berth.activities.fleet.local.LocalFleetConfig;
 import io.berth.activities.fleet.local.Template;
 import io.berth.activities.fleet.local.Templates;
 import io.berth.activities.probe.HttpProbe;
+import io.berth.activities.routing.GatewayRoutes;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.RedisRoutes;
+import io.berth.activities.routing.RoutingMode;
 import io.berth.activities.routing.UpstreamHost;
+import io.berth.activities.routing.WildcardServer;
 import io.berth.activities.routing.WorkspaceAuth;
 import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
@@ -59,7 +63,7 @@ public final class BerthWorker implements AutoCloseable {
   private WorkerFactory factory;
   private LocalFleet localFleet;
   private NginxProcess nginx;
-  private NginxRoutes routes;
+  private GatewayRoutes routes;
   private Fleet fleet;
   private AwsClients aws;
   private ScheduledExecutorService upkeep;
@@ -88,14 +92,18 @@ public final class BerthWorker implements AutoCloseable {
   private void startAll() {
     // Checked before anything starts: these addresses go into every route file.
     WorkspaceAuth access = WorkspaceAuth.fromConfig(config.workspaceAuth(), config.apiUrl(), config.dashboardUrl());
+    RoutingMode routing = RoutingMode.fromConfig(config.routing());
+    UpstreamHost upstreamHost = UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT);
     RedisClient redis = RedisClient.create(config.redisUrl());
     closeables.add(redis);
     RedisKeys keys = new RedisKeys(config.redisPrefix());
 
     fleet = fleet(redis, keys);
-    nginx = startNginx();
-    routes = new NginxRoutes(nginx, access,
-        UpstreamHost.fromConfig(config.templateSettings().upstreamHost(), UpstreamHost.CLIENT));
+    nginx = startNginx(routing == RoutingMode.DYNAMIC
+        ? new WildcardServer(config.domain(), config.apiUrl(), access, upstreamHost) : null);
+    routes = routing == RoutingMode.DYNAMIC
+        ? new RedisRoutes(nginx, redis, keys)
+        : new NginxRoutes(nginx, access, upstreamHost);
     closeables.add(0, routes);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
     lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet);
@@ -110,7 +118,7 @@ public final class BerthWorker implements AutoCloseable {
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
         dns, routes, probe());
     factory.start();
-    HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes);
+    HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "berth-health");
       t.setDaemon(true);
@@ -120,9 +128,9 @@ public final class BerthWorker implements AutoCloseable {
     closeables.add(0, timer::shutdownNow);
     startCapacity();
     startUpkeep();
-    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}",
-        config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), access.mode());
+    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}, "
+        + "routing {}", config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
+        config.slotsPerHost(), access.mode(), routing);
   }
 
   /**
@@ -161,7 +169,8 @@ public final class BerthWorker implements AutoCloseable {
     }
     try {
       nginx.start();
-      log.warn("nginx had stopped: started it again with every route file");
+      log.warn(nginx.dynamic() ? "nginx had stopped: started it again (routes are in Redis)"
+          : "nginx had stopped: started it again with every route file");
     } catch (RuntimeException e) {
       log.warn("nginx is not running and does not start: {}", e.getMessage());
     }
@@ -243,9 +252,10 @@ public final class BerthWorker implements AutoCloseable {
         config.slotsPerHost(), config.template(), a.agentPort());
   }
 
-  private NginxProcess startNginx() {
+  /** {@code wildcard}: dynamic routing's server for a managed Nginx (an external one has it in its own config). */
+  private NginxProcess startNginx(WildcardServer wildcard) {
     NginxProcess n = config.nginxEmbedded()
-        ? NginxProcess.managed(config.stateDir().resolve("nginx"), config.gatewayListen(), config.nginxBin())
+        ? NginxProcess.managed(config.stateDir().resolve("nginx"), config.gatewayListen(), config.nginxBin(), wildcard)
         : NginxProcess.external(config.nginxRoutesDir(), config.gatewayListen(),
             List.of(config.nginxBin(), "-t"), List.of(config.nginxReloadCommand().split(" ")), null);
     if (!n.external()) {
@@ -256,7 +266,7 @@ public final class BerthWorker implements AutoCloseable {
 
   private CapacityParams capacityParams() {
     return new CapacityParams(config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), config.scaleOutStep(), config.reconcileInterval(), config.scaleOutCooldown(),
+        config.slotsPerHost(), config.scaleOutStep(), config.scaleOutMaxStep(), config.reconcileInterval(), config.scaleOutCooldown(),
         config.stableWindow(), config.probeAttempts(), 100, config.queue(), CapacityMemory.empty());
   }
 
@@ -279,7 +289,7 @@ public final class BerthWorker implements AutoCloseable {
     return fleet;
   }
 
-  public NginxRoutes routes() {
+  public GatewayRoutes routes() {
     return routes;
   }
 

@@ -26,6 +26,7 @@ public final class EmbeddedTemporal implements AutoCloseable {
   public static EmbeddedTemporal start(int port) {
     // lockTimeSkipping = true: timers run in real time.
     TestServicesStarter services = new TestServicesStarter(true, 0);
+    TimeLockLog.stopRecording(services);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port));
     for (BindableService s : services.getServices()) {
       builder.addService(s);

@@ -1,8 +1,9 @@
 package io.berth.worker;
 
 import io.berth.activities.routing.NginxProcess;
-import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.GatewayRoutes;
 import io.berth.activities.routing.RoutingHealth;
+import io.berth.activities.routing.RoutingMode;
 import io.berth.workflows.BerthCounters;
 import io.berth.workflows.RedisKeys;
 import java.util.Map;
@@ -22,12 +23,14 @@ final class HealthPublisher {
   private final UnifiedJedis redis;
   private final String key;
   private final NginxProcess nginx;
-  private final NginxRoutes routes;
+  private final GatewayRoutes routes;
+  private final RoutingMode routing;
   private final String countersKey;
   /** Reload failures already added to the shared counter. */
   private long failuresCounted;
 
-  HealthPublisher(UnifiedJedis redis, RedisKeys keys, NginxProcess nginx, NginxRoutes routes) {
+  HealthPublisher(UnifiedJedis redis, RedisKeys keys, NginxProcess nginx, GatewayRoutes routes, RoutingMode routing) {
+    this.routing = routing;
     this.redis = redis;
     this.key = keys.prefix() + "health:nginx";
     this.countersKey = BerthCounters.redisKey(keys);
@@ -39,7 +42,9 @@ final class HealthPublisher {
     try {
       boolean running = nginx.isRunning();
       RoutingHealth h = routes.health();
-      String detail = running ? h.routes() + " routes, " + h.reloads() + " reloads" : "nginx is not running";
+      String detail = !running ? "nginx is not running"
+          : routing == RoutingMode.DYNAMIC ? h.routes() + " routes (dynamic, no reloads)"
+          : h.routes() + " routes, " + h.reloads() + " reloads";
       redis.hset(key, Map.of("ok", String.valueOf(running), "detail", detail,
           "routes", String.valueOf(h.routes()), "reloads", String.valueOf(h.reloads()),
           "reloadFailures", String.valueOf(h.reloadFailures()),

@@ -10,6 +10,9 @@ import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
 import io.berth.workflows.model.FleetSnapshot;
+import io.berth.workflows.model.PassView;
+import io.berth.workflows.model.PassView.HostSlots;
+import io.berth.workflows.model.PassView.ProbeCandidate;
 import io.berth.workflows.model.Host;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.ProbeResult;
@@ -20,6 +23,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -38,6 +42,14 @@ import org.slf4j.Logger;
 public class CapacityWorkflowImpl implements CapacityWorkflow {
   private static final Logger log = Workflow.getLogger(CapacityWorkflowImpl.class);
   private static final int DECISIONS_KEPT = 20;
+  /**
+   * Since version 1: one small {@code passView} activity instead of describeFleet + poolState,
+   * scale-out by what is waiting (bypassing the cooldown), and quick passes while requests wait for
+   * capacity that is coming up. Histories recorded before it replay the old passes.
+   */
+  static final String COMPACT_PASS = "compact-pass";
+  /** The pass interval while requests wait for hosts that are launching or not serving yet. */
+  static final Duration WAITING_INTERVAL = Duration.ofSeconds(1);
 
   private final StoreActivities store = ActivityStubs.controlStore();
   private final FleetActivities fleet = ActivityStubs.controlFleet();
@@ -51,8 +63,14 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private final Map<String, CapacityRequest> waiters = new LinkedHashMap<>();
   private final List<ScalingDecision> decisions = new ArrayList<>();
   private boolean poked;
-  private FleetSnapshot lastFleet = new FleetSnapshot(0, 0, 0, List.of());
-  private PoolState lastPool = new PoolState(List.of(), List.of(), List.of());
+  /** This run's passes use {@link PassView} (version {@value #COMPACT_PASS} 1). */
+  private boolean compact;
+  /** Capacity was asked for and is not serving yet: while requests wait, the next pass comes sooner. */
+  private boolean comingUp;
+  /** Which pooled spares the next pass probes, when there are more than a pass probes. */
+  private int probeCursor;
+  private boolean scaledOut;
+  private CapacityStatus lastStatus = new CapacityStatus(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
 
   @Override
   public void run(CapacityParams initial) {
@@ -70,14 +88,32 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       } catch (ActivityFailure e) {
         log.warn("reconcile failed, retrying next pass: {}", e.getMessage());
       }
-      Workflow.await(params.reconcileInterval(), () -> poked);
+      Workflow.await(nextPassIn(), () -> poked);
     }
     Workflow.await(Workflow::isEveryHandlerFinished);
     Workflow.continueAsNew(params.withMemory(new CapacityMemory(lastScaleOut, wantedFewerSince,
         Map.copyOf(probeFailures), List.copyOf(waiters.values()), List.copyOf(decisions))));
   }
 
+  private Duration nextPassIn() {
+    if (compact && comingUp && !waiters.isEmpty() && WAITING_INTERVAL.compareTo(params.reconcileInterval()) < 0) {
+      return WAITING_INTERVAL;
+    }
+    return params.reconcileInterval();
+  }
+
   private void reconcile() {
+    compact = Workflow.getVersion(COMPACT_PASS, Workflow.DEFAULT_VERSION, 1) >= 1;
+    if (compact) {
+      reconcile(store.passView(params.template(), probeCursor));
+      probeCursor = (probeCursor + PassView.MAX_PROBES) & Integer.MAX_VALUE;
+    } else {
+      reconcileFromSnapshot();
+    }
+  }
+
+  /** The pass before {@value #COMPACT_PASS}: the whole fleet and pool through history. Kept for replay. */
+  private void reconcileFromSnapshot() {
     FleetSnapshot snapshot = fleet.describeFleet();
     PoolState pool = store.poolState(params.template());
     Set<String> spares = new HashSet<>(pool.spares());
@@ -86,9 +122,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     quarantine(snapshot, pool.quarantined());
     boolean onboarding = onboard(snapshot, spares, new HashSet<>(pool.quarantined()));
     size(snapshot, spares);
-    lastFleet = snapshot;
-    lastPool = new PoolState(List.copyOf(spares), pool.quarantined(), pool.users());
-    wakeWaiters(spares);
+    lastStatus = statusOf(snapshot, spares.size(), pool.sessions());
+    wakeWaiters(spares.size());
     if (!params.queue() && spares.isEmpty() && !onboarding && !canGrow(snapshot)) {
       denyWaiters(snapshot);
     }
@@ -329,9 +364,218 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     wantedFewerSince = 0;
   }
 
+  // ---- the compact pass (version 1 of COMPACT_PASS) -------------------------------------------
+
+  /** One pass on {@link PassView}: the same steps as before, on the slots the view lists. */
+  private void reconcile(PassView v) {
+    int spares = v.spares();
+    dropDeadSpares(v);
+    recoverOwners(v);
+    quarantine(v);
+    Onboarding o = onboard(v);
+    spares += o.sparesDelta();
+    scaledOut = false;
+    spares -= size(v);
+    comingUp = scaledOut || o.notServingYet() || v.launching() || v.desired() > v.runningHosts();
+    lastStatus = new CapacityStatus(v.desired(), v.runningHosts(), 0, 0, 0, v.activeSlots(),
+        v.slots() - v.activeSlots(), spares, 0, v.sessions(), 0, v.hosts(), List.of());
+    wakeWaiters(spares);
+    if (!params.queue() && spares <= 0 && !o.notServingYet() && !v.launching() && v.desired() >= params.maxHosts()) {
+      denyWaiters(v.desired());
+    }
+  }
+
+  private void dropDeadSpares(PassView v) {
+    List<String> ids = new ArrayList<>(v.goneSpares());
+    v.deadSpares().forEach(s -> ids.add(s.slotId()));
+    if (ids.isEmpty()) {
+      return;
+    }
+    store.removeSpares(params.template(), ids);
+    v.deadSpares().forEach(fleet::recycleSlot);
+    decide(v.desired(), v.desired(), "replace-spares", ids.size() + " dead spare(s) replaced");
+  }
+
+  private void recoverOwners(PassView v) {
+    for (SlotStatus s : v.strayOwners()) {
+      recoverOwner(v.desired(), s);
+    }
+    for (Slot s : v.unprotect()) {
+      fleet.unprotectHost("reconcile", s);
+    }
+  }
+
+  private void recoverOwner(int desired, SlotStatus s) {
+    String owner = s.owner();
+    Promise<Void> resync = Async.procedure(
+        () -> Workflow.newUntypedExternalWorkflowStub(WorkspaceWorkflow.idFor(owner)).signal("resync"));
+    try {
+      resync.get();
+    } catch (RuntimeException noLiveWorkflow) {
+      if (!owner.equals(fleet.ownerOf(s.slot()))) {
+        return; // a teardown finished since the view: not an orphan
+      }
+      fleet.recycleSlot(s.slot());
+      fleet.untagOwner("orphan", s.slot(), owner);
+      fleet.unprotectHost("orphan", s.slot());
+      decide(desired, desired, "recycle-orphan", s.slot().slotId() + " had no live workspace");
+    }
+  }
+
+  private void quarantine(PassView v) {
+    for (HostSlots h : v.quarantinedHosts()) {
+      terminateBroken(v.desired(), h.hostId(), h.slots().stream().map(Slot::slotId).toList(), "slot quarantined");
+    }
+    if (!v.quarantineCleared().isEmpty()) {
+      store.clearQuarantine(v.quarantineCleared());
+    }
+  }
+
+  /** {@code sparesDelta}: spares added minus spares taken out; {@code notServingYet}: some probe failed. */
+  private record Onboarding(int sparesDelta, boolean notServingYet) {}
+
+  private Onboarding onboard(PassView v) {
+    List<ProbeCandidate> candidates = v.probe();
+    if (candidates.isEmpty()) {
+      return new Onboarding(0, false);
+    }
+    List<Promise<ProbeResult>> probes = candidates.stream()
+        .map(c -> Async.function(probe::probeSlot, c.slot())).toList();
+    List<Slot> ready = new ArrayList<>();
+    List<Slot> failedSpares = new ArrayList<>();
+    Map<String, ProbeCandidate> failedHosts = new LinkedHashMap<>();
+    Set<String> passedHosts = new HashSet<>();
+    for (int i = 0; i < candidates.size(); i++) {
+      ProbeCandidate c = candidates.get(i);
+      if (probeResult(probes.get(i)).ready()) {
+        passedHosts.add(c.slot().hostId());
+        if (!c.spare()) {
+          ready.add(c.slot());
+        }
+      } else {
+        failedHosts.putIfAbsent(c.slot().hostId(), c);
+        if (c.spare()) {
+          failedSpares.add(c.slot());
+        }
+        BerthCounters.count(Workflow.getMetricsScope(), Counter.PROBE_FAILURES, "pool");
+      }
+    }
+    if (!ready.isEmpty()) {
+      store.addSpares(params.template(), ready);
+    }
+    int taken = replaceFailedSpares(v.desired(), failedSpares);
+    passedHosts.stream().filter(h -> !failedHosts.containsKey(h)).forEach(probeFailures::remove);
+    for (ProbeCandidate c : failedHosts.values()) {
+      String hostId = c.slot().hostId();
+      int n = probeFailures.merge(hostId, new ProbeFailures(0, 0).next(Workflow.currentTimeMillis()),
+          (old, fresh) -> old.next(Workflow.currentTimeMillis())).count();
+      if (n >= params.probeAttempts() && !c.hostOwned()) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < c.hostSlots(); i++) {
+          ids.add(Slot.idOf(hostId, i));
+        }
+        taken += terminateBroken(v.desired(), hostId, ids, "probe failed " + n + " times");
+      }
+    }
+    return new Onboarding(ready.size() - taken, !failedHosts.isEmpty());
+  }
+
+  /** Returns how many of the failed spares were still pooled (and are now recycled). */
+  private int replaceFailedSpares(int desired, List<Slot> failed) {
+    if (failed.isEmpty()) {
+      return 0;
+    }
+    List<String> taken = store.removeSpares(params.template(), failed.stream().map(Slot::slotId).toList());
+    for (Slot s : failed) {
+      if (taken.contains(s.slotId())) {
+        fleet.recycleSlot(s);
+      }
+    }
+    decide(desired, desired, "replace-spares", taken.size() + " unresponsive spare(s) replaced");
+    return taken.size();
+  }
+
+  /** Returns how many of the host's slots were still pooled. */
+  private int terminateBroken(int desired, String hostId, List<String> slotIds, String why) {
+    probeFailures.remove(hostId);
+    List<String> taken = slotIds.isEmpty() ? List.of() : store.removeSpares(params.template(), slotIds);
+    fleet.terminateHost(hostId, false);
+    BerthCounters.count(Workflow.getMetricsScope(), Counter.HOSTS_QUARANTINED, null);
+    decide(desired, desired, "quarantine", hostId + ": " + why);
+    return taken.size();
+  }
+
+  /**
+   * target = clamp(min, max, ceil((active + spares + waiting) / slotsPerHost)). While requests wait,
+   * the step is what they need, {@code ceil(waiting / slotsPerHost)} (at least the ordinary step, at
+   * most {@code scaleOutMaxStep}), and the cooldown does not hold it back: the target counts the
+   * waiting, so repeated passes never launch past it. Returns the spares taken out by a scale-in.
+   */
+  private int size(PassView v) {
+    long now = Workflow.currentTimeMillis();
+    int waiting = waiters.size();
+    int needed = v.activeSlots() + params.spares() + waiting;
+    int target = clamp(ceilDiv(needed, params.slotsPerHost()));
+    int desired = v.desired();
+    if (target > desired) {
+      wantedFewerSince = 0;
+      boolean cooling = v.launching() && now - lastScaleOut < params.scaleOutCooldown().toMillis();
+      if (waiting > 0 || !cooling) {
+        int step = waiting > 0
+            ? Math.min(params.waitingStep(), Math.max(params.scaleOutStep(), ceilDiv(waiting, params.slotsPerHost())))
+            : params.scaleOutStep();
+        int to = Math.min(target, desired + step);
+        fleet.setDesiredCapacity(to);
+        lastScaleOut = now;
+        scaledOut = true;
+        decide(desired, to, "scale-out", "need " + needed + " slots (" + v.activeSlots() + " active, "
+            + params.spares() + " spares, " + waiting + " waiting)");
+      }
+    } else if (target < desired) {
+      if (wantedFewerSince == 0) {
+        wantedFewerSince = now;
+      } else if (now - wantedFewerSince >= params.stableWindow().toMillis()) {
+        return scaleIn(v, desired, target, needed);
+      }
+    } else {
+      wantedFewerSince = 0;
+    }
+    return 0;
+  }
+
+  private int scaleIn(PassView v, int desired, int target, int needed) {
+    int removed = 0;
+    int sparesTaken = 0;
+    for (HostSlots h : v.scaleIn()) {
+      if (desired - removed <= target) {
+        break;
+      }
+      List<String> ids = h.slots().stream().map(Slot::slotId).toList();
+      List<String> taken = store.removeSpares(params.template(), ids);
+      if (!taken.containsAll(ids)) {
+        // A slot is claimed (maybe not tagged yet) or not onboarded: give the rest back, keep the host.
+        store.addSpares(params.template(), h.slots().stream().filter(s -> taken.contains(s.slotId())).toList());
+        continue;
+      }
+      sparesTaken += taken.size();
+      fleet.terminateHost(h.hostId(), true);
+      removed++;
+    }
+    if (removed > 0) {
+      decide(desired, desired - removed, "scale-in", "need " + needed + " slots; " + removed + " empty host(s) removed");
+    }
+    wantedFewerSince = 0;
+    return sparesTaken;
+  }
+
+  private static int ceilDiv(int n, int d) {
+    return (n + d - 1) / d;
+  }
+
   /** The first waiters, one per spare, in arrival order; they leave the queue when they cancel. */
-  private void wakeWaiters(Set<String> spares) {
-    waiters.keySet().stream().limit(spares.size()).toList().forEach(id -> signalWorkspace(id, "spareAvailable", null));
+  private void wakeWaiters(int spares) {
+    waiters.keySet().stream().limit(Math.max(0, spares)).toList()
+        .forEach(id -> signalWorkspace(id, "spareAvailable", null));
   }
 
   /** Nothing is launching, nothing is coming up, and the fleet is at its maximum. */
@@ -341,12 +585,16 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   }
 
   private void denyWaiters(FleetSnapshot snapshot) {
+    denyWaiters(snapshot.desired());
+  }
+
+  private void denyWaiters(int desired) {
     if (waiters.isEmpty()) {
       return;
     }
     String why = "at capacity: all " + params.maxHosts() + " host(s) are in use; try again later";
     waiters.keySet().forEach(id -> signalWorkspace(id, "noCapacity", why));
-    decide(snapshot.desired(), snapshot.desired(), "at-capacity", waiters.size() + " request(s) turned away");
+    decide(desired, desired, "at-capacity", waiters.size() + " request(s) turned away");
     waiters.clear();
   }
 
@@ -405,11 +653,17 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   @Override
   public CapacityStatus status() {
-    List<SlotStatus> slots = lastFleet.hosts().stream().flatMap(h -> h.slots().stream()).toList();
+    CapacityStatus s = lastStatus;
+    return new CapacityStatus(s.desired(), s.actual(), params.minHosts(), params.maxHosts(), params.slotsPerHost(),
+        s.slotsUsed(), s.slotsFree(), s.sparesReady(), params.spares(), s.active(), waiters.size(), s.hosts(),
+        List.copyOf(decisions));
+  }
+
+  private CapacityStatus statusOf(FleetSnapshot snapshot, int spares, int sessions) {
+    List<SlotStatus> slots = snapshot.hosts().stream().flatMap(h -> h.slots().stream()).toList();
     int used = (int) slots.stream().filter(s -> s.owner() != null).count();
-    int actual = (int) lastFleet.hosts().stream().filter(Host::running).count();
-    return new CapacityStatus(lastFleet.desired(), actual, params.minHosts(), params.maxHosts(),
-        params.slotsPerHost(), used, slots.size() - used, lastPool.spares().size(), params.spares(),
-        lastPool.sessions(), waiters.size(), lastFleet.hosts(), List.copyOf(decisions));
+    int actual = (int) snapshot.hosts().stream().filter(Host::running).count();
+    return new CapacityStatus(snapshot.desired(), actual, 0, 0, 0, used, slots.size() - used, spares, 0, sessions, 0,
+        snapshot.hosts(), List.of());
   }
 }

@@ -52,6 +52,15 @@ public record RedisKeys(String prefix) {
     return prefix + "hbwin:" + user;
   }
 
+  /**
+   * Hash: the route of a workspace label in dynamic routing (BERTH_ROUTING=dynamic): address, port,
+   * user, requestId. Written by the route step, read by the API on every request through the
+   * gateway, deleted by the undo only while its requestId is still the undo's own.
+   */
+  public String route(String label) {
+    return prefix + "route:" + label;
+  }
+
   /** Hash: a local host's state (state, address, pids, ports, protected, owners). */
   public String instance(String hostId) {
     return prefix + "inst:" + hostId;

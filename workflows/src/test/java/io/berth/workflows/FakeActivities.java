@@ -9,6 +9,8 @@ import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.DnsRecord;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
+import io.berth.workflows.model.PassView;
+import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.ProbeResult;
 import io.berth.workflows.model.RouteSpec;
@@ -135,6 +137,12 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   }
 
   @Override
+  public PassView passView(String template, int probeOffset) {
+    call("passView");
+    return PassViews.of(describeFleet(), poolState(template), template, probeOffset);
+  }
+
+  @Override
   public void addSpares(String template, List<Slot> slots) {
     slots.forEach(s -> pool.add(s.slotId()));
   }
@@ -152,6 +160,12 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   @Override
   public FleetSnapshot describeFleet() {
     return new FleetSnapshot(0, 0, 0, List.<Host>of());
+  }
+
+  @Override
+  public String ownerOf(Slot slot) {
+    call("ownerOf");
+    return owners.get(slot.slotId());
   }
 
   @Override

@@ -24,6 +24,11 @@ public final class FleetActivitiesImpl implements FleetActivities {
   }
 
   @Override
+  public String ownerOf(Slot slot) {
+    return fleet.ownerOf(slot);
+  }
+
+  @Override
   public void tagOwner(String requestId, Slot slot, String user) {
     fleet.tagOwner(slot, user);
   }

@@ -68,6 +68,8 @@ public final class NginxProcess implements AutoCloseable {
   private final List<String> testCommand;
   private final List<String> reloadCommand;
   private final Path pidFile;
+  /** Dynamic routing: the one server for every workspace host (null: route files). */
+  private final WildcardServer wildcard;
   private Process child;
   private ProcessHandle master;
   /** Written into the default server at each start, so a start can tell its own Nginx from another on the port. */
@@ -75,8 +77,9 @@ public final class NginxProcess implements AutoCloseable {
 
   private NginxProcess(boolean external, Path prefix, Path routesDir, Gateway gateway, String binary,
                        List<String> baseCommand, List<String> testCommand, List<String> reloadCommand,
-                       Path pidFile) {
+                       Path pidFile, WildcardServer wildcard) {
     this.external = external;
+    this.wildcard = wildcard;
     this.prefix = prefix;
     this.routesDir = routesDir;
     this.gateway = gateway;
@@ -93,6 +96,14 @@ public final class NginxProcess implements AutoCloseable {
   }
 
   public static NginxProcess managed(Path prefix, String listen, String binary) {
+    return managed(prefix, listen, binary, null);
+  }
+
+  /**
+   * With {@code wildcard} (dynamic routing) the main config holds the one server for every
+   * workspace host and includes no route files; null: one route file per workspace.
+   */
+  public static NginxProcess managed(Path prefix, String listen, String binary, WildcardServer wildcard) {
     Path p = prefix.toAbsolutePath().normalize();
     if (!SAFE_PATH.matcher(p.toString()).matches()) {
       throw new IllegalArgumentException("nginx prefix must be a plain path ([A-Za-z0-9._/@+=-])");
@@ -102,7 +113,7 @@ public final class NginxProcess implements AutoCloseable {
     List<String> test = new ArrayList<>(base);
     test.add("-t");
     return new NginxProcess(false, p, p.resolve("routes"), Gateway.parse(listen), binary, base, test, List.of(),
-        p.resolve("logs/nginx.pid"));
+        p.resolve("logs/nginx.pid"), wildcard);
   }
 
   /**
@@ -112,7 +123,7 @@ public final class NginxProcess implements AutoCloseable {
   public static NginxProcess external(Path routesDir, String listen, List<String> testCommand,
                                       List<String> reloadCommand, Path pidFile) {
     return new NginxProcess(true, null, routesDir.toAbsolutePath().normalize(), Gateway.parse(listen),
-        defaultBinary(), List.of(), testCommand, reloadCommand, pidFile);
+        defaultBinary(), List.of(), testCommand, reloadCommand, pidFile, null);
   }
 
   /** {@code BERTH_NGINX_BIN}, else /usr/sbin/nginx. */
@@ -135,6 +146,11 @@ public final class NginxProcess implements AutoCloseable {
 
   public Path prefix() {
     return prefix;
+  }
+
+  /** True when the main config routes every workspace host through the API (no route files). */
+  public boolean dynamic() {
+    return wildcard != null;
   }
 
   /**
@@ -409,7 +425,7 @@ public final class NginxProcess implements AutoCloseable {
   String mainConfig() {
     String p = prefix.toString();
     return """
-        # Written by Berth at every start; edits are lost. Routes live in routes/, one file per workspace.
+        # Written by Berth at every start; edits are lost. Routes: routes/*.conf, or the dynamic server below.
         worker_processes 1;
         worker_shutdown_timeout 5s;
         pid %1$s/logs/nginx.pid;
@@ -442,10 +458,18 @@ public final class NginxProcess implements AutoCloseable {
                 }
             }
 
-            include %1$s/routes/*.conf;
+        %7$s
         }
         """.formatted(p, HTTP_COMMON.indent(4).stripTrailing(), gateway.listen(), NOT_FOUND_BODY,
-        INSTANCE_HEADER, instanceToken);
+        INSTANCE_HEADER, instanceToken, routes().indent(4).stripTrailing());
+  }
+
+  /**
+   * Route files, or (dynamic routing) the wildcard server and no route files: a file left by an
+   * earlier run in files mode would name its host exactly and win over the wildcard.
+   */
+  private String routes() {
+    return wildcard == null ? "include " + prefix + "/routes/*.conf;" : wildcard.render(gateway);
   }
 
   private record CommandResult(int exit, String output) {}

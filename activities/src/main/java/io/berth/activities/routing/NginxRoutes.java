@@ -2,7 +2,6 @@ package io.berth.activities.routing;
 
 import io.berth.activities.Addresses;
 import io.berth.workflows.Labels;
-import io.berth.workflows.activities.RouteActivities;
 import io.berth.workflows.model.RouteSpec;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
@@ -23,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * File changes and reloads go through one {@link RouteReloader}, which batches concurrent calls;
  * a call returns only once Nginx answers for the hostname the way the call asked for.
  */
-public final class NginxRoutes implements RouteActivities, AutoCloseable {
+public final class NginxRoutes implements GatewayRoutes {
   private static final Logger log = LoggerFactory.getLogger(NginxRoutes.class);
   public static final Duration DEFAULT_BATCH_WINDOW = Duration.ofMillis(15);
   public static final Duration DEFAULT_SERVE_BOUND = Duration.ofSeconds(10);
@@ -120,6 +119,7 @@ public final class NginxRoutes implements RouteActivities, AutoCloseable {
     }
   }
 
+  @Override
   public RoutingHealth health() {
     int routes;
     try {

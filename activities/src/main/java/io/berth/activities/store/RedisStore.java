@@ -5,6 +5,8 @@ import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.ClaimRequest;
+import io.berth.workflows.model.PassView;
+import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.Session;
 import io.berth.workflows.model.Slot;
@@ -174,6 +176,11 @@ public final class RedisStore implements StoreActivities {
     List<String> users = new ArrayList<>(redis.smembers(keys.users()));
     users.sort(null);
     return new PoolState(spares, quarantined, users);
+  }
+
+  @Override
+  public PassView passView(String template, int probeOffset) {
+    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset);
   }
 
   @Override

@@ -17,15 +17,20 @@ final class PrivateNginx implements AutoCloseable {
   final Path prefix;
   final NginxProcess nginx;
 
-  private PrivateNginx(Path base) {
+  private PrivateNginx(Path base, WildcardServer wildcard) {
     this.base = base;
     this.prefix = base.resolve("nginx");
-    this.nginx = NginxProcess.managed(prefix, "127.0.0.1:" + FreePorts.next());
+    this.nginx = NginxProcess.managed(prefix, "127.0.0.1:" + FreePorts.next(), NginxProcess.defaultBinary(), wildcard);
   }
 
   static PrivateNginx start() {
+    return start(null);
+  }
+
+  /** With {@code wildcard}: dynamic routing's main config. */
+  static PrivateNginx start(WildcardServer wildcard) {
     try {
-      PrivateNginx n = new PrivateNginx(Files.createTempDirectory("berth-nginx-test"));
+      PrivateNginx n = new PrivateNginx(Files.createTempDirectory("berth-nginx-test"), wildcard);
       n.nginx.start();
       return n;
     } catch (IOException e) {

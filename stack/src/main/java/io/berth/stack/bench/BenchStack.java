@@ -74,6 +74,11 @@ final class BenchStack implements AutoCloseable {
       env.put("BERTH_PORT_RANGE", "12000-19999");
       env.put("BERTH_JWT_SECRET", secret);
       env.put("BERTH_ALLOCATE_RATE", "off");
+      // BERTH_ROUTING=files ./berth bench ... measures the reload path against the default dynamic one.
+      String routing = System.getenv("BERTH_ROUTING");
+      if (routing != null && !routing.isBlank()) {
+        env.put("BERTH_ROUTING", routing);
+      }
       env.putAll(overrides);
       env.putIfAbsent("BERTH_TEMPLATES", env.getOrDefault("BERTH_TEMPLATE", "demo"));
       return Cleanup.register(new BenchStack(redis, state, gateway, secret, EmbeddedStack.start(env, interceptors)));

@@ -139,8 +139,10 @@ final class CapacityScenario {
       Stats d2s = Stats.of(decisionToSpare);
       Stats l2s = Stats.of(launchToSpare);
       sec.text(users + " users POST at once against 5 warm spares; demo template (one JVM per slot), one slot per "
-          + "host, max 60 hosts, and the product's controller settings (reconcile every 10 s and on pokes, scale-out "
-          + "step 2, cooldown 180 s, allocate wait 10 s). A user whose POST answers 202 polls GET /api/workspaces/me "
+          + "host, max 60 hosts, and the product's controller settings (reconcile every 10 s and on pokes, every 1 s "
+          + "while requests wait for hosts coming up; scale-out step 2, and while requests wait ceil(waiting / slots "
+          + "per host) up to BERTH_SCALE_OUT_MAX_STEP 10, cooldown 180 s (not while requests wait), allocate wait "
+          + "10 s). A user whose POST answers 202 polls GET /api/workspaces/me "
           + "every 200 ms; latency is until READY. Cold = the workspace's steps include the capacity wait.");
       sec.table(List.of("burst of " + users, "n", "p50", "p95", "p99", "max"), List.of(
           List.of("all (POST → READY)", String.valueOf(all.n()), Stats.ms(all.p(50)), Stats.ms(all.p(95)),
@@ -161,9 +163,11 @@ final class CapacityScenario {
         where.append(' ').append(step).append(' ').append(Stats.ms(st.p(50))).append(',');
       }
       sec.text(where.substring(0, where.length() - 1) + ".");
+      String steps = outs.stream().map(d -> d.fromHosts() + "→" + d.toHosts()).reduce((a, b) -> a + ", " + b)
+          .orElse("none");
       sec.verdict(String.format("warm-hit ratio %d/%d = %.0f%%; %d failed; all %d READY after %.1f s; %d scale-out "
-              + "decisions", warm.n(), users, 100.0 * warm.n() / users, failed, all.n(), allReady / 1000.0,
-          outs.size()));
+              + "decisions (%s)", warm.n(), users, 100.0 * warm.n() / users, failed, all.n(), allReady / 1000.0,
+          outs.size(), steps));
     }
   }
 

@@ -3,7 +3,7 @@ package io.berth.stack.bench;
 import io.berth.activities.dns.NoDns;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.probe.HttpProbe;
-import io.berth.activities.routing.NginxRoutes;
+import io.berth.activities.routing.GatewayRoutes;
 import io.berth.activities.store.RedisStore;
 import io.berth.api.WorkspaceSettings;
 import io.berth.api.WorkspaceWorkflows;
@@ -46,7 +46,7 @@ final class DirectScenario {
     RedisStore store = new RedisStore(s.stack.redis(), s.stack.keys(), s.stack.worker().fleet());
     FleetActivitiesImpl fleet = new FleetActivitiesImpl(s.stack.worker().fleet());
     NoDns dns = new NoDns();
-    NginxRoutes routes = s.stack.worker().routes();
+    GatewayRoutes routes = s.stack.worker().routes();
     HttpProbe probe = new HttpProbe();
     WorkspaceWorkflows temporal = new WorkspaceWorkflows(s.stack.temporal().client(), new WorkspaceSettings(
         Duration.ofMinutes(30), Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(60), s.template,
@@ -146,8 +146,8 @@ final class DirectScenario {
     }
     sec.text("The same steps as the allocation saga — claimSpare → awaitReady → tagOwner → protectHost → upsertRecord "
         + "(NoDns) → routeWorkspace → storeSession — called one after another on the running worker's own "
-        + "implementations (its LocalFleet, its NginxRoutes and reloader, the same Redis), no Temporal, no HTTP. "
-        + "Undone between rounds with the teardown's calls. Same pool and rounds as `warm`.");
+        + "implementations (its LocalFleet, its routes — RedisRoutes, or NginxRoutes and its reloader with "
+        + "BERTH_ROUTING=files — the same Redis), no Temporal, no HTTP. Undone between rounds with the teardown's calls. Same pool and rounds as `warm`.");
     sec.table(List.of("path", "n", "errors", "p50", "p95", "p99", "max"), rows);
     List<String> header = new ArrayList<>(List.of("direct step"));
     for (int c : concurrencies) {

@@ -17,8 +17,14 @@ import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.WorkspaceWorkflowImpl;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.FleetSnapshot;
+import io.berth.workflows.model.Host;
+import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
+import io.berth.workflows.model.SlotStatus;
 import io.berth.workflows.model.WorkspaceParams;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.runtime.server.EmbeddedServer;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.converter.DefaultDataConverter;
@@ -30,14 +36,20 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import redis.clients.jedis.RedisClient;
 
 /**
@@ -80,7 +92,8 @@ final class MemoryScenario {
       WorkerConfig config = WorkerConfig.fromEnv(Map.of("BERTH_TEMPORAL_TARGET", "127.0.0.1:" + temporalPort,
           "BERTH_REDIS_URL", redisServer.url(), "BERTH_STATE_DIR", tmp.toString()));
       try (TemporalConnection temporal = TemporalConnection.open(config)) {
-        measure(report, counts, cacheSize, temporal.client(), redis, tiny.getAddress().getPort(), server);
+        measure(report, counts, cacheSize, temporal, redis, redisServer.url(), tmp, tiny.getAddress().getPort(),
+            server);
       }
     } finally {
       tiny.stop(0);
@@ -93,12 +106,14 @@ final class MemoryScenario {
     }
   }
 
-  private void measure(Report report, int[] counts, int cacheSize, WorkflowClient client, RedisClient redis,
-                       int tinyPort, Process server) throws Exception {
+  private void measure(Report report, int[] counts, int cacheSize, TemporalConnection temporal, RedisClient redis,
+                       String redisUrl, Path stateDir, int tinyPort, Process server) throws Exception {
+    WorkflowClient client = temporal.client();
     RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
     NullFleet fleet = new NullFleet(TEMPLATE, tinyPort, 64);
     RedisStore store = new RedisStore(redis, keys, fleet);
     int threads = Math.max(cacheSize, 600);
+    ApplicationContext api = null;
     WorkerFactory factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkflowCacheSize(cacheSize).setMaxWorkflowThreadCount(threads).build());
     try {
@@ -107,15 +122,17 @@ final class MemoryScenario {
       worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet), new NoDns(), new NullRoutes(),
           new HttpProbe());
       factory.start();
+      api = startApi(temporal, redis, keys, redisUrl, stateDir);
       CapacityWorkflow capacity = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
           .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build());
-      WorkflowClient.start(capacity::run, new CapacityParams(TEMPLATE, 0, 0, 0, 64, 1, Duration.ofMinutes(10),
+      WorkflowClient.start(capacity::run, new CapacityParams(TEMPLATE, 0, 0, 0, 64, 1, 10, Duration.ofMinutes(10),
           Duration.ofMinutes(1), Duration.ofMinutes(5), 3, 100, false, CapacityMemory.empty()));
       List<List<String>> rows = new ArrayList<>();
       long base = usedHeapAfterGc();
       rows.add(row(0, base, base, server, 0));
       int tracked = 0;
       String stopped = null;
+      List<String> beats = new ArrayList<>();
       for (int n : counts) {
         long t0 = System.nanoTime();
         store.addSpares(TEMPLATE, fleet.grow(n));
@@ -132,6 +149,7 @@ final class MemoryScenario {
         }
         tracked = n;
         double secs = (System.nanoTime() - t0) / 1e9;
+        beats.add(beatAll(api, fleet, client, n));
         BenchStack.sleep(2_000); // the last workflow tasks settle
         long used = usedHeapAfterGc();
         rows.add(row(n, used, base, server, secs));
@@ -144,23 +162,30 @@ final class MemoryScenario {
       }
       double eventsPerSignal = eventsPerSignal(client, "mem-0", 20);
       Report.Section sec = report.section("memory", "Heap with idle workspaces");
-      sec.text("The worker JVM's used heap after System.gc() (MemoryMXBean), with N READY workspaces whose idle timer "
-          + "(12 h) is pending. The worker is wired like BerthWorker — the real WorkspaceWorkflowImpl, RedisStore, "
-          + "FleetActivitiesImpl, NoDns and HttpProbe — with bench-only doubles for what cannot exist 10,000 times "
-          + "here: `NullFleet` (virtual slots, all answering on one tiny HTTP server), `NullRoutes` (no Nginx) and "
-          + "`IdleCapacityWorkflow` (accepts pokes, does nothing). Temporal's test server runs in a child process "
-          + "(its RSS is shown, not counted), so the figure is the worker's, as against a real cluster. Sticky "
-          + "workflow cache: `WorkerFactoryOptions.setWorkflowCacheSize(" + cacheSize + ")`, max workflow threads "
+      sec.text("Used heap after System.gc() (MemoryMXBean) of one JVM holding the worker and the API, with N READY "
+          + "workspaces whose idle timer (12 h) is pending. The worker is wired like BerthWorker — the real "
+          + "WorkspaceWorkflowImpl, RedisStore, FleetActivitiesImpl, NoDns and HttpProbe — with bench-only doubles "
+          + "for what cannot exist 10,000 times here: `NullFleet` (virtual slots, all answering on one tiny HTTP "
+          + "server), `NullRoutes` (no Nginx) and `IdleCapacityWorkflow` (accepts pokes, does nothing, continues as "
+          + "new every " + IdleCapacityWorkflow.SIGNALS_PER_RUN + " signals). The API is the real one, started as "
+          + "EmbeddedStack starts it, on the same Temporal and Redis; before each measurement every tracked "
+          + "workspace posts one heartbeat through it with its own token (so the API has checked N tokens and sent "
+          + "N signals, and the worker has handled them). Temporal's test server runs in a child process (its RSS "
+          + "is shown, not counted), so the figure is worker + API, as against a real cluster; its debugging log of "
+          + "time locks, which grew by ~34 entries per workspace and slowed every request, is switched off "
+          + "(`TimeLockLog`, as in every embedded server). Sticky workflow "
+          + "cache: `WorkerFactoryOptions.setWorkflowCacheSize(" + cacheSize + ")`, max workflow threads "
           + threads + " (" + (cacheSize == 600 ? "the SDK defaults; " : "") + "`--workflow-cache N` changes it). "
           + "Workspaces were started as workflows directly (WorkflowClient.start), at most " + IN_FLIGHT + " in their "
           + "saga at a time.");
-      sec.table(List.of("idle workspaces", "used heap after GC", "Δ heap vs 0", "per workspace", "live threads",
-          "Temporal test server RSS (not counted)", "time to start them"), rows);
+      sec.table(List.of("idle workspaces", "worker + API heap after GC", "Δ heap vs 0", "per workspace",
+          "live threads", "Temporal test server RSS (not counted)", "time to start them"), rows);
+      beats.forEach(b -> sec.text("Heartbeat round at " + b + "."));
       if (stopped != null) {
         sec.verdict("stopped before the next count: " + stopped + " (within " + STALL_MINUTES
             + " min without a new session, or " + BUDGET_MINUTES + " min in all)");
       }
-      sec.target("used heap with " + String.format("%,d", lastCount) + " idle workspaces", lastHeap / 1e6, 1024,
+      sec.target("worker + API heap with " + String.format("%,d", lastCount) + " idle workspaces", lastHeap / 1e6, 1024,
           " MB", true);
       double perDay = 86_400 / 30.0;
       sec.text(String.format("History: %.1f events per heartbeat signal (measured: 20 signals to one idle workspace). "
@@ -173,9 +198,67 @@ final class MemoryScenario {
       payloads(sec);
       Report.print(sec);
     } finally {
+      if (api != null) {
+        api.close();
+      }
       factory.shutdownNow();
       factory.awaitTermination(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * The API in this JVM, as EmbeddedStack starts it, on the same Temporal and Redis: its heap is
+   * counted with the worker's (the issue's figure is worker + API).
+   */
+  private static ApplicationContext startApi(TemporalConnection temporal, RedisClient redis, RedisKeys keys,
+                                             String redisUrl, Path stateDir) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("BERTH_API_PORT", String.valueOf(FreePorts.next()));
+    p.put("BERTH_REDIS_URL", redisUrl);
+    p.put("BERTH_TEMPORAL_TARGET", temporal.target());
+    p.put("BERTH_STATE_DIR", stateDir.toString());
+    p.put("BERTH_ALLOCATE_RATE", "off");
+    p.put("BERTH_IDLE_TIMEOUT", IDLE.toString());
+    p.put("BERTH_TEMPLATE", TEMPLATE);
+    p.put("BERTH_PUBLIC_URL", "http://{label}.localhost/");
+    ApplicationContext api = ApplicationContext.builder().properties(p).singletons(temporal.client(), redis, keys)
+        .deduceEnvironment(false).start();
+    api.getBean(EmbeddedServer.class).start();
+    return api;
+  }
+
+  /**
+   * One {@code POST /api/heartbeat} per tracked workspace with its own token (16 connections), then
+   * waits until the API's signals have reached the workflows: the API signals each workspace once
+   * per coalescing window (here 30 s), from a bounded queue, so 10,000 beats are 10,000 signals.
+   * Returns a line for the report.
+   */
+  private static String beatAll(ApplicationContext api, NullFleet fleet, WorkflowClient client, int n)
+      throws Exception {
+    String url = "http://127.0.0.1:" + api.getBean(EmbeddedServer.class).getPort() + "/api/heartbeat";
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    List<String> tokens = fleet.heartbeatTokens();
+    AtomicInteger ok = new AtomicInteger();
+    long t0 = System.nanoTime();
+    Rounds.parallel(tokens, 16, token -> {
+      HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+          .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.noBody()).build();
+      if (http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() == 204) {
+        ok.incrementAndGet();
+      }
+    });
+    double beatSecs = (System.nanoTime() - t0) / 1e9;
+    // The queue is FIFO: once the workspace beaten last has the signal, the others have theirs (or were dropped).
+    long t1 = System.nanoTime();
+    String last = WorkspaceWorkflow.idFor("mem-" + (n - 1));
+    boolean arrived = BenchStack.await(Duration.ofMinutes(10), () -> client.fetchHistory(last).getEvents().stream()
+        .anyMatch(e -> e.hasWorkflowExecutionSignaledEventAttributes()
+            && "heartbeat".equals(e.getWorkflowExecutionSignaledEventAttributes().getSignalName())));
+    String line = String.format("%,d: %,d of %,d heartbeats answered 204 in %.1f s; the signals %s %.0f s later",
+        n, ok.get(), tokens.size(), beatSecs, arrived ? "had reached the workflows" : "had NOT all arrived",
+        (System.nanoTime() - t1) / 1e9);
+    System.out.println("bench: memory: " + line);
+    return line;
   }
 
   /**
@@ -269,14 +352,38 @@ final class MemoryScenario {
     for (int i = 0; i < 10_000; i++) {
       users.add("user-" + i + "@example.com");
     }
-    long pool = dc.toPayload(new PoolState(spares, List.of(), users)).orElseThrow().getSerializedSize();
-    sec.text(String.format("Not measured above (IdleCapacityWorkflow stands in): the real CapacityWorkflowImpl moves "
-            + "the whole fleet through history on every pass. At 10,000 slots `describeFleet`'s result is %,d KB "
-            + "(157 local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares "
-            + "(and, since it lists users with a session, 10,000 user ids) "
-            + "%,d KB — against Temporal's default payload limits (warn 512 KB, error 2 MB per payload). Its "
-            + "CapacityStatus query answer carries the hosts too.",
-        fleetLocal / 1024, fleetAws / 1024, pool / 1024));
+    PoolState poolState = new PoolState(spares, List.of(), users);
+    long pool = dc.toPayload(poolState).orElseThrow().getSerializedSize();
+    // The pass since "compact-pass": all 10,000 slots in use but 50 spares, and the worst case, all spares.
+    FleetSnapshot busy = aws.describe();
+    List<String> busySpares = new ArrayList<>();
+    List<String> busyUsers = new ArrayList<>();
+    List<Host> hosts = new ArrayList<>();
+    for (Host h : busy.hosts()) {
+      boolean spare = busySpares.size() < 50;
+      SlotStatus s = h.slots().get(0);
+      if (spare) {
+        busySpares.add(s.slot().slotId());
+      } else {
+        busyUsers.add("user-" + hosts.size() + "@example.com");
+      }
+      hosts.add(new Host(h.hostId(), h.state(), h.address(), !spare, h.launchedAtMillis(),
+          List.of(new SlotStatus(s.slot(), spare ? null : busyUsers.get(busyUsers.size() - 1), true))));
+    }
+    FleetSnapshot inUse = new FleetSnapshot(busy.desired(), busy.min(), busy.max(), hosts);
+    long passBusy = dc.toPayload(PassViews.of(inUse, new PoolState(busySpares, List.of(), busyUsers), TEMPLATE, 0))
+        .orElseThrow().getSerializedSize();
+    List<String> awsSpares = busy.hosts().stream().map(h -> h.slots().get(0).slot().slotId()).toList();
+    long passIdle = dc.toPayload(PassViews.of(busy, new PoolState(awsSpares, List.of(), List.of()), TEMPLATE, 0))
+        .orElseThrow().getSerializedSize();
+    sec.text(String.format("The capacity controller (IdleCapacityWorkflow stands in above): before `compact-pass` its "
+            + "pass moved the whole fleet through history: at 10,000 slots `describeFleet`'s result is %,d KB (157 "
+            + "local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares and "
+            + "10,000 user ids %,d KB — against Temporal's payload limits (warn 512 KB, error 2 MB). Its `passView` "
+            + "activity now joins both outside the workflow and returns counts and the slots a pass acts on (capped "
+            + "lists): %,d KB for 10,000 one-slot hosts in use with 50 spares, %,d KB when all 10,000 are spares "
+            + "(the capped worst case).",
+        fleetLocal / 1024, fleetAws / 1024, pool / 1024, passBusy / 1024, passIdle / 1024));
   }
 
   private static List<String> row(int n, long used, long base, Process server, double secs) {

@@ -23,6 +23,8 @@ final class NullFleet implements Fleet {
   private final List<String> hostIds = new ArrayList<>();
   private final Map<String, String> owners = new ConcurrentHashMap<>();
   private final Set<String> protectedHosts = ConcurrentHashMap.newKeySet();
+  /** Slot id → the heartbeat token its workspace got, so the bench can beat as the workspace would. */
+  private final Map<String, String> tokens = new ConcurrentHashMap<>();
 
   NullFleet(String template, int port, int slotsPerHost) {
     this.template = template;
@@ -98,9 +100,16 @@ final class NullFleet implements Fleet {
 
   @Override
   public void deliverCredentials(Slot slot, String user, String heartbeatToken) {
+    tokens.put(slot.slotId(), heartbeatToken);
   }
 
   @Override
   public void revokeCredentials(Slot slot) {
+    tokens.remove(slot.slotId());
+  }
+
+  /** The heartbeat tokens of the workspaces that hold a slot now. */
+  List<String> heartbeatTokens() {
+    return List.copyOf(tokens.values());
   }
 }

@@ -186,7 +186,8 @@ final class FaultStack implements AutoCloseable {
 
   Invariants.Sources sources() {
     return new Invariants.Sources(client, redis, keys, fleet(), routesDir(), state.resolve("fleet"),
-        "127.0.0.1", gatewayPort, "localhost", env.getOrDefault("BERTH_TEMPLATE", "demo"));
+        "127.0.0.1", gatewayPort, "localhost", env.getOrDefault("BERTH_TEMPLATE", "demo"),
+        !"files".equals(env.get("BERTH_ROUTING")));
   }
 
   /** The Nginx master the worker started (or adopted), from its pid file. */

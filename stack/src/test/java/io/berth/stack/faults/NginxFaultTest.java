@@ -35,7 +35,8 @@ class NginxFaultTest {
 
   @BeforeAll
   static void start() {
-    f = FaultStack.start(Map.of("BERTH_SPARES", "2", "BERTH_MAX_HOSTS", "8"));
+    // Files: the scenario is a route file that breaks `nginx -t`; dynamic routing writes none.
+    f = FaultStack.start(Map.of("BERTH_SPARES", "2", "BERTH_MAX_HOSTS", "8", "BERTH_ROUTING", "files"));
     f.awaitSpares(2);
   }
 

@@ -15,6 +15,9 @@ public interface FleetActivities {
   /** Clamped to the group's min/max by the provider. */
   void setDesiredCapacity(int desired);
 
+  /** The slot's owner tag now, null when UNASSIGNED (one slot, where a full {@link #describeFleet} would be large). */
+  String ownerOf(Slot slot);
+
   /** Tags the slot with its owner (EC2 tag Owner=<user>; the local host's slot file). */
   void tagOwner(String requestId, Slot slot, String user);
 

@@ -1,6 +1,7 @@
 package io.berth.workflows.activities;
 
 import io.berth.workflows.model.ClaimRequest;
+import io.berth.workflows.model.PassView;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.Session;
 import io.berth.workflows.model.Slot;
@@ -39,6 +40,13 @@ public interface StoreActivities {
 
   /** Spares, quarantined slots and live session count, for the capacity controller. */
   PoolState poolState(String template);
+
+  /**
+   * One controller pass's view of the fleet joined with the pool (see {@link PassView}): small at
+   * any fleet size. {@code probeOffset} rotates which pooled spares are probed when there are more
+   * than a pass probes.
+   */
+  PassView passView(String template, int probeOffset);
 
   /** Puts slots whose probe passed into the template's pool (no-op for members already there). */
   void addSpares(String template, List<Slot> slots);

@@ -414,8 +414,14 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     }
   }
 
-  /** One ASG pass: launch while fewer than desired are up, terminate unprotected newest-first while more are. */
+  /**
+   * One ASG pass: launch while fewer than desired are up, terminate unprotected newest-first while
+   * more are. New hosts are recorded (PENDING) under the lock and their processes spawned outside
+   * it, so that tagging, recycling and untagging other hosts' slots do not wait for the spawns.
+   * Passes run on the one reconciler thread, so the next pass sees the PENDING records.
+   */
   void reconcile() {
+    List<String> launching = new ArrayList<>();
     lock.lock();
     try {
       if (closed) {
@@ -430,7 +436,10 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       List<HostState> up = hosts.stream()
           .filter(h -> PENDING.equals(h.state()) || RUNNING.equals(h.state())).toList();
       for (int n = up.size(); n < desired && !closed; n++) {
-        launchHost();
+        String id = recordNewHost();
+        if (id != null) {
+          launching.add(id);
+        }
       }
       int excess = up.size() - desired;
       if (excess > 0) {
@@ -446,9 +455,11 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     } finally {
       lock.unlock();
     }
+    launching.forEach(this::launchHost);
   }
 
-  private void launchHost() {
+  /** Under the lock: the host's record (PENDING) and directory, before any process runs; null when that failed. */
+  private String recordNewHost() {
     String id = newHostId();
     long launchedAt = System.currentTimeMillis();
     Map<String, String> fields = new LinkedHashMap<>();
@@ -462,15 +473,55 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     redis.sadd(keys.instances(), id);
     try {
       writeHostFile(id, launchedAt);
-      for (int i = 0; i < config.slotsPerHost(); i++) {
+      return id;
+    } catch (RuntimeException e) {
+      log.warn("launch of {} failed, removing it: {}", id, e.toString());
+      terminateLocked(id, false);
+      return null;
+    }
+  }
+
+  /**
+   * Outside the lock: starts the host's slot processes, then (under the lock) marks it RUNNING,
+   * unless it was terminated meanwhile: then what this started goes too.
+   */
+  private void launchHost(String id) {
+    RuntimeException failed = null;
+    try {
+      for (int i = 0; i < config.slotsPerHost() && !closed; i++) {
         startSlot(id, i, ports.allocate(Slot.idOf(id, i)), null);
+      }
+    } catch (RuntimeException e) {
+      failed = e;
+    }
+    lock.lock();
+    try {
+      HostState h = loadHost(id);
+      if (failed != null || closed || h == null || !PENDING.equals(h.state())) {
+        log.warn("launch of {} did not complete ({}), removing it", id,
+            failed != null ? failed.toString() : h == null ? "its record is gone" : "now " + h.state());
+        List<SlotProcess> started = new ArrayList<>();
+        for (int i = 0; i < config.slotsPerHost(); i++) {
+          SlotProcess p = processes.remove(Slot.idOf(id, i));
+          if (p != null) {
+            started.add(p);
+          }
+        }
+        SlotProcess.killAll(started, KILL_BOUND);
+        if (h != null) {
+          terminateLocked(id, false);
+        } else {
+          deleteTree(hostDir(id));
+        }
+        return;
       }
       // Readiness is the capacity workflow's probe; the fleet only says the processes started.
       hsetIfExists(id, Map.of("state", RUNNING));
       log.info("launched {} with {} slot(s) of {}", id, config.slotsPerHost(), template.name());
     } catch (RuntimeException e) {
-      log.warn("launch of {} failed, removing it: {}", id, e.toString());
-      terminateLocked(id, false);
+      log.warn("could not finish the launch of {}: {}", id, e.toString());
+    } finally {
+      lock.unlock();
     }
   }
 

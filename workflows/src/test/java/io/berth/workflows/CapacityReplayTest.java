@@ -1,0 +1,30 @@
+package io.berth.workflows;
+
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Replays the controller's history recorded from the code before the compact pass (onboarding,
+ * a scale-out, a dead spare replaced, a waiter): running controllers must replay after an upgrade,
+ * so changes to its command sequence are guarded by {@code Workflow.getVersion}. Recorded by
+ * {@link CapacityWorkflowTest} with {@code -Dberth.recordCapacityHistory=<file>}.
+ */
+class CapacityReplayTest {
+  @Test
+  void recordedControllerHistoryStillReplays() throws Exception {
+    Path file = Path.of(getClass().getResource("/histories/capacity-passes-v1.json").toURI());
+    WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));
+    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+      Worker worker = env.newWorker(TaskQueues.BERTH,
+          WorkerOptions.newBuilder().setDefaultDeadlockDetectionTimeout(30_000).build());
+      worker.registerWorkflowImplementationTypes(CapacityWorkflowImpl.class);
+      worker.replayWorkflowExecution(history);
+    }
+  }
+}

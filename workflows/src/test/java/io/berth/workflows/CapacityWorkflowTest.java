@@ -1,0 +1,127 @@
+package io.berth.workflows;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.berth.workflows.model.CapacityMemory;
+import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.CapacityRequest;
+import io.berth.workflows.model.CapacityStatus;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.WorkflowReplayer;
+import io.temporal.worker.Worker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The capacity controller under time skipping, against an in-memory fleet and pool. */
+class CapacityWorkflowTest {
+  /** Set to a file path to record the first test's history (ReplayTest replays the recorded one). */
+  static final String RECORD = System.getProperty("berth.recordCapacityHistory");
+
+  private TestWorkflowEnvironment env;
+  private WorkflowClient client;
+
+  private CapacityWorkflow start(CapacityFakes fakes, CapacityParams params) {
+    env = TestWorkflowEnvironment.newInstance();
+    Worker worker = env.newWorker(TaskQueues.BERTH);
+    worker.registerWorkflowImplementationTypes(CapacityWorkflowImpl.class);
+    worker.registerActivitiesImplementations(fakes);
+    env.start();
+    client = env.getWorkflowClient();
+    CapacityWorkflow wf = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build());
+    WorkflowClient.start(wf::run, params);
+    return client.newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID);
+  }
+
+  /** Lets workflow time pass in 100 ms steps until the condition holds, for at most {@code bound} of it. */
+  private void within(Duration bound, BooleanSupplier condition, Supplier<String> what) {
+    long end = env.currentTimeMillis() + bound.toMillis();
+    while (!condition.getAsBoolean()) {
+      assertTrue(env.currentTimeMillis() < end, what);
+      env.sleep(Duration.ofMillis(100));
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    if (env != null) {
+      env.close();
+    }
+  }
+
+  static CapacityParams params(int spares, int min, int max, int slotsPerHost, int step) {
+    return new CapacityParams("demo", spares, min, max, slotsPerHost, step, 10, Duration.ofSeconds(10),
+        Duration.ofSeconds(180), Duration.ofSeconds(60), 3, 100, false, CapacityMemory.empty());
+  }
+
+  @Test
+  void onboardsReplacesDeadSparesScalesOutAndWakesWaiters() throws Exception {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
+
+    fakes.claim("h-1/0", "alice");
+    wf.poke("allocated");
+    within(Duration.ofSeconds(5), () -> fakes.desired == 3, () -> "1 active + 2 spares: " + fakes.desiredSet);
+
+    fakes.dead.add("h-2/0");
+    within(Duration.ofSeconds(25), () -> fakes.calls.contains("recycleSlot h-2/0"), fakes.calls::toString);
+
+    wf.needCapacity(new CapacityRequest("workspace-bob", "bob", "demo", env.currentTimeMillis()));
+    within(Duration.ofSeconds(35), () -> fakes.desired == 4 && fakes.pool.size() == 3,
+        () -> "1 active + 2 spares + 1 waiting: " + fakes.desiredSet + ", pool " + fakes.pool);
+    CapacityStatus s = wf.status();
+    assertEquals(4, s.desired(), "1 active + 2 spares + 1 waiting");
+    assertEquals(3, s.sparesReady());
+    assertEquals(1, s.provisioning());
+    WorkflowExecutionHistory h = client.fetchHistory(CapacityWorkflow.ID);
+    if (RECORD != null) {
+      Files.writeString(Path.of(RECORD), h.toJson(true), StandardCharsets.UTF_8);
+    }
+    // This code's own history replays too (no non-determinism in the compact pass).
+    WorkflowReplayer.replayWorkflowExecution(h, CapacityWorkflowImpl.class);
+    assertTrue(fakes.calls.contains("passView") && !fakes.calls.contains("describeFleet"), fakes.calls::toString);
+  }
+
+  @Test
+  void aColdBurstScalesOutByWhatIsWaitingWithoutWaitingForTheCooldown() {
+    CapacityFakes fakes = new CapacityFakes(1, 60, 5);
+    CapacityWorkflow wf = start(fakes, params(5, 5, 60, 1, 2));
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 5, () -> "onboarded: " + fakes.pool);
+    for (int i = 1; i <= 5; i++) {
+      fakes.claim("h-" + i + "/0", "user-" + i);
+    }
+    long t0 = env.currentTimeMillis();
+    for (int i = 0; i < 45; i++) {
+      wf.needCapacity(new CapacityRequest("workspace-w" + i, "w" + i, "demo", t0));
+    }
+    // 5 active + 5 spares + 45 waiting on one-slot hosts: 55, reached 10 at a time (the max step) in
+    // seconds; 2 at a time, a pass per 10 s interval, would take minutes.
+    within(Duration.ofSeconds(30), () -> fakes.desired == 55, () -> "desired set: " + fakes.desiredSet);
+    int previous = 5;
+    for (int d : fakes.desiredSet) {
+      assertTrue(d - previous <= 10, () -> "steps of at most 10: " + fakes.desiredSet);
+      assertTrue(d > previous, () -> "only up: " + fakes.desiredSet);
+      previous = d;
+    }
+    assertTrue(fakes.desiredSet.get(0) - 5 > 2, () -> "first step follows the waiting: " + fakes.desiredSet);
+  }
+
+  @Test
+  void withoutWaitersTheOrdinaryStepAndCooldownStillApply() {
+    CapacityFakes fakes = new CapacityFakes(1, 60, 2);
+    start(fakes, params(10, 2, 60, 1, 2));
+    within(Duration.ofSeconds(5), () -> !fakes.desiredSet.isEmpty(), () -> "no scale-out");
+    assertEquals(4, fakes.desiredSet.get(0), () -> "one step of 2 toward 10 spares: " + fakes.desiredSet);
+  }
+}
