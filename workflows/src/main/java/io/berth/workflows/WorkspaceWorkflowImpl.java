@@ -45,6 +45,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
    */
   static final long MAX_BEAT_SKEW_MILLIS = 5_000;
+  static final Duration RESYNC_RETRY = Duration.ofSeconds(5);
   private static final Logger log = Workflow.getLogger(WorkspaceWorkflowImpl.class);
 
   private final WorkspaceParams params;
@@ -68,6 +69,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private boolean spareSignal;
   private String noCapacityReason;
   private boolean resyncWanted;
+  /** When a failed resync is tried again (workflow clock), or 0. */
+  private long resyncRetryAt;
   /** Bumped by heartbeats and extends so the active loop re-arms its timer. */
   private int touches;
 
@@ -356,13 +359,21 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         reason = "idle";
         return;
       }
+      if (resyncRetryAt > 0 && now >= resyncRetryAt) {
+        resyncRetryAt = 0;
+        resyncWanted = true;
+      }
       if (resyncWanted) {
         resyncWanted = false;
         resyncReadModel();
         continue;
       }
       int seen = touches;
-      Workflow.await(Duration.ofMillis(Math.min(idleDeadline, expiresAt) - now),
+      long wake = Math.min(idleDeadline, expiresAt);
+      if (resyncRetryAt > 0) {
+        wake = Math.min(wake, resyncRetryAt);
+      }
+      Workflow.await(Duration.ofMillis(wake - now),
           () -> touches != seen || releaseReason != null || resyncWanted);
       if (Workflow.getInfo().getHistoryLength() > HISTORY_LIMIT || Workflow.getInfo().isContinueAsNewSuggested()) {
         Workflow.await(Workflow::isEveryHandlerFinished);
@@ -375,7 +386,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   /**
    * Redis lost its data: write the session again (a fresh heartbeat token) and, since version
    * {@value #RESYNC_ROUTE}, the route too (it lives in Redis; the step is idempotent). A failure is
-   * logged, not fatal: the controller asks again on its next pass while the session is missing.
+   * not fatal: the workspace tries again after {@link #RESYNC_RETRY} (the session may have been
+   * written without its token reaching the slot, and then the controller would not ask again).
    */
   private void resyncReadModel() {
     if (Workflow.getVersion(RESYNC_ROUTE, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
@@ -386,7 +398,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       store.storeSession(session());
       routes.routeWorkspace(route());
     } catch (ActivityFailure e) {
-      log.warn("resync of {} failed, the controller will ask again: {}", params.user(), reasonOf(e));
+      log.warn("resync of {} failed, trying again in {}: {}", params.user(), RESYNC_RETRY, reasonOf(e));
+      resyncRetryAt = Workflow.currentTimeMillis() + RESYNC_RETRY.toMillis();
     }
   }
 

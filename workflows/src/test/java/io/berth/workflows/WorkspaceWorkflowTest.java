@@ -303,16 +303,20 @@ class WorkspaceWorkflowTest {
   }
 
   @Test
-  void aResyncThatFailsLeavesTheWorkspaceRunning() {
+  void aResyncThatFailsLeavesTheWorkspaceRunningAndIsTriedAgain() {
     allocate(defaults("ray"));
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("ray"));
+    fakes.routes.clear();
     fakes.failing = "routeWorkspace";
     wf.resync();
     Await.until("the failed resync route", Duration.ofSeconds(30),
         () -> fakes.calls.stream().filter("routeWorkspace"::equals).count() == 2);
+    assertEquals(WorkspaceState.READY, wf.view().state());
     fakes.failing = null;
-    Await.until("the workspace still READY", Duration.ofSeconds(30),
-        () -> wf.view().state() == WorkspaceState.READY);
+    // Nobody signals again: the workspace tries once more by itself after RESYNC_RETRY.
+    env.sleep(WorkspaceWorkflowImpl.RESYNC_RETRY.plusSeconds(1));
+    Await.until("the route written by the retry", Duration.ofSeconds(30),
+        () -> fakes.routes.contains(Labels.labelFor("ray")));
     wf.release("user");
     assertEquals("released by user", result("ray").reason());
   }
