@@ -14,16 +14,12 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.client.WorkflowUpdateHandle;
-import io.temporal.client.WorkflowUpdateStage;
-import io.temporal.client.WorkflowUpdateTimeoutOrCancelledException;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -50,7 +46,7 @@ public class WorkspaceWorkflows {
   static final Duration CLIENT_GRACE = Duration.ofSeconds(1);
   /** How long a POST past its deadline waits for the run's current view. */
   static final Duration VIEW_BOUND = Duration.ofSeconds(1);
-  /** Caller threads: one per allocation waiting to be accepted (the request thread waits on it, bounded). */
+  /** Caller threads: one per allocation call in flight (the request thread waits on it, bounded). */
   static final int MAX_CALLERS = 256;
   private static final Logger log = LoggerFactory.getLogger(WorkspaceWorkflows.class);
 
@@ -152,18 +148,17 @@ public class WorkspaceWorkflows {
   }
 
   /**
-   * Update-With-Start (USE_EXISTING: one run per user however many ask) until ACCEPTED on a caller
-   * thread, then the update's result, both within the deadline. A call still waiting to be accepted
-   * at the deadline is left to finish on its own (it starts or reaches the run the user asked for);
-   * the answer is then the run's current view.
+   * Update-With-Start (USE_EXISTING: one run per user however many ask) on a caller thread, waited
+   * for until the deadline. A call still running then is left to finish on its own (it starts or
+   * reaches the run the user asked for, and the workflow's own bound ends it); the answer is the
+   * run's current view.
    */
   private WorkspaceView updateWithStart(String user, String template, long deadline) {
-    Future<WorkflowUpdateHandle<WorkspaceView>> accepted = onCaller(() -> acceptedUpdate(user, template));
-    WorkflowUpdateHandle<WorkspaceView> handle;
+    Future<WorkspaceView> call = onCaller(() -> executeUpdateWithStart(user, template));
     try {
-      handle = accepted.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      return call.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
-      log.info("allocate for {} not accepted within the allocate wait; answering with the current view", user);
+      log.info("allocate for {} not answered within the allocate wait; answering with the current view", user);
       return currentView(user, template);
     } catch (ExecutionException e) {
       throw translate(unwrap(e), "allocation");
@@ -171,25 +166,9 @@ public class WorkspaceWorkflows {
       Thread.currentThread().interrupt();
       throw ApiException.unavailable("interrupted", RETRY_AFTER);
     }
-    long left = Math.max(0, deadline - System.nanoTime());
-    try {
-      // The poll gives up by itself at the deadline; the extra second only lets it say so.
-      return handle.getResultAsync(left, TimeUnit.NANOSECONDS).get(left + VIEW_BOUND.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      return currentView(user, template);
-    } catch (ExecutionException e) {
-      RuntimeException cause = unwrap(e);
-      if (cause instanceof WorkflowUpdateTimeoutOrCancelledException || cause.getCause() instanceof TimeoutException) {
-        return currentView(user, template);
-      }
-      throw translate(cause, "allocation");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw ApiException.unavailable("interrupted", RETRY_AFTER);
-    }
   }
 
-  private WorkflowUpdateHandle<WorkspaceView> acceptedUpdate(String user, String template) {
+  private WorkspaceView executeUpdateWithStart(String user, String template) {
     WorkspaceParams params = params(user, template);
     AllocateRequest request = new AllocateRequest(user, template);
     for (int attempt = 1; ; attempt++) {
@@ -200,9 +179,8 @@ public class WorkspaceWorkflows {
           .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
           .build());
       try {
-        return WorkflowClient.startUpdateWithStart(stub::allocate, request,
-            UpdateOptions.<WorkspaceView>newBuilder().setWaitForStage(WorkflowUpdateStage.ACCEPTED).build(),
-            new WithStartWorkflowOperation<>(stub::run, params));
+        return WorkflowClient.executeUpdateWithStart(stub::allocate, request,
+            UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
       } catch (RuntimeException e) {
         if (Temporal.notFound(e) && attempt < NOT_FOUND_ATTEMPTS) {
           log.debug("allocate for {} met NOT_FOUND (attempt {}), retrying", user, attempt);
@@ -247,11 +225,7 @@ public class WorkspaceWorkflows {
   }
 
   private static RuntimeException unwrap(ExecutionException e) {
-    Throwable cause = e.getCause();
-    if (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
   }
 
   @PreDestroy
