@@ -219,7 +219,7 @@ final class ReclaimScenario {
 
   private double sweepMillis;
   /** A sweep takes at least this long (the poll resolution), so that polling does not eat the cores it measures. */
-  private static final long SWEEP_MIN_MS = 25;
+  private static final long SWEEP_MIN_MS = 100;
   private static final long DUE_MARGIN_MS = 300;
 
   private static void beatAll(BenchStack s, ExecutorService exec, Map<String, String> tokens) {
