@@ -7,6 +7,7 @@ import io.berth.workflows.activities.RouteActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
@@ -103,6 +104,23 @@ final class ActivityStubs {
 
   static FleetActivities controlFleet() {
     return Workflow.newActivityStub(FleetActivities.class, control());
+  }
+
+  /**
+   * Redis reads the workflow needs in the same task that wakes it (the idle check before a
+   * reclaim): a local activity saves a task round trip through the server. It retries until Redis
+   * answers, since a reclaim must not be decided, nor the workflow fail, on a Redis outage.
+   */
+  static StoreActivities localStore() {
+    return Workflow.newLocalActivityStub(StoreActivities.class, LocalActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(5))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(100))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofSeconds(10))
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build());
   }
 
   static StoreActivities store(boolean converge) {
