@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -53,11 +54,18 @@ class WorkerCrashTest {
 
   /** Kills the worker while {@code user}'s workflow waits in {@code activityType} behind a frozen Nginx. */
   private void killWorkerDuring(String user, String activityType, Runnable start, Runnable whileDown) {
+    killWorkerDuring(user, activityType, start, () -> { }, whileDown);
+  }
+
+  /** {@code beforeKill} runs once the step is scheduled, while the worker is still alive. */
+  private void killWorkerDuring(String user, String activityType, Runnable start, Runnable beforeKill,
+      Runnable whileDown) {
     long nginx = f.nginxMaster();
     FaultStack.signal("STOP", nginx);
     try {
       start.run();
       f.awaitScheduled(user, activityType, Duration.ofSeconds(60));
+      beforeKill.run();
       f.worker().kill();
       whileDown.run();
     } finally {
@@ -124,7 +132,9 @@ class WorkerCrashTest {
   void aSagaWhoseHostDiedWithTheWorkerCompensatesOnTheNewWorker() throws Exception {
     CompletableFuture<HttpResponse<String>> call = new CompletableFuture<>();
     String[] slot = new String[1];
-    killWorkerDuring("cy", "RouteWorkspace", () -> allocateAsync("cy", call), () -> {
+    // The owner tag runs beside the route step: wait for it (the frozen Nginx holds only the route).
+    killWorkerDuring("cy", "RouteWorkspace", () -> allocateAsync("cy", call),
+        () -> Await.until("cy's slot tagged", Duration.ofSeconds(30), () -> ownerOf("cy").isPresent()), () -> {
       slot[0] = ownedSlot("cy");
       String[] p = slot[0].split("/");
       long pid = Long.parseLong(f.redis.hget(f.keys.instance(p[0]), "pid." + p[1]));
@@ -178,8 +188,20 @@ class WorkerCrashTest {
   }
 
   private static String ownedSlot(String user) {
+    return ownerOf(user).orElseThrow();
+  }
+
+  private static java.util.Optional<String> ownerOf(String user) {
     return f.fleet().describe().hosts().stream().flatMap(h -> h.slots().stream())
-        .filter(s -> user.equals(s.owner())).findFirst().orElseThrow().slot().slotId();
+        .filter(s -> user.equals(s.owner())).findFirst().map(s -> s.slot().slotId());
+  }
+
+  /** A test that failed while its worker was down must not leave the next test without one. */
+  @AfterEach
+  void workerRunning() {
+    if (!f.worker().alive()) {
+      f.startWorker();
+    }
   }
 
   private static String owner(String slotId) {
