@@ -158,29 +158,12 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     for (Host h : snapshot.hosts()) {
       for (SlotStatus s : h.slots()) {
         if (s.owner() != null && !users.contains(s.owner())) {
-          recoverOwner(snapshot, s);
+          recoverOwner(snapshot.desired(), s, () -> stillOwnedBy(s.slot(), s.owner()));
         }
       }
       if (h.running() && h.scaleInProtected() && !h.owned() && !h.slots().isEmpty()) {
         fleet.unprotectHost("reconcile", h.slots().get(0).slot());
       }
-    }
-  }
-
-  private void recoverOwner(FleetSnapshot snapshot, SlotStatus s) {
-    String owner = s.owner();
-    Promise<Void> resync = Async.procedure(
-        () -> Workflow.newUntypedExternalWorkflowStub(WorkspaceWorkflow.idFor(owner)).signal("resync"));
-    try {
-      resync.get();
-    } catch (RuntimeException noLiveWorkflow) {
-      if (!stillOwnedBy(s.slot(), owner)) {
-        return; // a teardown finished since our snapshot: not an orphan
-      }
-      fleet.recycleSlot(s.slot());
-      fleet.untagOwner("orphan", s.slot(), owner);
-      fleet.unprotectHost("orphan", s.slot());
-      decide(snapshot.desired(), snapshot.desired(), "recycle-orphan", s.slot().slotId() + " had no live workspace");
     }
   }
 
@@ -398,21 +381,25 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   private void recoverOwners(PassView v) {
     for (SlotStatus s : v.strayOwners()) {
-      recoverOwner(v.desired(), s);
+      recoverOwner(v.desired(), s, () -> s.owner().equals(fleet.ownerOf(s.slot())));
     }
     for (Slot s : v.unprotect()) {
       fleet.unprotectHost("reconcile", s);
     }
   }
 
-  private void recoverOwner(int desired, SlotStatus s) {
+  /**
+   * {@code stillOwned} re-reads the fleet before recycling: the pre-{@code compact-pass} path
+   * describes the whole fleet, the current one asks for the one slot (histories replay either).
+   */
+  private void recoverOwner(int desired, SlotStatus s, java.util.function.BooleanSupplier stillOwned) {
     String owner = s.owner();
     Promise<Void> resync = Async.procedure(
         () -> Workflow.newUntypedExternalWorkflowStub(WorkspaceWorkflow.idFor(owner)).signal("resync"));
     try {
       resync.get();
     } catch (RuntimeException noLiveWorkflow) {
-      if (!owner.equals(fleet.ownerOf(s.slot()))) {
+      if (!stillOwned.getAsBoolean()) {
         return; // a teardown finished since the view: not an orphan
       }
       fleet.recycleSlot(s.slot());
