@@ -10,6 +10,15 @@ public interface GatewayRoutes extends RouteActivities, AutoCloseable {
   /** For /health and metrics. */
   RoutingHealth health();
 
+  /** How many routes exist, or -1 when they cannot be listed: health must answer even then. */
+  default int routeCount() {
+    try {
+      return routedLabels().size();
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+
   @Override
   void close();
 }

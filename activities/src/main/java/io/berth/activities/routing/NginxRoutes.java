@@ -121,12 +121,7 @@ public final class NginxRoutes implements GatewayRoutes {
 
   @Override
   public RoutingHealth health() {
-    int routes;
-    try {
-      routes = routedLabels().size();
-    } catch (RuntimeException e) {
-      routes = -1;
-    }
+    int routes = routeCount();
     return new RoutingHealth(nginx.isRunning(), routes, reloader.reloads(), reloader.changesApplied(),
         reloader.failures(), reloader.lastError(), reloader.lastErrorAt());
   }

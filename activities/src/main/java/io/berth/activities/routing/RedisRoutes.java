@@ -126,12 +126,7 @@ public final class RedisRoutes implements GatewayRoutes {
    */
   @Override
   public RoutingHealth health() {
-    int routes;
-    try {
-      routes = routedLabels().size();
-    } catch (RuntimeException e) {
-      routes = -1;
-    }
+    int routes = routeCount();
     return new RoutingHealth(nginx.isRunning(), routes, 0, changes.get(), 0, lastError, lastErrorAt);
   }
 
