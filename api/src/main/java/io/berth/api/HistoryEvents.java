@@ -1,6 +1,7 @@
 package io.berth.api;
 
 import com.google.protobuf.Timestamp;
+import io.berth.workflows.HistorySteps;
 import io.micronaut.serde.annotation.Serdeable;
 import io.temporal.api.failure.v1.Failure;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -55,7 +56,7 @@ final class HistoryEvents {
       case EVENT_TYPE_TIMER_STARTED -> e.getTimerStartedEventAttributes().getTimerId();
       case EVENT_TYPE_TIMER_FIRED -> e.getTimerFiredEventAttributes().getTimerId();
       case EVENT_TYPE_TIMER_CANCELED -> e.getTimerCanceledEventAttributes().getTimerId();
-      case EVENT_TYPE_MARKER_RECORDED -> e.getMarkerRecordedEventAttributes().getMarkerName();
+      case EVENT_TYPE_MARKER_RECORDED -> marker(e);
       case EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED -> e.getWorkflowExecutionUpdateAcceptedEventAttributes()
           .getAcceptedRequest().getInput().getName();
       case EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED -> {
@@ -67,6 +68,14 @@ final class HistoryEvents {
           .getWorkflowExecutionContinuedAsNewEventAttributes().getNewExecutionRunId();
       default -> null;
     };
+  }
+
+  /** A local activity's marker names the activity (and its failure); other markers just their name. */
+  private static String marker(HistoryEvent e) {
+    var m = e.getMarkerRecordedEventAttributes();
+    return HistorySteps.localActivityType(e)
+        .map(type -> "LocalActivity " + type + (m.hasFailure() ? ": " + message(m.getFailure()) : ""))
+        .orElse(m.getMarkerName());
   }
 
   /** The failure's own message and its causes' (no stack traces, no details payloads). */

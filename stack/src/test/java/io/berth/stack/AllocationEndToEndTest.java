@@ -145,7 +145,9 @@ class AllocationEndToEndTest {
 
     HttpResponse<String> history = f.call("GET", "/api/admin/workspaces/frank/history", StackFixture.adminToken(), null);
     assertEquals(200, history.statusCode());
-    assertTrue(history.body().contains("RouteWorkspace") && history.body().contains("UnrouteWorkspace"),
+    // Local activities (claim, session) show by name too, not as bare markers.
+    assertTrue(history.body().contains("RouteWorkspace") && history.body().contains("UnrouteWorkspace")
+            && history.body().contains("LocalActivity ClaimSpare") && history.body().contains("LocalActivity StoreSession"),
         history.body());
   }
 

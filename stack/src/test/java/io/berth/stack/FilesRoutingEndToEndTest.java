@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.workflows.HistorySteps;
 import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
@@ -68,10 +69,8 @@ class FilesRoutingEndToEndTest {
       assertTrue(f.session("nina").isEmpty(), "session");
       // The config that was serving before still serves.
       assertTrue(f.asOwner("olga", "/").body().contains("Workspace of olga"));
-      List<String> acts = f.stack.temporal().client().fetchHistory(WorkspaceWorkflow.idFor("nina")).getHistory()
-          .getEventsList().stream()
-          .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-          .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).toList();
+      List<String> acts = HistorySteps.activityTypes(f.stack.temporal().client()
+          .fetchHistory(WorkspaceWorkflow.idFor("nina")).getHistory().getEventsList());
       assertTrue(acts.containsAll(List.of("UnrouteWorkspace", "DeleteRecord", "UnprotectHost", "UntagOwner",
           "Unclaim")), acts.toString());
     } finally {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testkit.Await;
+import io.berth.workflows.HistorySteps;
 import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
@@ -79,9 +80,7 @@ class SagaRollbackEndToEndTest {
   }
 
   private List<String> scheduledActivities(String user) {
-    return historyEvents(user).stream()
-        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).toList();
+    return HistorySteps.activityTypes(historyEvents(user));
   }
 
   private static List<String> tail(List<String> all, int n) {

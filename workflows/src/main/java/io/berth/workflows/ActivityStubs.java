@@ -123,6 +123,24 @@ final class ActivityStubs {
         .build());
   }
 
+  /**
+   * The saga's Redis steps (claim a spare, store the session) as local activities: each is a
+   * millisecond of Redis work, and as a regular activity it costs a task round trip through the
+   * server on the path of every warm allocation. A few attempts, then the saga compensates.
+   */
+  static StoreActivities localSagaStore() {
+    return Workflow.newLocalActivityStub(StoreActivities.class, LocalActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(5))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(100))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofSeconds(2))
+            .setMaximumAttempts(4)
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build());
+  }
+
   static StoreActivities store(boolean converge) {
     return Workflow.newActivityStub(StoreActivities.class, quick(converge ? 0 : 4));
   }

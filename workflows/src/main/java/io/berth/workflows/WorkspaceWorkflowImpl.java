@@ -40,6 +40,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   static final String PARALLEL_SAGA = "parallel-saga";
   /** Version marker: a resync re-runs the route step too (routes live in Redis). */
   static final String RESYNC_ROUTE = "resync-route";
+  /** Version marker: the saga's claim and session steps run as local activities. */
+  static final String LOCAL_STORE_STEPS = "local-store-steps";
   /**
    * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
@@ -55,6 +57,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private final DnsActivities dns = ActivityStubs.dns(false);
   private final RouteActivities routes = ActivityStubs.routes(false);
   private final ProbeActivities probe = ActivityStubs.probeUntilReady();
+  /** The claim and session steps' stub: {@link #store} before version {@value #LOCAL_STORE_STEPS}. */
+  private StoreActivities sagaStore;
 
   private WorkspaceState state = WorkspaceState.ALLOCATING;
   private String requestId;
@@ -121,6 +125,10 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     // v1 places the workspace with probe, tag, protect, DNS and route side by side (one task hop
     // instead of five); histories recorded before replay the one-by-one order.
     boolean sideBySide = Workflow.getVersion(PARALLEL_SAGA, Workflow.DEFAULT_VERSION, 1) == 1;
+    // v1 claims and stores the session inside the workflow task (two task round trips fewer per
+    // warm allocation); compensations stay regular activities, retried apart from the task.
+    sagaStore = Workflow.getVersion(LOCAL_STORE_STEPS, Workflow.DEFAULT_VERSION, 1) == 1
+        ? ActivityStubs.localSagaStore() : store;
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     try {
       saga.addCompensation(() -> {
@@ -142,7 +150,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         compensating("session");
         store.deleteSession(params.user(), workspaceId);
       });
-      store.storeSession(session());
+      sagaStore.storeSession(session());
 
       setState(WorkspaceState.READY);
       step("ready", "done", params.url());
@@ -296,7 +304,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private Slot claimSlot() {
     step("claim", "running", params.template());
     ClaimRequest claim = new ClaimRequest(requestId, params.user(), params.template());
-    Slot claimed = store.claimSpare(claim);
+    Slot claimed = sagaStore.claimSpare(claim);
     if (claimed != null) {
       step("claim", "done", claimed.slotId());
       return claimed;
@@ -324,7 +332,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         if (noCapacityReason != null) {
           throw ApplicationFailure.newNonRetryableFailure(noCapacityReason, "AtCapacity");
         }
-        claimed = store.claimSpare(claim);
+        claimed = sagaStore.claimSpare(claim);
         if (claimed != null) {
           setState(WorkspaceState.ALLOCATING);
           step("capacity", "done", claimed.slotId());

@@ -19,11 +19,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>v1: allocate (one step after another) → extend → release, no version markers.</li>
  *   <li>v2: allocate (placement side by side, {@code parallel-saga}) → extend → {@code beat} →
  *       resync with the route ({@code resync-route}) → release ({@code teardown-recycle-first}).</li>
+ *   <li>v3: as v2, with the claim and session steps as local activities ({@code local-store-steps}).</li>
  * </ul>
  */
 class ReplayTest {
   @ParameterizedTest
-  @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json"})
+  @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json",
+      "workspace-allocate-release-v3.json"})
   void recordedHistoryStillReplays(String name) throws Exception {
     Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));

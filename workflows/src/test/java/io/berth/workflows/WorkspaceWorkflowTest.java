@@ -360,10 +360,7 @@ class WorkspaceWorkflowTest {
   }
 
   private List<String> scheduledActivities(String user) {
-    return history(user).stream()
-        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-        .toList();
+    return HistorySteps.activityTypes(history(user));
   }
 
   private static int indexOf(List<HistoryEvent> events, EventType type, int from) {
@@ -386,21 +383,20 @@ class WorkspaceWorkflowTest {
     return -1;
   }
 
-  /** Activity types scheduled after the first failed activity, in order. */
+  /** Activity types scheduled after the first failed activity (regular or local), in order. */
   private List<String> activityTypesAfterFailure(String user) {
     WorkflowStub untyped = client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor(user));
     untyped.getResult(WorkspaceView.class);
     List<HistoryEvent> events = client.fetchHistory(WorkspaceWorkflow.idFor(user)).getHistory().getEventsList();
     int failedAt = -1;
     for (int i = 0; i < events.size(); i++) {
-      if (events.get(i).getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED) {
+      HistoryEvent e = events.get(i);
+      boolean localFailed = HistorySteps.localActivityType(e).isPresent() && e.getMarkerRecordedEventAttributes().hasFailure();
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED || localFailed) {
         failedAt = i;
         break;
       }
     }
-    return events.subList(failedAt + 1, events.size()).stream()
-        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-        .toList();
+    return HistorySteps.activityTypes(events.subList(failedAt + 1, events.size()));
   }
 }

@@ -1,5 +1,6 @@
 package io.berth.stack.bench;
 
+import io.berth.workflows.HistorySteps;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import java.util.HashMap;
@@ -54,6 +55,12 @@ record HistoryBreakdown(double total, double activityRun, double activityQueue, 
           wfRun += t - startedAt.getOrDefault(e.getWorkflowTaskCompletedEventAttributes().getStartedEventId(), t);
           tasks++;
           if (sessionDone) {
+            return new HistoryBreakdown(t - first, actRun, actQueue, wfQueue, wfRun, tasks);
+          }
+        }
+        case EVENT_TYPE_MARKER_RECORDED -> {
+          // A local StoreSession is recorded with the workflow task that ran it: READY is that task.
+          if (HistorySteps.localActivityType(e).filter("StoreSession"::equals).isPresent()) {
             return new HistoryBreakdown(t - first, actRun, actQueue, wfQueue, wfRun, tasks);
           }
         }

@@ -11,6 +11,7 @@ import io.berth.stack.Invariants;
 import io.berth.testkit.Await;
 import io.berth.testkit.FreePorts;
 import io.berth.testkit.PrivateRedis;
+import io.berth.workflows.HistorySteps;
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
@@ -311,10 +312,9 @@ final class FaultStack implements AutoCloseable {
     return client.fetchHistory(WorkspaceWorkflow.idFor(user)).getHistory().getEventsList();
   }
 
-  /** Activity types in the order the workflow scheduled them. */
+  /** Activity types (regular and local) in the order the workflow ran them. */
   List<String> scheduled(String user) {
-    return history(user).stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
-        .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName()).toList();
+    return HistorySteps.activityTypes(history(user));
   }
 
   /** Waits until the user's workflow has scheduled {@code activityType} (and it has not completed). */
