@@ -66,10 +66,13 @@ class SagaRollbackEndToEndTest {
     assertFalse(f.hostProtected(host), "scale-in protection");
   }
 
+  /** The slot ClaimSpare answered: a regular activity's result or, since local-store-steps, its marker's. */
   private String claimedSlot(String user) {
     return historyEvents(user).stream()
-        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
-        .map(e -> e.getActivityTaskCompletedEventAttributes().getResult().toString())
+        .map(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+            ? e.getActivityTaskCompletedEventAttributes().getResult().toString()
+            : HistorySteps.localActivityType(e).filter("ClaimSpare"::equals)
+                .map(t -> e.getMarkerRecordedEventAttributes().getDetailsMap().get("result").toString()).orElse(""))
         .filter(s -> s.contains("slotId"))
         .map(s -> s.replaceAll("(?s).*slotId\\\\\":\\\\\"([^\\\\]+)\\\\\".*", "$1"))
         .findFirst().orElseThrow();
