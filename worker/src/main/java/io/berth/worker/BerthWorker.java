@@ -210,7 +210,11 @@ public final class BerthWorker implements AutoCloseable {
   private WorkerOptions workerOptions() {
     WorkerOptions.Builder b = WorkerOptions.newBuilder()
         // The embedded stack shares two cores with everything else: a GC pause is not a deadlock.
-        .setDefaultDeadlockDetectionTimeout(5_000);
+        .setDefaultDeadlockDetectionTimeout(5_000)
+        // Each poller holds one long poll and takes one task per answer: a warm allocation's five
+        // side-by-side steps (times the users allocating at once) queue behind the SDK's five.
+        .setMaxConcurrentActivityTaskPollers(config.pollers())
+        .setMaxConcurrentWorkflowTaskPollers(config.pollers());
     if (config.workflowCacheSize() == 0) {
       b.setStickyQueueScheduleToStartTimeout(java.time.Duration.ZERO);
     }
