@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -36,6 +37,8 @@ import java.util.stream.Stream;
  * redis-server, a temp state dir, free loopback ports, no allocation quota.
  */
 final class BenchStack implements AutoCloseable {
+  /** Settings a bench run takes from its own environment, to compare one against another. */
+  static final List<String> PASSED_THROUGH = List.of("BERTH_ROUTING", "BERTH_POLLERS");
   final PrivateRedis redisServer;
   final Path stateDir;
   final EmbeddedStack stack;
@@ -74,10 +77,13 @@ final class BenchStack implements AutoCloseable {
       env.put("BERTH_PORT_RANGE", "12000-19999");
       env.put("BERTH_JWT_SECRET", secret);
       env.put("BERTH_ALLOCATE_RATE", "off");
-      // BERTH_ROUTING=files ./berth bench ... measures the reload path against the default dynamic one.
-      String routing = System.getenv("BERTH_ROUTING");
-      if (routing != null && !routing.isBlank()) {
-        env.put("BERTH_ROUTING", routing);
+      // BERTH_ROUTING=files ./berth bench ... measures the reload path against the default dynamic
+      // one; BERTH_POLLERS=5 the SDK's default pollers against Berth's.
+      for (String name : PASSED_THROUGH) {
+        String value = System.getenv(name);
+        if (value != null && !value.isBlank()) {
+          env.put(name, value);
+        }
       }
       env.putAll(overrides);
       env.putIfAbsent("BERTH_TEMPLATES", env.getOrDefault("BERTH_TEMPLATE", "demo"));
