@@ -188,7 +188,7 @@ public class WorkspaceAccess {
     List<AccessCookies.Grant> out = null;
     for (String value : AccessCookies.values(cookieHeader)) {
       Optional<AccessCookies.Grant> g = cookies.read(value, now);
-      if (g.isPresent() && g.get().label().equals(label) && Labels.validUser(g.get().user())
+      if (g.isPresent() && g.get().label().equals(label) && Labels.validKey(g.get().user())
           && label.equals(Labels.labelFor(g.get().user()))) {
         if (out == null) {
           out = new java.util.ArrayList<>(2);
@@ -226,7 +226,7 @@ public class WorkspaceAccess {
 
   /** The label is derived from the user, and the user's session is still this workspace. */
   private boolean stillTheirs(String user, String workspaceId, String label) {
-    if (!Labels.validUser(user) || !label.equals(Labels.labelFor(user))) {
+    if (!Labels.validKey(user) || !label.equals(Labels.labelFor(user))) {
       return false;
     }
     Session s = session(user);
