@@ -220,4 +220,45 @@ class PerUserWorkspacesEndToEndTest {
     assertFalse(workflowExists("dora#dev"));
     assertTrue(userWorkspaces("dora").isEmpty(), "nothing reserved for a refused request");
   }
+
+  @Test
+  void theDashboardListsTheWorkspacesAndGetsANamedOne() throws IOException {
+    java.nio.file.Path binary = HeadlessChromium.binary().orElse(null);
+    org.junit.jupiter.api.Assumptions.assumeTrue(binary != null, "no Chromium: the browser part is skipped");
+    Duration ui = Duration.ofSeconds(20);
+    Duration saga = Duration.ofSeconds(60);
+    try (HeadlessChromium chrome = HeadlessChromium.launch(binary, 1280, 900)) {
+      chrome.navigate(f.stack.apiUrl() + "/");
+      chrome.eval("sessionStorage.clear()");
+      chrome.navigate(f.stack.apiUrl() + "/");
+      chrome.awaitText("Access token", ui);
+      chrome.type("#token", StackFixture.token("erin"));
+      chrome.click("#signin-form button[type=submit]");
+      chrome.awaitText("Signed in as erin", ui);
+      chrome.awaitText("Another workspace, by name", ui);
+      chrome.click("#get");
+      chrome.awaitText("Your workspace is ready.", saga);
+      Await.until("the list shows the default workspace", ui, () -> chrome.eval(
+          "Array.from(document.querySelectorAll('#ws-list tr td:first-child')).map(t => t.textContent).join(',')")
+          .asText().equals("default"));
+
+      chrome.type("#ws-name", "dev");
+      chrome.click("#ws-new-form button[type=submit]");
+      String erinDev = Labels.workspaceKey("erin", "dev");
+      String devUrl = "http://" + f.hostname(erinDev) + ":" + f.gatewayPort + "/";
+      Await.until("dev is ready and shown", saga, () -> chrome.text().contains("Your workspace is ready.")
+          && devUrl.equals(chrome.eval("document.getElementById('ws-link').textContent").asText()));
+      assertEquals("My workspace dev", chrome.eval("document.getElementById('mine-title').textContent").asText());
+      Await.until("the list shows both", ui, () -> chrome.eval(
+          "Array.from(document.querySelectorAll('#ws-list tr td:first-child')).map(t => t.textContent).join(',')")
+          .asText().equals("default,dev"));
+      assertTrue(chrome.attribute("#ws-link", "href").startsWith(devUrl + ".berth/launch?t="));
+
+      chrome.click("#ws-list button[aria-label='Show workspace default']");
+      String homeUrl = "http://" + f.hostname("erin") + ":" + f.gatewayPort + "/";
+      Await.until("the default one is shown again", ui,
+          () -> homeUrl.equals(chrome.eval("document.getElementById('ws-link').textContent").asText()));
+      assertEquals("My workspace", chrome.eval("document.getElementById('mine-title').textContent").asText());
+    }
+  }
 }
