@@ -99,7 +99,7 @@ public class WorkspaceController {
     AllocationMetrics.Call timed = metrics.start();
     WorkspaceView view;
     try {
-      view = workflows.allocate(key, template);
+      view = workflows.allocate(key, template, () -> limit.reserve(key));
     } catch (RuntimeException e) {
       timed.error();
       throw e;
