@@ -181,7 +181,7 @@ public class WorkspaceAccess {
 
   /**
    * The valid, unexpired cookies minted for this label, checked without Redis. The label is
-   * derived from the user, so every one of them names the same user; only their workspace ids differ.
+   * derived from the workspace key, so every one of them names the same key; only their workspace ids differ.
    */
   private List<AccessCookies.Grant> grantsFor(String label, @Nullable String cookieHeader) {
     long now = System.currentTimeMillis() / 1000;
@@ -224,7 +224,7 @@ public class WorkspaceAccess {
     return Labels.validLabel(label) && h.equals(settings.hostnameFor(label)) ? label : null;
   }
 
-  /** The label is derived from the user, and the user's session is still this workspace. */
+  /** The label is derived from the workspace key (the user id, or user#name), and its session is still this workspace. */
   private boolean stillTheirs(String user, String workspaceId, String label) {
     if (!Labels.validKey(user) || !label.equals(Labels.labelFor(user))) {
       return false;
