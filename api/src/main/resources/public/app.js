@@ -87,6 +87,9 @@ function duration(ms) {
 
 const session = { token: null, claims: null, admin: false, abort: new AbortController() };
 
+/** From /dashboard/config.json: more than one workspace per user shows the list and the name field. */
+const config = { perUser: 1 };
+
 /** The JWT's payload, decoded only to choose what to show; null when it is not a JWT. */
 function claimsOf(token) {
   const parts = token.split('.');
@@ -124,6 +127,7 @@ function signIn(token, remember) {
   show('who', true);
   show('signin', false);
   show('mine', true);
+  mine.name = null;
   show('fleet', session.admin);
   show('workspaces', session.admin);
   mine.start();
@@ -138,6 +142,7 @@ function signOut(message) {
   session.admin = false;
   sessionStorage.removeItem(TOKEN_KEY);
   mine.stop();
+  multi.stop();
   admin.stop();
   for (const id of ['who', 'mine', 'fleet', 'workspaces', 'history']) show(id, false);
   show('signin', true);
@@ -183,7 +188,7 @@ function messageOf(answer) {
 async function readEvents(onEvent, onOpen) {
   let res;
   try {
-    res = await fetch('/api/workspaces/me/events', {
+    res = await fetch('/api/workspaces/me/events' + mine.query(), {
       headers: { Authorization: 'Bearer ' + session.token, Accept: 'text/event-stream' },
       signal: session.abort.signal,
       cache: 'no-store',
@@ -241,10 +246,23 @@ const mine = {
   ws: null,
   timers: [],
   busy: false,
+  /** Which of the caller's workspaces this card shows: null for their default one. */
+  name: null,
+
+  /** The ?name= of the shown workspace for /api/workspaces/me calls; empty for the default one. */
+  query() {
+    return this.name ? '?name=' + encodeURIComponent(this.name) : '';
+  },
 
   start() {
     this.reset();
+    this.title();
     this.load();
+    multi.refresh();
+  },
+
+  title() {
+    text('mine-title', this.name ? 'My workspace ' + this.name : 'My workspace');
   },
 
   stop() {
@@ -265,7 +283,7 @@ const mine = {
   /** What the caller has now: a READY workspace, one still coming up or going away, or none. */
   async load() {
     try {
-      const answer = await call('GET', '/api/workspaces/me');
+      const answer = await call('GET', '/api/workspaces/me' + this.query());
       if (answer.status === 404) return this.none('You have no workspace.');
       if (answer.status !== 200) return this.failed(messageOf(answer));
       const ws = answer.body;
@@ -305,7 +323,8 @@ const mine = {
     $('get').disabled = true;
     text('ws-status', 'Asking for a workspace…');
     let settled = false;
-    const post = call('POST', '/api/workspaces', {}).finally(() => { settled = true; });
+    const post = call('POST', '/api/workspaces', this.name ? { name: this.name } : {})
+      .finally(() => { settled = true; });
     post.catch(() => {});
     try {
       // The workflow exists a moment after the POST starts it: retry the stream until it does.
@@ -331,6 +350,7 @@ const mine = {
       this.network(e);
     } finally {
       this.busy = false;
+      multi.refresh();
     }
   },
 
@@ -443,7 +463,8 @@ const mine = {
   /** Heartbeats push the idle deadline: read it again every few seconds. */
   async refresh() {
     try {
-      const answer = await call('GET', '/api/workspaces/me');
+      const answer = await call('GET', '/api/workspaces/me' + this.query());
+      multi.refresh();
       if (answer.status === 404) return this.none('Your workspace is gone (released or reclaimed).');
       if (answer.status === 200) {
         if (answer.body.state === 'READY') this.ready(answer.body);
@@ -456,7 +477,7 @@ const mine = {
 
   async extend() {
     try {
-      const answer = await call('POST', '/api/workspaces/me/extend', {});
+      const answer = await call('POST', '/api/workspaces/me/extend' + this.query(), {});
       if (answer.status === 200) {
         this.ready(answer.body);
         text('ws-status', 'Extended: idle reclaim pushed back.');
@@ -471,7 +492,7 @@ const mine = {
   async release() {
     this.stop();
     try {
-      const answer = await call('DELETE', '/api/workspaces/me');
+      const answer = await call('DELETE', '/api/workspaces/me' + this.query());
       if (answer.status !== 202) {
         text('ws-error', messageOf(answer));
         return this.load();
@@ -482,11 +503,75 @@ const mine = {
       if (outcome === 'missing' || (this.ws && this.ws.state === 'RELEASED')) {
         this.none('Released. You have no workspace.');
       }
+      multi.refresh();
     } catch (e) {
       this.network(e);
     }
   },
 };
+
+/**
+ * With more than one workspace per user: the caller's workspaces (GET /api/workspaces), each a
+ * button that shows it in the card above, and a name field to get another one. With one per
+ * user this stays hidden and the page is what it always was.
+ */
+const multi = {
+  shown: null,
+
+  stop() {
+    this.shown = null;
+    show('ws-multi', false);
+  },
+
+  async refresh() {
+    if (config.perUser <= 1 || !session.token) return;
+    show('ws-multi', true);
+    text('ws-limit', `(up to ${config.perUser})`);
+    try {
+      const answer = await call('GET', '/api/workspaces');
+      if (answer.status !== 200) return;
+      const list = answer.body || [];
+      const json = JSON.stringify([list.map((w) => [w.name, w.state]), mine.name]);
+      if (this.shown === json) return;
+      this.shown = json;
+      replaceRows($('ws-list'), list.map((w) => {
+        const label = w.name || 'default';
+        const button = el('button', { type: 'button', class: 'small quiet', onclick: () => this.select(w.name || null) },
+          mine.name === (w.name || null) ? 'Shown' : 'Show');
+        button.setAttribute('aria-label', 'Show workspace ' + label);
+        return el('tr', {}, el('td', {}, label), el('td', { class: 'state-' + w.state }, w.state), el('td', {}, button));
+      }), 3, 'No workspaces yet.');
+    } catch (e) {
+      // the card above reports what went wrong
+    }
+  },
+
+  select(name) {
+    // the shown workspace's progress stream and calls in flight end: they would draw the old one
+    session.abort.abort();
+    session.abort = new AbortController();
+    mine.name = name;
+    mine.start();
+  },
+
+  /** "Get it": the named workspace becomes the one shown, and is asked for. */
+  getNamed(name) {
+    if (!/^[a-z0-9]{1,16}$/.test(name)) {
+      text('ws-error', 'A workspace name is 1 to 16 of a-z and 0-9.');
+      return;
+    }
+    session.abort.abort();
+    session.abort = new AbortController();
+    mine.name = name;
+    mine.title();
+    $('ws-name').value = '';
+    mine.get();
+  },
+};
+
+function nameQuery(name) {
+  return name ? '?name=' + encodeURIComponent(name) : '';
+}
 
 /** A destructive button asks once more: the first click arms it, a second within 5 s acts. */
 function confirmButton(button, label, action) {
@@ -512,6 +597,7 @@ function confirmButton(button, label, action) {
 const admin = {
   timer: null,
   historyUser: null,
+  historyName: null,
   /** The workspace whose force release was clicked once, and until when a second click confirms it. */
   armed: null,
   /** What each table last showed: a poll that brings nothing new leaves the DOM (and the focus) alone. */
@@ -602,15 +688,16 @@ const admin = {
   workspaceRow(w) {
     const link = w.url && /^https?:\/\//i.test(w.url)
       ? el('a', { href: w.url, target: '_blank', rel: 'noopener noreferrer' }, w.url) : (w.url || '—');
-    const history = el('button', { type: 'button', class: 'small quiet', onclick: () => this.openHistory(w.user) },
-      'History');
-    history.setAttribute('aria-label', 'History of ' + w.user);
-    const armed = this.armed && this.armed.user === w.user && this.armed.until > Date.now();
+    const who = w.name ? `${w.user} (${w.name})` : w.user;
+    const history = el('button', { type: 'button', class: 'small quiet',
+      onclick: () => this.openHistory(w.user, w.name) }, 'History');
+    history.setAttribute('aria-label', 'History of ' + who);
+    const armed = this.armed && this.armed.user === who && this.armed.until > Date.now();
     const release = el('button', { type: 'button', class: armed ? 'small danger armed' : 'small danger',
-      onclick: () => this.forceReleaseClicked(w.user) }, armed ? 'Click again to confirm' : 'Force release');
-    release.setAttribute('aria-label', 'Force release the workspace of ' + w.user);
+      onclick: () => this.forceReleaseClicked(who, w.user, w.name) }, armed ? 'Click again to confirm' : 'Force release');
+    release.setAttribute('aria-label', 'Force release the workspace of ' + who);
     return el('tr', {},
-      el('td', {}, w.user),
+      el('td', {}, who),
       el('td', { class: 'state-' + w.state }, w.state || '—'),
       el('td', {}, link),
       el('td', {}, w.slotId || '—'),
@@ -620,17 +707,17 @@ const admin = {
   },
 
   /** First click arms (the row re-renders armed for 5 s), a second within that time releases. */
-  forceReleaseClicked(user) {
-    const armed = this.armed && this.armed.user === user && this.armed.until > Date.now();
-    this.armed = armed ? null : { user, until: Date.now() + ARM_MS };
-    if (armed) this.forceRelease(user);
+  forceReleaseClicked(who, user, name) {
+    const armed = this.armed && this.armed.user === who && this.armed.until > Date.now();
+    this.armed = armed ? null : { user: who, until: Date.now() + ARM_MS };
+    if (armed) this.forceRelease(user, name);
     else setTimeout(() => this.workspaces(), ARM_MS + 50);
     this.workspaces();
   },
 
-  async forceRelease(user) {
+  async forceRelease(user, name) {
     try {
-      const answer = await call('DELETE', '/api/admin/workspaces/' + encodeURIComponent(user));
+      const answer = await call('DELETE', '/api/admin/workspaces/' + encodeURIComponent(user) + nameQuery(name));
       if (answer.status !== 202) text('workspaces-error', messageOf(answer));
       this.workspaces();
     } catch (e) {
@@ -638,10 +725,11 @@ const admin = {
     }
   },
 
-  openHistory(user) {
+  openHistory(user, name) {
     this.historyUser = user;
+    this.historyName = name || null;
     delete this.shown.history;
-    text('history-user', user);
+    text('history-user', name ? `${user} (${name})` : user);
     $('history-rows').replaceChildren();
     show('history', true);
     this.history();
@@ -655,14 +743,16 @@ const admin = {
 
   async history() {
     const user = this.historyUser;
+    const name = this.historyName;
     if (!user) return;
     try {
-      const answer = await call('GET', '/api/admin/workspaces/' + encodeURIComponent(user) + '/history');
-      if (user !== this.historyUser) return;
+      const answer = await call('GET', '/api/admin/workspaces/' + encodeURIComponent(user) + '/history'
+        + nameQuery(name));
+      if (user !== this.historyUser || name !== this.historyName) return;
       if (answer.status !== 200) return text('history-error', messageOf(answer));
       text('history-error', '');
       const withTasks = $('history-tasks').checked;
-      if (!this.changed('history', [user, withTasks, answer.body])) return;
+      if (!this.changed('history', [user, name, withTasks, answer.body])) return;
       const rows = [];
       let failed = false;
       for (const e of answer.body || []) {
@@ -691,8 +781,10 @@ async function loadConfig() {
   try {
     const res = await fetch('/dashboard/config.json', { cache: 'no-store' });
     if (res.ok) {
-      const config = await res.json();
-      show('token-hint', config.tokenHint === true);
+      const c = await res.json();
+      show('token-hint', c.tokenHint === true);
+      config.perUser = Number.isInteger(c.workspacesPerUser) ? c.workspacesPerUser : 1;
+      multi.refresh();
     }
   } catch (e) {
     // the hint is optional
@@ -706,6 +798,10 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('sign-out').addEventListener('click', () => signOut(''));
   $('get').addEventListener('click', () => mine.get());
+  $('ws-new-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    multi.getNamed($('ws-name').value.trim());
+  });
   $('extend').addEventListener('click', () => mine.extend());
   confirmButton($('release'), 'Release', () => mine.release());
   $('history-close').addEventListener('click', () => admin.closeHistory());

@@ -70,7 +70,7 @@ public class AccessCookies {
   }
 
   public String mint(Grant g) {
-    if (!Labels.validUser(g.user()) || !Labels.validLabel(g.label()) || !WORKSPACE_ID.matcher(g.workspaceId()).matches()
+    if (!Labels.validKey(g.user()) || !Labels.validLabel(g.label()) || !WORKSPACE_ID.matcher(g.workspaceId()).matches()
         || g.expiresAtSeconds() <= 0) {
       throw new IllegalArgumentException("cannot mint a cookie for malformed values");
     }
@@ -97,7 +97,7 @@ public class AccessCookies {
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
-    if (!Labels.validUser(user) || !MessageDigest.isEqual(mac, mac(user, p[2], p[1], p[3]))) {
+    if (!Labels.validKey(user) || !MessageDigest.isEqual(mac, mac(user, p[2], p[1], p[3]))) {
       return Optional.empty();
     }
     long exp = Long.parseLong(p[3]);

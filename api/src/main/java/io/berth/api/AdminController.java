@@ -5,10 +5,12 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.berth.workflows.model.CapacityStatus;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
@@ -22,8 +24,10 @@ public class AdminController {
   private final FleetStatus fleet;
   private final Sessions sessions;
   private final WorkspaceWorkflows workflows;
+  private final WorkspaceLimit limit;
 
-  public AdminController(FleetStatus fleet, Sessions sessions, WorkspaceWorkflows workflows) {
+  public AdminController(FleetStatus fleet, Sessions sessions, WorkspaceWorkflows workflows, WorkspaceLimit limit) {
+    this.limit = limit;
     this.fleet = fleet;
     this.sessions = sessions;
     this.workflows = workflows;
@@ -44,22 +48,22 @@ public class AdminController {
     return sessions.list();
   }
 
-  @Operation(summary = "Force release a user's workspace")
+  @Operation(summary = "Force release a user's workspace (?name= for a named one)")
   @ApiResponse(responseCode = "202", description = "release started", content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = WorkspaceController.Released.class)))
   @ApiResponse(responseCode = "404", description = "the user has no workspace")
   @Delete("/admin/workspaces/{user}")
-  public HttpResponse<WorkspaceController.Released> release(String user) {
-    String u = Users.checked(user);
-    workflows.release(u, "admin");
-    return HttpResponse.accepted().body(new WorkspaceController.Released(u, "release started"));
+  public HttpResponse<WorkspaceController.Released> release(String user, @QueryValue @Nullable String name) {
+    String key = limit.keyFor(Users.checked(user), name, false);
+    workflows.release(key, "admin");
+    return HttpResponse.accepted().body(WorkspaceController.Released.of(key, "release started"));
   }
 
   @Operation(summary = "The workspace workflow's events (activities, compensations, signals, timers), no payloads")
   @ApiResponse(responseCode = "200", description = "the events")
   @ApiResponse(responseCode = "404", description = "the user has no workflow")
   @Get("/admin/workspaces/{user}/history")
-  public List<HistoryEvents.Event> history(String user) {
-    return workflows.history(Users.checked(user));
+  public List<HistoryEvents.Event> history(String user, @QueryValue @Nullable String name) {
+    return workflows.history(limit.keyFor(Users.checked(user), name, false));
   }
 }

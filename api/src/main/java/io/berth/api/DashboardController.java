@@ -36,12 +36,13 @@ public class DashboardController {
   private final Config config;
 
   /** Tokens can be minted locally (./berth token) when the key is the state dir's file, not a given secret. */
-  public DashboardController(@Nullable @Value("${berth.jwt.secret:}") String secret) {
-    this.config = new Config(secret == null || secret.isBlank());
+  public DashboardController(@Nullable @Value("${berth.jwt.secret:}") String secret, WorkspaceSettings settings) {
+    this.config = new Config(secret == null || secret.isBlank(), settings.perUser());
   }
 
+  /** {@code workspacesPerUser} above 1: the page offers named workspaces and lists the caller's. */
   @Serdeable
-  public record Config(boolean tokenHint) {}
+  public record Config(boolean tokenHint, int workspacesPerUser) {}
 
   @Get(produces = MediaType.TEXT_HTML)
   public HttpResponse<byte[]> page() {

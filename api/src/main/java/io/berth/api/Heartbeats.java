@@ -49,7 +49,7 @@ public class Heartbeats {
     List<String> owner = redis.hmget(keys.heartbeatToken(Labels.sha256Hex(token)), "user", "workspaceId");
     String user = owner.get(0);
     String workspaceId = owner.get(1);
-    if (user == null || workspaceId == null || !Labels.validUser(user)) {
+    if (user == null || workspaceId == null || !Labels.validKey(user)) {
       throw ApiException.unauthorized("unknown heartbeat token");
     }
     long now = System.currentTimeMillis();

@@ -51,7 +51,7 @@ public class LaunchTickets {
       return Optional.empty();
     }
     String[] p = v.split("\n", 3);
-    if (p.length != 3 || !Labels.validLabel(p[1]) || !Labels.validUser(p[2])) {
+    if (p.length != 3 || !Labels.validLabel(p[1]) || !Labels.validKey(p[2])) {
       return Optional.empty();
     }
     return Optional.of(new Ticket(p[2], p[0], p[1]));

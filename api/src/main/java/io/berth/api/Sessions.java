@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.serde.annotation.Serdeable;
 import jakarta.inject.Singleton;
@@ -28,7 +29,7 @@ public class Sessions {
   }
 
   @Serdeable
-  public record Entry(String user, String workspaceId, String state, String url, String label, String template,
+  public record Entry(String user, String name, String workspaceId, String state, String url, String label, String template,
                       String instanceId, String slotId, String allocatedAt, String lastSeen, String idleDeadline,
                       String expiresAt) {}
 
@@ -52,8 +53,9 @@ public class Sessions {
     return entries;
   }
 
-  private static Entry entry(String user, Map<String, String> h) {
-    return new Entry(user, h.get("workspaceId"), h.get("state"), h.get("url"), h.get("label"), h.get("template"),
+  /** {@code key}: the workspace key; the entry names its user and workspace name apart. */
+  private static Entry entry(String key, Map<String, String> h) {
+    return new Entry(Labels.userOf(key), Labels.nameOf(key), h.get("workspaceId"), h.get("state"), h.get("url"), h.get("label"), h.get("template"),
         h.get("hostId"), h.get("slotId"), time(h.get("allocatedAt")), time(h.get("lastSeen")),
         time(h.get("idleDeadline")), time(h.get("expiresAt")));
   }

@@ -181,14 +181,14 @@ public class WorkspaceAccess {
 
   /**
    * The valid, unexpired cookies minted for this label, checked without Redis. The label is
-   * derived from the user, so every one of them names the same user; only their workspace ids differ.
+   * derived from the workspace key, so every one of them names the same key; only their workspace ids differ.
    */
   private List<AccessCookies.Grant> grantsFor(String label, @Nullable String cookieHeader) {
     long now = System.currentTimeMillis() / 1000;
     List<AccessCookies.Grant> out = null;
     for (String value : AccessCookies.values(cookieHeader)) {
       Optional<AccessCookies.Grant> g = cookies.read(value, now);
-      if (g.isPresent() && g.get().label().equals(label) && Labels.validUser(g.get().user())
+      if (g.isPresent() && g.get().label().equals(label) && Labels.validKey(g.get().user())
           && label.equals(Labels.labelFor(g.get().user()))) {
         if (out == null) {
           out = new java.util.ArrayList<>(2);
@@ -224,9 +224,9 @@ public class WorkspaceAccess {
     return Labels.validLabel(label) && h.equals(settings.hostnameFor(label)) ? label : null;
   }
 
-  /** The label is derived from the user, and the user's session is still this workspace. */
+  /** The label is derived from the workspace key (the user id, or user#name), and its session is still this workspace. */
   private boolean stillTheirs(String user, String workspaceId, String label) {
-    if (!Labels.validUser(user) || !label.equals(Labels.labelFor(user))) {
+    if (!Labels.validKey(user) || !label.equals(Labels.labelFor(user))) {
       return false;
     }
     Session s = session(user);

@@ -4,7 +4,9 @@ import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.http.sse.Event;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
@@ -19,8 +21,10 @@ import org.reactivestreams.Publisher;
 public class WorkspaceEventsController {
   private final WorkspaceWorkflows workflows;
   private final ProgressStream stream;
+  private final WorkspaceLimit limit;
 
-  public WorkspaceEventsController(WorkspaceWorkflows workflows, ProgressStream stream) {
+  public WorkspaceEventsController(WorkspaceWorkflows workflows, ProgressStream stream, WorkspaceLimit limit) {
+    this.limit = limit;
     this.workflows = workflows;
     this.stream = stream;
   }
@@ -31,11 +35,11 @@ public class WorkspaceEventsController {
    */
   @Get(value = "/me/events", produces = MediaType.TEXT_EVENT_STREAM)
   @ExecuteOn(TaskExecutors.BLOCKING)
-  public Publisher<Event<String>> events(Authentication auth) {
-    String user = Users.of(auth);
-    WorkspaceView first = workflows.latest(user)
+  public Publisher<Event<String>> events(Authentication auth, @QueryValue @Nullable String name) {
+    String key = limit.keyFor(Users.of(auth), name, false);
+    WorkspaceView first = workflows.latest(key)
         .filter(v -> v.state() != WorkspaceState.RELEASED)
         .orElseThrow(() -> ApiException.notFound("you have no workspace"));
-    return stream.follow(user, first);
+    return stream.follow(key, first);
   }
 }

@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.workflows.Labels;
 import io.berth.workflows.model.ProgressStep;
 import io.berth.workflows.model.WorkspaceView;
 import io.micronaut.serde.annotation.Serdeable;
@@ -9,10 +10,11 @@ import java.util.List;
 /**
  * A workspace as the HTTP API shows it; times are ISO-8601 instants, absent until known.
  * {@code launchUrl}: a one-time link that lets the owner into the workspace (READY only; see
- * docs/ACCESS.md), {@code url} alone no longer opens it when workspace auth is on.
+ * docs/ACCESS.md), {@code url} alone no longer opens it when workspace auth is on. {@code user}
+ * is the owner's user id, {@code name} the workspace's name (null for their default workspace).
  */
 @Serdeable
-public record WorkspaceJson(String user, String workspaceId, String state, String url, String launchUrl,
+public record WorkspaceJson(String user, String name, String workspaceId, String state, String url, String launchUrl,
                             String instanceId,
                             String template, long idleTimeoutSeconds, String allocatedAt, String idleDeadline,
                             String expiresAt, String reason, List<Step> steps) {
@@ -26,13 +28,15 @@ public record WorkspaceJson(String user, String workspaceId, String state, Strin
 
   public static WorkspaceJson of(WorkspaceView v) {
     List<Step> steps = v.steps() == null ? List.of() : v.steps().stream().map(Step::of).toList();
-    return new WorkspaceJson(v.user(), v.workspaceId(), v.state() == null ? null : v.state().name(), v.url(), null,
+    String key = v.user();
+    return new WorkspaceJson(key == null ? null : Labels.userOf(key), key == null ? null : Labels.nameOf(key),
+        v.workspaceId(), v.state() == null ? null : v.state().name(), v.url(), null,
         v.instanceId(), v.template(), v.idleTimeoutSeconds(), instant(v.allocatedAtMillis()),
         instant(v.idleDeadlineMillis()), instant(v.expiresAtMillis()), v.reason(), steps);
   }
 
   public WorkspaceJson withLaunchUrl(String launch) {
-    return new WorkspaceJson(user, workspaceId, state, url, launch, instanceId, template, idleTimeoutSeconds,
+    return new WorkspaceJson(user, name, workspaceId, state, url, launch, instanceId, template, idleTimeoutSeconds,
         allocatedAt, idleDeadline, expiresAt, reason, steps);
   }
 

@@ -16,13 +16,15 @@ import java.util.List;
  * @param allocateRate     allocations per user, {@code <n>/<s|min|h>}; {@code off} disables the quota
  * @param extendRate       extends per user, same form
  * @param launchRate       launch links per user, same form
+ * @param perUser          live workspaces a user may have at once (their default one and named
+ *                         ones); null means 1, the default workspace only
  */
 @Context // checked at startup, not at the first request
 @ConfigurationProperties("berth.workspace")
 public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
                                 Duration allocateWait, String template, List<String> templates, String domain,
                                 String publicUrl, Duration heartbeatWindow, String allocateRate, String extendRate,
-                                String launchRate) {
+                                String launchRate, Integer perUser) {
   public static final String DEFAULT_PUBLIC_URL = "http://{label}.{domain}:8088/";
   private static final Duration MAX_WINDOW = Duration.ofSeconds(30);
 
@@ -37,6 +39,13 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
     if (!templates.contains(template)) {
       throw new IllegalStateException("berth.workspace.template '" + template + "' is not in berth.workspace.templates "
           + templates);
+    }
+    if (perUser == null) {
+      perUser = 1;
+    }
+    if (perUser < 1) {
+      throw new IllegalStateException("berth.workspace.per-user (BERTH_WORKSPACES_PER_USER) must be at least 1, got "
+          + perUser);
     }
     if (heartbeatWindow == null || heartbeatWindow.isNegative()) {
       heartbeatWindow = Duration.ZERO;

@@ -78,12 +78,21 @@ public class WorkspaceWorkflows {
    * previous run is still tearing down, waits (within the same bound) for it to end and asks once more.
    */
   public WorkspaceView allocate(String user, String template) {
+    return allocate(user, template, () -> {});
+  }
+
+  /**
+   * As {@link #allocate(String, String)}; {@code beforeRetry} runs between the previous run's end
+   * and the second ask (the per-user limit reserves the place again that the teardown freed).
+   */
+  public WorkspaceView allocate(String user, String template, Runnable beforeRetry) {
     long deadline = System.nanoTime() + settings.allocateWait().plus(CLIENT_GRACE).toNanos();
     WorkspaceView view = updateWithStart(user, template, deadline);
     if (!tearingDown(view)) {
       return view;
     }
     awaitRunEnd(user, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    beforeRetry.run();
     view = updateWithStart(user, template, deadline);
     if (tearingDown(view)) {
       throw ApiException.conflict("your previous workspace is still being released; try again shortly");

@@ -98,6 +98,53 @@ class WorkspaceApiTest extends ApiTestBase {
   }
 
   @Test
+  void withOneWorkspacePerUserANamedOneIsRefusedAndTheDefaultOneIsAsBefore() {
+    String user = user("solo");
+    String t = token(user);
+    Http.Answer named = http.post("/api/workspaces", t, "{\"name\":\"dev\"}");
+    assertEquals(409, named.status(), named.body());
+    assertEquals("workspace_limit", named.json().path("error").asText());
+    assertTrue(named.json().path("message").asText().contains("limit is 1 workspace per user"), named.body());
+    assertEquals(404, http.get("/api/workspaces/me?name=dev", t).status(), "nothing was started for the name");
+
+    JsonNode ws = ready(http.post("/api/workspaces", t, "{}"));
+    assertEquals(user, ws.path("user").asText());
+    assertTrue(ws.path("name").isMissingNode() || ws.path("name").isNull(), ws.toString());
+    assertEquals("http://" + Labels.labelFor(user) + ".localhost:8088/", ws.path("url").asText());
+    assertTrue(http.get("/api/workspaces/me", t).status() == 200);
+    JsonNode list = http.get("/api/workspaces", t).json();
+    assertEquals(1, list.size(), list.toString());
+    assertEquals(ws.path("workspaceId").asText(), list.get(0).path("workspaceId").asText());
+    // still only one: asking for the default workspace again returns it
+    assertEquals(ws.path("workspaceId").asText(),
+        ready(http.post("/api/workspaces", t, null)).path("workspaceId").asText());
+  }
+
+  @Test
+  void invalidWorkspaceNamesAre400() {
+    String t = token(user("names"));
+    assertEquals(400, http.post("/api/workspaces", t, "{\"name\":\"\"}").status(), "an empty name");
+    for (String bad : List.of("../x", "A", "a".repeat(17), "a b", "a#b", "dev/../x")) {
+      Http.Answer post = http.post("/api/workspaces", t, "{\"name\":\"" + bad + "\"}");
+      assertEquals(400, post.status(), bad + ": " + post.body());
+      assertEquals("bad_request", post.json().path("error").asText());
+      String q = java.net.URLEncoder.encode(bad, java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(400, http.get("/api/workspaces/me?name=" + q, t).status(), bad);
+      assertEquals(400, http.delete("/api/workspaces/me?name=" + q, t).status(), bad);
+    }
+  }
+
+  @Test
+  void userIdsHoldingTheWorkspaceSeparatorAreRejected() {
+    for (String odd : List.of("eve#dev", "#", "eve#")) {
+      Http.Answer a = http.post("/api/workspaces", Jwts.anySubject(secret, odd), null);
+      assertEquals(400, a.status(), odd + ": " + a.body());
+      assertEquals("bad_request", a.json().path("error").asText());
+      assertTrue(a.json().path("message").asText().contains("'#'"), a.body());
+    }
+  }
+
+  @Test
   void unknownTemplateAndMalformedJsonAre400() {
     String t = token(user("tpl"));
     Http.Answer unknown = http.post("/api/workspaces", t, "{\"template\":\"../../bin/sh\"}");

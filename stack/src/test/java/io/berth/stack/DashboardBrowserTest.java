@@ -100,6 +100,8 @@ class DashboardBrowserTest {
 
     signIn(StackFixture.token("alice"), "alice");
     chrome.awaitText("Get my workspace", UI);
+    assertTrue(chrome.eval("document.getElementById('ws-multi').hidden").asBoolean(),
+        "one workspace per user (the default): no list, no name field");
     chrome.click("#get");
 
     Await.until("alice's saga held at TagOwner", SAGA, gate::reached);

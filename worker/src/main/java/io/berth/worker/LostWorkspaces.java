@@ -50,7 +50,7 @@ final class LostWorkspaces {
   int recreate() {
     int n = 0;
     for (String user : redis.smembers(keys.users())) {
-      if (!Labels.validUser(user)) {
+      if (!Labels.validKey(user)) {
         continue;
       }
       Map<String, String> ws = redis.hgetAll(keys.workspace(user));

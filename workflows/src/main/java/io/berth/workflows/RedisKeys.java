@@ -22,6 +22,15 @@ public record RedisKeys(String prefix) {
     return prefix + "ws:users";
   }
 
+  /**
+   * Sorted set: a user's workspace keys (default and named) → until when the slot is held: a
+   * pending reservation the API made for an allocation expires (epoch ms), a stored session holds
+   * it ({@code +inf}) until the session is deleted. The per-user limit is its size.
+   */
+  public String userWorkspaces(String user) {
+    return prefix + "user:" + user;
+  }
+
   /** Set of spare slot ids of a template. */
   public String pool(String template) {
     return prefix + "pool:" + template;

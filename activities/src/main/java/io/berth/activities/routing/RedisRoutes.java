@@ -145,7 +145,7 @@ public final class RedisRoutes implements GatewayRoutes {
     if (!Addresses.ipLiteral(route.upstreamAddress())) {
       throw invalid("upstream must be an IP literal with dynamic routing (no resolver)");
     }
-    if (!Labels.validUser(route.user())) {
+    if (!Labels.validKey(route.user())) {
       throw invalid("user missing or malformed");
     }
     if (route.requestId() == null || !REQUEST_ID.matcher(route.requestId()).matches()) {

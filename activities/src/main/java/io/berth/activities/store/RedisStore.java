@@ -57,7 +57,12 @@ public final class RedisStore implements StoreActivities {
       return 1
       """;
 
-  /** KEYS: ws, users, pings, new hb. ARGV: hb prefix, user, workspaceId, tokenHash, allocatedAt, expireAt, fields... */
+  /**
+   * KEYS: ws, users, pings, new hb, the user's workspaces. ARGV: hb prefix, key, workspaceId, tokenHash,
+   * allocatedAt, expireAt, fields... A stored session holds its place in the user's workspaces for
+   * good ({@code +inf}): the API's pending reservation becomes permanent, and a resync after Redis
+   * lost its data puts the place back.
+   */
   private static final String STORE_SESSION = """
       local old = redis.call('HGET', KEYS[1], 'tokenHash')
       if old and old ~= ARGV[4] then redis.call('DEL', ARGV[1] .. old) end
@@ -71,17 +76,27 @@ public final class RedisStore implements StoreActivities {
       redis.call('PEXPIREAT', KEYS[4], ARGV[6])
       redis.call('SADD', KEYS[2], ARGV[2])
       redis.call('ZADD', KEYS[3], string.format('%d', seen), ARGV[2])
+      redis.call('ZADD', KEYS[5], '+inf', ARGV[2])
       return 1
       """;
 
-  /** KEYS: ws, users, pings. ARGV: hb prefix, user, workspaceId. */
+  /**
+   * KEYS: ws, users, pings, the user's workspaces. ARGV: hb prefix, key, workspaceId. Without this
+   * run's session (the saga failed before storing it) only a pending reservation (a finite score)
+   * is dropped: a held place belongs to a session of another run.
+   */
   private static final String DELETE_SESSION = """
-      if redis.call('HGET', KEYS[1], 'workspaceId') ~= ARGV[3] then return 0 end
+      if redis.call('HGET', KEYS[1], 'workspaceId') ~= ARGV[3] then
+        local held = redis.call('ZSCORE', KEYS[4], ARGV[2])
+        if held and held ~= 'inf' and redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[4], ARGV[2]) end
+        return 0
+      end
       local t = redis.call('HGET', KEYS[1], 'tokenHash')
       if t then redis.call('DEL', ARGV[1] .. t) end
       redis.call('DEL', KEYS[1])
       redis.call('SREM', KEYS[2], ARGV[2])
       redis.call('ZREM', KEYS[3], ARGV[2])
+      redis.call('ZREM', KEYS[4], ARGV[2])
       return 1
       """;
 
@@ -229,7 +244,7 @@ public final class RedisStore implements StoreActivities {
 
   @Override
   public void storeSession(Session s) {
-    if (!Labels.validUser(s.user())) {
+    if (!Labels.validKey(s.user())) {
       throw ApplicationFailure.newNonRetryableFailure("invalid user id", INVALID_INPUT);
     }
     requireRequestId(s.workspaceId());
@@ -242,7 +257,8 @@ public final class RedisStore implements StoreActivities {
       args.add(v);
     });
     redis.eval(STORE_SESSION,
-        List.of(keys.workspace(s.user()), keys.users(), keys.pings(), keys.heartbeatToken(tokenHash)), args);
+        List.of(keys.workspace(s.user()), keys.users(), keys.pings(), keys.heartbeatToken(tokenHash),
+            keys.userWorkspaces(Labels.userOf(s.user()))), args);
     // After the write: a retry mints a new token, revokes this one and delivers again.
     fleet.deliverCredentials(s.slot(), s.user(), token);
   }
@@ -270,10 +286,11 @@ public final class RedisStore implements StoreActivities {
 
   @Override
   public void deleteSession(String user, String workspaceId) {
-    if (!Labels.validUser(user)) {
+    if (!Labels.validKey(user)) {
       throw ApplicationFailure.newNonRetryableFailure("invalid user id", INVALID_INPUT);
     }
-    redis.eval(DELETE_SESSION, List.of(keys.workspace(user), keys.users(), keys.pings()),
+    redis.eval(DELETE_SESSION, List.of(keys.workspace(user), keys.users(), keys.pings(),
+            keys.userWorkspaces(Labels.userOf(user))),
         List.of(keys.heartbeatToken(""), user, String.valueOf(workspaceId)));
   }
 

@@ -237,6 +237,29 @@ class RedisStoreTest {
   }
 
   @Test
+  void aSessionHoldsItsPlaceInTheUsersWorkspacesAndItsDeleteFreesIt() {
+    long now = System.currentTimeMillis();
+    String dev = Labels.workspaceKey("zoe", "dev");
+    redis.zadd(keys.userWorkspaces("zoe"), now + 60_000, dev); // the API's pending reservation
+    store.storeSession(session(dev, "w1", slot(1, 0), now));
+    store.storeSession(session("zoe", "w2", slot(1, 1), now));
+    assertEquals(Double.POSITIVE_INFINITY, redis.zscore(keys.userWorkspaces("zoe"), dev));
+    assertEquals(Double.POSITIVE_INFINITY, redis.zscore(keys.userWorkspaces("zoe"), "zoe"));
+    assertEquals("w1", redis.hget(keys.workspace(dev), "workspaceId"));
+
+    store.deleteSession("zoe", "other-run"); // not this session's run: its place stays
+    assertEquals(Double.POSITIVE_INFINITY, redis.zscore(keys.userWorkspaces("zoe"), "zoe"));
+    store.deleteSession(dev, "w1");
+    assertEquals(List.of("zoe"), redis.zrange(keys.userWorkspaces("zoe"), 0, -1));
+
+    // a saga undone before its session was stored drops its pending reservation
+    String x = Labels.workspaceKey("zoe", "x");
+    redis.zadd(keys.userWorkspaces("zoe"), now + 60_000, x);
+    store.deleteSession(x, "w3");
+    assertNull(redis.zscore(keys.userWorkspaces("zoe"), x));
+  }
+
+  @Test
   void deleteSessionOfAnOlderWorkspaceLeavesTheNewerOne() {
     long now = System.currentTimeMillis();
     store.storeSession(session("alice", "w1", slot(1, 0), now));

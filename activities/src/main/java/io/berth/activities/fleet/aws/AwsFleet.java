@@ -181,7 +181,7 @@ public final class AwsFleet implements Fleet {
     checkSlot(slot);
     String value = TagValues.UNASSIGNED;
     if (owner != null) {
-      if (!Labels.validUser(owner)) {
+      if (!Labels.validKey(owner)) {
         throw AwsErrors.invalidInput("invalid user id");
       }
       value = TagValues.encode(owner);
@@ -262,7 +262,7 @@ public final class AwsFleet implements Fleet {
   @Override
   public void deliverCredentials(Slot slot, String user, String heartbeatToken) {
     checkSlot(slot);
-    if (!Labels.validUser(user) || heartbeatToken == null || heartbeatToken.isEmpty()) {
+    if (!Labels.validKey(user) || heartbeatToken == null || heartbeatToken.isEmpty()) {
       throw AwsErrors.invalidInput("invalid user id or empty token");
     }
     InstanceAgent.Answer a = agent.put(slot.address(), slot.index(), user, heartbeatToken);

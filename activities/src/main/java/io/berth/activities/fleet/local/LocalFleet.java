@@ -172,7 +172,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   @Override
   public void tagOwner(Slot slot, String owner) {
     requireSlot(slot);
-    if (owner != null && !Labels.validUser(owner)) {
+    if (owner != null && !Labels.validKey(owner)) {
       throw invalid("invalid owner");
     }
     int restartedOn;
@@ -295,7 +295,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   @Override
   public void deliverCredentials(Slot slot, String user, String heartbeatToken) {
     requireSlot(slot);
-    if (!Labels.validUser(user)) {
+    if (!Labels.validKey(user)) {
       throw invalid("invalid user id");
     }
     if (heartbeatToken == null || !TOKEN.matcher(heartbeatToken).matches()) {
@@ -707,7 +707,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       record.put("start." + i, pid[1]);
       record.put("port." + i, pid[2]);
       String[] owner = readWords(slotDir(hostId, i).resolve("owner"));
-      if (owner.length == 1 && Labels.validUser(owner[0])) {
+      if (owner.length == 1 && Labels.validKey(owner[0])) {
         record.put("owner." + i, owner[0]);
         owned = true;
       }
