@@ -121,9 +121,12 @@ class AllocationEndToEndTest {
     assertFalse(f.hostProtected(host));
     assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED, f.workflowStatus("erin"));
     assertEquals(404, f.call("GET", "/api/workspaces/me", StackFixture.token("erin"), null).statusCode());
-    // The slot comes back to the pool after its fresh process passes the probe.
-    Await.until("erin's slot back in the pool", Duration.ofSeconds(60),
-        () -> f.stack.redis().sismember(f.stack.keys().pool("demo"), slot));
+    // The slot comes back to the pool after its fresh process passes the probe, unless the
+    // controller scales its now empty host in first (other tests' releases may leave more spares
+    // than the target, and the stable window is 3 s here): either way it is not leaked.
+    Await.until("erin's slot back in the pool or its host scaled in", Duration.ofSeconds(60),
+        () -> f.stack.redis().sismember(f.stack.keys().pool("demo"), slot)
+            || f.stack.worker().fleet().describe().hosts().stream().noneMatch(h -> h.hostId().equals(host)));
   }
 
   @Test
