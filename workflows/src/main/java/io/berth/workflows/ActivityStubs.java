@@ -112,15 +112,7 @@ final class ActivityStubs {
    * answers, since a reclaim must not be decided, nor the workflow fail, on a Redis outage.
    */
   static StoreActivities localStore() {
-    return Workflow.newLocalActivityStub(StoreActivities.class, LocalActivityOptions.newBuilder()
-        .setStartToCloseTimeout(Duration.ofSeconds(5))
-        .setRetryOptions(RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofMillis(100))
-            .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofSeconds(10))
-            .setDoNotRetry(INVALID_INPUT)
-            .build())
-        .build());
+    return Workflow.newLocalActivityStub(StoreActivities.class, local(0));
   }
 
   /**
@@ -129,16 +121,21 @@ final class ActivityStubs {
    * server on the path of every warm allocation. A few attempts, then the saga compensates.
    */
   static StoreActivities localSagaStore() {
-    return Workflow.newLocalActivityStub(StoreActivities.class, LocalActivityOptions.newBuilder()
+    return Workflow.newLocalActivityStub(StoreActivities.class, local(4));
+  }
+
+  /** Redis work inside the workflow task; {@code attempts} 0: until Redis answers, as {@link #quick}. */
+  private static LocalActivityOptions local(int attempts) {
+    return LocalActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofSeconds(5))
         .setRetryOptions(RetryOptions.newBuilder()
             .setInitialInterval(Duration.ofMillis(100))
             .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofSeconds(2))
-            .setMaximumAttempts(4)
+            .setMaximumInterval(Duration.ofSeconds(attempts == 0 ? 10 : 2))
+            .setMaximumAttempts(attempts)
             .setDoNotRetry(INVALID_INPUT)
             .build())
-        .build());
+        .build();
   }
 
   static StoreActivities store(boolean converge) {
