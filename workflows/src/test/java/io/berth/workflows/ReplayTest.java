@@ -19,11 +19,16 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>v1: allocate (one step after another) → extend → release, no version markers.</li>
  *   <li>v2: allocate (placement side by side, {@code parallel-saga}) → extend → {@code beat} →
  *       resync with the route ({@code resync-route}) → release ({@code teardown-recycle-first}).</li>
+ *   <li>v3: the same with {@code armed-reclaim} (the extend records its hold in a local activity).</li>
+ *   <li>armed-reclaim v3: allocate → armed reclaim kept by activity recorded in its window → armed
+ *       again → reclaimed at the deadline → teardown
+ *       ({@code WorkspaceWorkflowTest#activityRecordedDuringTheArmedWindowKeepsTheWorkspace}).</li>
  * </ul>
  */
 class ReplayTest {
   @ParameterizedTest
-  @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json"})
+  @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json",
+      "workspace-allocate-release-v3.json", "workspace-armed-reclaim-v3.json"})
   void recordedHistoryStillReplays(String name) throws Exception {
     Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));

@@ -1,0 +1,9 @@
+package io.berth.workflows.model;
+
+/**
+ * What an armed reclaim found at the deadline: {@code reclaimed} (idle: the route is gone), or the
+ * newer activity that keeps the workspace: the last heartbeat recorded in Redis
+ * ({@code lastActivityMillis}, 0 when none) and the deadline an extend recorded
+ * ({@code heldUntilMillis}, 0 when none).
+ */
+public record ReclaimOutcome(boolean reclaimed, long lastActivityMillis, long heldUntilMillis) {}
