@@ -382,11 +382,14 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       // An idle deadline at the max lifetime is not armed: the lifetime ends the workspace then anyway.
       boolean armable = arming && idleDeadline < expiresAt;
       if (armable && now >= idleDeadline - lead) {
+        long armedFor = idleDeadline;
         ReclaimOutcome outcome = reclaimArmed();
         if (outcome == null) {
           continue; // released meanwhile, or the armed call failed for good (then: the timer path)
         }
         if (outcome.reclaimed()) {
+          // The deadline that expired, even if a beat stamped after it moved ours meanwhile.
+          idleDeadline = armedFor;
           reason = "idle";
           return;
         }
