@@ -35,6 +35,12 @@ final class ReclaimScenario {
   /** One signal per workspace per 30 s (the product's cap): fewer signals queued behind the allocations. */
   static final Duration WINDOW = Duration.ofSeconds(30);
   private static final int SLOTS_PER_HOST = 50;
+  /**
+   * The armed-reclaim lead: the default at this idle timeout (min(idle / 3, 30 s) = 20 s), or
+   * {@code BERTH_RECLAIM_LEAD} from the bench's environment to try another.
+   */
+  static final Duration LEAD = System.getenv("BERTH_RECLAIM_LEAD") == null ? Duration.ofSeconds(20)
+      : Duration.parse(System.getenv("BERTH_RECLAIM_LEAD"));
 
   void run(Report report, int n) throws Exception {
     String socat = Templates.socat();
@@ -67,6 +73,7 @@ final class ReclaimScenario {
     env.put("BERTH_SPARES", String.valueOf(n));
     env.put("BERTH_IDLE_TIMEOUT", IDLE.toString());
     env.put("BERTH_HEARTBEAT_WINDOW", WINDOW.toString());
+    env.put("BERTH_RECLAIM_LEAD", LEAD.toString());
     env.put("BERTH_RECONCILE_INTERVAL", "PT5S");
     env.put("BERTH_ALLOCATE_WAIT", "PT60S");
     System.out.println("bench: starting the reclaim stack (" + n + " slots on " + hosts + " hosts)");
@@ -145,6 +152,7 @@ final class ReclaimScenario {
     List<Double> decided = new ArrayList<>();
     List<Double> drift = new ArrayList<>();
     List<Double> unroute = new ArrayList<>();
+    List<Double> armedAt = new ArrayList<>();
     int notGone = 0;
     // Teardowns may still be recycling slots (1,000 processes killed at once): wait for them within
     // one shared bound, then read the rest by query; the deadline and the teardown's start are known by then.
@@ -160,9 +168,12 @@ final class ReclaimScenario {
       } else {
         lateness.add((double) (g - deadline));
       }
-      Long unrouted = unrouteCompleted(s, u);
-      if (unrouted != null) {
-        unroute.add((double) (unrouted - deadline));
+      long[] times = historyTimes(s, u);
+      if (times[0] != 0) {
+        unroute.add((double) (times[0] - deadline));
+      }
+      if (times[1] != 0) {
+        armedAt.add((double) (times[1] - deadline));
       }
       for (ProgressStep step : end.steps()) {
         if ("teardown".equals(step.step()) && "running".equals(step.status())) {
@@ -175,6 +186,8 @@ final class ReclaimScenario {
     Stats dec = Stats.of(decided);
     Stats moved = Stats.of(drift);
     Stats unrouted = Stats.of(unroute);
+    Stats armed = Stats.of(armedAt);
+    long armedLate = armedAt.stream().filter(d -> d > 0).count();
     // The default size keeps the name; another size is its own section, so both can stand in the report.
     Report.Section sec = report.section(n == 100 ? "reclaim" : "reclaim-" + n, "Idle-reclaim lateness, " + n
         + " workspaces");
@@ -195,10 +208,18 @@ final class ReclaimScenario {
         + "deadline is at most " + DUE_MARGIN_MS + " ms away, a sweep every " + SWEEP_MIN_MS + " ms at the most) that no "
         + "longer carries the workspace's route header; the poll resolution is one sweep. Unroute done = when the "
         + "teardown's UnrouteWorkspace activity completed in the workflow's history (it returns once the gateway "
-        + "no longer routes the host), the same event seen from the server's side.");
+        + "no longer routes the host), the same event seen from the server's side. "
+        + "The reclaim is armed (version `armed-reclaim`): the workflow wakes " + LEAD.toSeconds() + " s before the "
+        + "deadline (`BERTH_RECLAIM_LEAD`; the default at this idle timeout) and starts `ReclaimAt` on the worker, "
+        + "which waits for the deadline without a thread and then, in one Lua step, checks the last activity and "
+        + "deletes the `route:<label>` record the gateway reads on every request: the route stops serving then, and "
+        + "the teardown (and its unroute) follows. Armed = when the last `ReclaimAt` started on the worker (history), "
+        + "minus the deadline: negative is in time; a positive one means the lead did not cover the backlog.");
     sec.table(List.of("measure", "n", "p50", "p99", "max"), List.of(
         List.of("route gone − deadline (lateness)", String.valueOf(late.n()), Stats.ms(late.p(50)),
             Stats.ms(late.p(99)), Stats.ms(late.max())),
+        List.of("armed reclaim started (history) − deadline", String.valueOf(armed.n()), Stats.ms(armed.p(50)),
+            Stats.ms(armed.p(99)), Stats.ms(armed.max())),
         List.of("unroute done (history) − deadline", String.valueOf(unrouted.n()), Stats.ms(unrouted.p(50)),
             Stats.ms(unrouted.p(99)), Stats.ms(unrouted.max())),
         List.of("teardown started (workflow) − deadline", String.valueOf(dec.n()), Stats.ms(dec.p(50)),
@@ -208,6 +229,10 @@ final class ReclaimScenario {
     if (lateStart > 0) {
       sec.verdict("polling started " + lateStart + " ms after its planned start (2 s before the first deadline): "
           + "early lateness figures are overstated by up to that much");
+    }
+    if (armedLate > 0) {
+      sec.verdict(armedLate + " armed reclaim(s) started after their deadline: the lead (" + LEAD.toSeconds()
+          + " s) did not cover the workflow-task backlog for them");
     }
     if (notGone > 0) {
       sec.verdict(notGone + " workspace(s) still routed at the end of the polling bound");
@@ -295,20 +320,32 @@ final class ReclaimScenario {
     }
   }
 
-  /** Server time at which the last run's UnrouteWorkspace activity completed, or null. */
-  private static Long unrouteCompleted(BenchStack s, String user) {
-    Set<Long> scheduled = new HashSet<>();
-    Long done = null;
+  /**
+   * Server times from the last run's history: [0] when its UnrouteWorkspace activity completed,
+   * [1] when its last ReclaimAt (armed reclaim) started on the worker; 0 when absent.
+   */
+  private static long[] historyTimes(BenchStack s, String user) {
+    Set<Long> unroutes = new HashSet<>();
+    Set<Long> reclaims = new HashSet<>();
+    long[] times = new long[2];
     for (HistoryEvent e : s.stack.temporal().client().fetchHistory(WorkspaceWorkflow.idFor(user)).getEvents()) {
-      if (e.hasActivityTaskScheduledEventAttributes()
-          && "UnrouteWorkspace".equals(e.getActivityTaskScheduledEventAttributes().getActivityType().getName())) {
-        scheduled.add(e.getEventId());
+      long at = e.getEventTime().getSeconds() * 1000 + e.getEventTime().getNanos() / 1_000_000;
+      if (e.hasActivityTaskScheduledEventAttributes()) {
+        String type = e.getActivityTaskScheduledEventAttributes().getActivityType().getName();
+        if ("UnrouteWorkspace".equals(type)) {
+          unroutes.add(e.getEventId());
+        } else if ("ReclaimAt".equals(type)) {
+          reclaims.add(e.getEventId());
+        }
       } else if (e.hasActivityTaskCompletedEventAttributes()
-          && scheduled.contains(e.getActivityTaskCompletedEventAttributes().getScheduledEventId())) {
-        done = e.getEventTime().getSeconds() * 1000 + e.getEventTime().getNanos() / 1_000_000;
+          && unroutes.contains(e.getActivityTaskCompletedEventAttributes().getScheduledEventId())) {
+        times[0] = at;
+      } else if (e.hasActivityTaskStartedEventAttributes()
+          && reclaims.contains(e.getActivityTaskStartedEventAttributes().getScheduledEventId())) {
+        times[1] = at;
       }
     }
-    return done;
+    return times;
   }
 
   private static boolean routed(BenchStack s, String user) {
