@@ -61,16 +61,16 @@ final class FakeReclaim implements ReclaimActivities {
     String id = request.route().requestId();
     long last = fakes.lastActivity(request.route().user());
     if (reclaimed.contains(id)) {
-      return new ReclaimOutcome(true, last, 0);
+      return new ReclaimOutcome(true, last, 0, decidedAt);
     }
     long held = holds.getOrDefault(id, 0L);
     if (last + request.idleMillis() > request.deadlineMillis() || held > request.deadlineMillis()) {
-      return new ReclaimOutcome(false, last, held);
+      return new ReclaimOutcome(false, last, held, decidedAt);
     }
     reclaimed.add(id);
     fakes.routes.remove(request.route().label());
     fakes.calls.add("reclaimAt:reclaimed");
-    return new ReclaimOutcome(true, last, 0);
+    return new ReclaimOutcome(true, last, 0, decidedAt);
   }
 
   @Override

@@ -154,11 +154,12 @@ public final class ArmedReclaim implements ReclaimActivities, AutoCloseable {
   ReclaimOutcome check(ReclaimRequest request) {
     RouteSpec route = request.route();
     @SuppressWarnings("unchecked")
+    long started = System.currentTimeMillis();
     List<Long> r = (List<Long>) redis.eval(RECLAIM_IF_IDLE,
         List.of(keys.pings(), keys.idleHold(route.requestId()), keys.route(route.label())),
         List.of(route.user(), route.requestId(), String.valueOf(request.deadlineMillis()),
             String.valueOf(request.idleMillis()), String.valueOf(KEEP_MILLIS), fileRoutes == null ? "1" : "0"));
-    return new ReclaimOutcome(r.get(0) == 1, r.get(1), r.get(2));
+    return new ReclaimOutcome(r.get(0) == 1, r.get(1), r.get(2), started);
   }
 
   /** A failed check or unroute: the server retries the activity (it checks again at once, past the deadline). */

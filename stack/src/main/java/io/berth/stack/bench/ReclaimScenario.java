@@ -4,6 +4,9 @@ import io.berth.activities.routing.GatewayClient;
 import io.berth.workflows.Labels;
 import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.ProgressStep;
+import io.berth.workflows.model.ReclaimOutcome;
+import io.temporal.common.converter.DefaultDataConverter;
+import java.util.Optional;
 import io.berth.workflows.model.WorkspaceView;
 import io.berth.testkit.FreePorts;
 import java.io.IOException;
@@ -153,6 +156,8 @@ final class ReclaimScenario {
     List<Double> drift = new ArrayList<>();
     List<Double> unroute = new ArrayList<>();
     List<Double> armedAt = new ArrayList<>();
+    List<Double> removedAt = new ArrayList<>();
+    List<Double> stillRouted = new ArrayList<>();
     int notGone = 0;
     // Teardowns may still be recycling slots (1,000 processes killed at once): wait for them within
     // one shared bound, then read the rest by query; the deadline and the teardown's start are known by then.
@@ -162,6 +167,10 @@ final class ReclaimScenario {
       // The idle deadline the workflow held when it reclaimed: the one that expired.
       long deadline = end.idleDeadlineMillis();
       drift.add((double) (deadline - predicted.get(u)));
+      Long seen = lastRouted.get(u);
+      if (seen != null) {
+        stillRouted.add((double) (seen - deadline));
+      }
       Long g = gone.get(u);
       if (g == null) {
         notGone++;
@@ -175,6 +184,9 @@ final class ReclaimScenario {
       if (times[1] != 0) {
         armedAt.add((double) (times[1] - deadline));
       }
+      if (times[2] != 0) {
+        removedAt.add((double) (times[2] - deadline));
+      }
       for (ProgressStep step : end.steps()) {
         if ("teardown".equals(step.step()) && "running".equals(step.status())) {
           decided.add((double) (step.atMillis() - deadline));
@@ -187,6 +199,8 @@ final class ReclaimScenario {
     Stats moved = Stats.of(drift);
     Stats unrouted = Stats.of(unroute);
     Stats armed = Stats.of(armedAt);
+    Stats removed = Stats.of(removedAt);
+    Stats routedAfter = Stats.of(stillRouted);
     long armedLate = armedAt.stream().filter(d -> d > 0).count();
     // The default size keeps the name; another size is its own section, so both can stand in the report.
     Report.Section sec = report.section(n == 100 ? "reclaim" : "reclaim-" + n, "Idle-reclaim lateness, " + n
@@ -214,10 +228,19 @@ final class ReclaimScenario {
         + "which waits for the deadline without a thread and then, in one Lua step, checks the last activity and "
         + "deletes the `route:<label>` record the gateway reads on every request: the route stops serving then, and "
         + "the teardown (and its unroute) follows. Armed = when the last `ReclaimAt` started on the worker (history), "
-        + "minus the deadline: negative is in time; a positive one means the lead did not cover the backlog.");
+        + "minus the deadline: negative is in time; a positive one means the lead did not cover the backlog. "
+        + "Route record removed = when the armed reclaim's Lua step ran (the worker's clock, carried in its "
+        + "result): the moment the gateway's answer changes, without the poll's resolution. Last poll that still saw the "
+        + "route = when the last poll answered with the route header was sent: the route served at least until "
+        + "then, so this bounds from below, through Nginx, how long it outlived its deadline (route gone bounds it "
+        + "from above; under load a sweep of the due hosts takes longer than 100 ms, which widens the gap).");
     sec.table(List.of("measure", "n", "p50", "p99", "max"), List.of(
         List.of("route gone − deadline (lateness)", String.valueOf(late.n()), Stats.ms(late.p(50)),
             Stats.ms(late.p(99)), Stats.ms(late.max())),
+        List.of("last poll that still saw the route (sent) − deadline", String.valueOf(routedAfter.n()),
+            Stats.ms(routedAfter.p(50)), Stats.ms(routedAfter.p(99)), Stats.ms(routedAfter.max())),
+        List.of("route record removed by the armed reclaim (worker clock) − deadline", String.valueOf(removed.n()),
+            Stats.ms(removed.p(50)), Stats.ms(removed.p(99)), Stats.ms(removed.max())),
         List.of("armed reclaim started (history) − deadline", String.valueOf(armed.n()), Stats.ms(armed.p(50)),
             Stats.ms(armed.p(99)), Stats.ms(armed.max())),
         List.of("unroute done (history) − deadline", String.valueOf(unrouted.n()), Stats.ms(unrouted.p(50)),
@@ -243,6 +266,8 @@ final class ReclaimScenario {
   }
 
   private double sweepMillis;
+  /** Per workspace, when the last poll that still saw its route was sent. */
+  private final Map<String, Long> lastRouted = new ConcurrentHashMap<>();
   /** A sweep takes at least this long (the poll resolution), so that polling does not eat the cores it measures. */
   private static final long SWEEP_MIN_MS = 100;
   private static final long DUE_MARGIN_MS = 300;
@@ -287,6 +312,8 @@ final class ReclaimScenario {
             long at = System.currentTimeMillis();
             if (!routed(s, u)) {
               gone.put(u, at);
+            } else {
+              lastRouted.merge(u, at, Math::max);
             }
           }
           sweeps++;
@@ -322,12 +349,13 @@ final class ReclaimScenario {
 
   /**
    * Server times from the last run's history: [0] when its UnrouteWorkspace activity completed,
-   * [1] when its last ReclaimAt (armed reclaim) started on the worker; 0 when absent.
+   * [1] when its last ReclaimAt (armed reclaim) started on the worker, [2] when the armed reclaim's
+   * check ran and removed the route (the worker's clock, from its result); 0 when absent.
    */
   private static long[] historyTimes(BenchStack s, String user) {
     Set<Long> unroutes = new HashSet<>();
     Set<Long> reclaims = new HashSet<>();
-    long[] times = new long[2];
+    long[] times = new long[3];
     for (HistoryEvent e : s.stack.temporal().client().fetchHistory(WorkspaceWorkflow.idFor(user)).getEvents()) {
       long at = e.getEventTime().getSeconds() * 1000 + e.getEventTime().getNanos() / 1_000_000;
       if (e.hasActivityTaskScheduledEventAttributes()) {
@@ -343,6 +371,14 @@ final class ReclaimScenario {
       } else if (e.hasActivityTaskStartedEventAttributes()
           && reclaims.contains(e.getActivityTaskStartedEventAttributes().getScheduledEventId())) {
         times[1] = at;
+      } else if (e.hasActivityTaskCompletedEventAttributes()
+          && reclaims.contains(e.getActivityTaskCompletedEventAttributes().getScheduledEventId())) {
+        ReclaimOutcome outcome = DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(0,
+            Optional.of(e.getActivityTaskCompletedEventAttributes().getResult()), ReclaimOutcome.class,
+            ReclaimOutcome.class);
+        if (outcome != null && outcome.reclaimed()) {
+          times[2] = outcome.decidedAtMillis();
+        }
       }
     }
     return times;
