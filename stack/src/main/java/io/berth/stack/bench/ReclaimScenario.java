@@ -158,6 +158,8 @@ final class ReclaimScenario {
     List<Double> armedAt = new ArrayList<>();
     List<Double> removedAt = new ArrayList<>();
     List<Double> stillRouted = new ArrayList<>();
+    List<Double> recordLate = new ArrayList<>();
+    int servedAfterRecord = 0;
     int notGone = 0;
     // Teardowns may still be recycling slots (1,000 processes killed at once): wait for them within
     // one shared bound, then read the rest by query; the deadline and the teardown's start are known by then.
@@ -170,6 +172,13 @@ final class ReclaimScenario {
       Long seen = lastRouted.get(u);
       if (seen != null) {
         stillRouted.add((double) (seen - deadline));
+      }
+      Long recordAt = recordGone.get(u);
+      if (recordAt != null) {
+        recordLate.add((double) (recordAt - deadline));
+        if (seen != null && seen > recordAt) {
+          servedAfterRecord++; // a poll sent after the record was seen gone still got the route
+        }
       }
       Long g = gone.get(u);
       if (g == null) {
@@ -201,6 +210,8 @@ final class ReclaimScenario {
     Stats armed = Stats.of(armedAt);
     Stats removed = Stats.of(removedAt);
     Stats routedAfter = Stats.of(stillRouted);
+    Stats record = Stats.of(recordLate);
+    boolean byRecord = dynamic(s) && record.n() > 0;
     long armedLate = armedAt.stream().filter(d -> d > 0).count();
     // The default size keeps the name; another size is its own section, so both can stand in the report.
     Report.Section sec = report.section(n == 100 ? "reclaim" : "reclaim-" + n, "Idle-reclaim lateness, " + n
@@ -235,8 +246,10 @@ final class ReclaimScenario {
         + "then, so this bounds from below, through Nginx, how long it outlived its deadline (route gone bounds it "
         + "from above; under load a sweep of the due hosts takes longer than 100 ms, which widens the gap).");
     sec.table(List.of("measure", "n", "p50", "p99", "max"), List.of(
-        List.of("route gone − deadline (lateness)", String.valueOf(late.n()), Stats.ms(late.p(50)),
+        List.of("route gone through the gateway (poll) − deadline", String.valueOf(late.n()), Stats.ms(late.p(50)),
             Stats.ms(late.p(99)), Stats.ms(late.max())),
+        List.of("route record gone (Redis poll, " + RECORD_POLL_MS + " ms) − deadline", String.valueOf(record.n()),
+            Stats.ms(record.p(50)), Stats.ms(record.p(99)), Stats.ms(record.max())),
         List.of("last poll that still saw the route (sent) − deadline", String.valueOf(routedAfter.n()),
             Stats.ms(routedAfter.p(50)), Stats.ms(routedAfter.p(99)), Stats.ms(routedAfter.max())),
         List.of("route record removed by the armed reclaim (worker clock) − deadline", String.valueOf(removed.n()),
@@ -261,11 +274,29 @@ final class ReclaimScenario {
       sec.verdict(notGone + " workspace(s) still routed at the end of the polling bound");
     }
     sec.text(String.format("Mean poll sweep over all %d hostnames: %.0f ms.", n, sweepMillis));
-    sec.target("lateness p99 (" + n + " workspaces)", late.p(99), 1000, " ms", true);
+    if (servedAfterRecord > 0) {
+      sec.verdict(servedAfterRecord + " workspace(s) answered with their route through the gateway after their "
+          + "record was seen gone: the record is not what the gateway serves from");
+    }
+    if (byRecord) {
+      sec.text("Lateness (the target) = route record gone: the gateway answers every request from that record "
+          + "(dynamic routing), and no gateway poll sent after a record was seen gone still got the route "
+          + "(checked for every workspace; a verdict above says otherwise). The gateway poll's own figure is "
+          + "an upper bound that grows with its sweep time when the API is busy.");
+    }
+    sec.target("lateness p99 (" + n + " workspaces)", byRecord ? record.p(99) : late.p(99), 1000, " ms", true);
     Report.print(sec);
   }
 
   private double sweepMillis;
+  /** Per workspace, when a poll of Redis first found its route record gone (dynamic routing). */
+  private final Map<String, Long> recordGone = new ConcurrentHashMap<>();
+  private static final long RECORD_POLL_MS = 10;
+
+  private static boolean dynamic(BenchStack s) {
+    return !"files".equalsIgnoreCase(s.stack.config().routing());
+  }
+
   /** Per workspace, when the last poll that still saw its route was sent. */
   private final Map<String, Long> lastRouted = new ConcurrentHashMap<>();
   /** A sweep takes at least this long (the poll resolution), so that polling does not eat the cores it measures. */
@@ -292,8 +323,39 @@ final class ReclaimScenario {
     }
     Map<String, Long> gone = new ConcurrentHashMap<>();
     int threads = 8;
-    ExecutorService exec = Executors.newFixedThreadPool(threads);
+    ExecutorService exec = Executors.newFixedThreadPool(threads + 1);
     List<Future<double[]>> fs = new ArrayList<>();
+    if (dynamic(s)) {
+      // What the gateway answers from: the route record. One pipelined EXISTS per due workspace every
+      // 10 ms costs Redis next to nothing, so its resolution does not depend on the API under load.
+      exec.submit(() -> {
+        while (!recordGone.keySet().containsAll(users) && System.currentTimeMillis() < until) {
+          List<String> dueNow = new ArrayList<>();
+          for (String u : users) {
+            if (!recordGone.containsKey(u) && System.currentTimeMillis() >= due.get(u) - DUE_MARGIN_MS) {
+              dueNow.add(u);
+            }
+          }
+          if (!dueNow.isEmpty()) {
+            long at = System.currentTimeMillis();
+            List<redis.clients.jedis.Response<Boolean>> answers = new ArrayList<>();
+            try (redis.clients.jedis.AbstractPipeline p = s.stack.redis().pipelined()) {
+              for (String u : dueNow) {
+                answers.add(p.exists(s.stack.keys().route(Labels.labelFor(u))));
+              }
+              p.sync();
+            }
+            for (int i = 0; i < dueNow.size(); i++) {
+              if (!answers.get(i).get()) {
+                recordGone.put(dueNow.get(i), at);
+              }
+            }
+          }
+          BenchStack.sleep(RECORD_POLL_MS);
+        }
+        return null;
+      });
+    }
     for (int t = 0; t < threads; t++) {
       List<String> part = new ArrayList<>();
       for (int i = t; i < users.size(); i += threads) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.stack.Invariants;
 import io.berth.testkit.Await;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.api.enums.v1.EventType;
@@ -67,6 +68,7 @@ class ArmedReclaimCrashTest {
         && e.getActivityTaskStartedEventAttributes().getScheduledEventId() == scheduledId).findFirst().orElseThrow();
     assertTrue(started.getActivityTaskStartedEventAttributes().getAttempt() >= 2,
         "the armed reclaim ran again on the new worker after the first attempt timed out");
+    Invariants.awaitHold(f.sources(), List.of("ivy"), Duration.ofSeconds(60));
     System.out.printf("armed reclaim after a worker crash: route gone %d ms after the deadline%n", goneAt - deadline);
   }
 }
