@@ -18,13 +18,15 @@ import java.util.List;
  * @param launchRate       launch links per user, same form
  * @param perUser          live workspaces a user may have at once (their default one and named
  *                         ones); null means 1, the default workspace only
+ * @param reclaimLead      how long before an idle deadline the workflow arms the reclaim that enforces it on time;
+ *                         zero or unset means min(idle / 3, 30 s), at least 2 s when the idle timeout allows
  */
 @Context // checked at startup, not at the first request
 @ConfigurationProperties("berth.workspace")
 public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
                                 Duration allocateWait, String template, List<String> templates, String domain,
                                 String publicUrl, Duration heartbeatWindow, String allocateRate, String extendRate,
-                                String launchRate, Integer perUser) {
+                                String launchRate, Integer perUser, Duration reclaimLead) {
   public static final String DEFAULT_PUBLIC_URL = "http://{label}.{domain}:8088/";
   private static final Duration MAX_WINDOW = Duration.ofSeconds(30);
 
@@ -53,6 +55,9 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
     AllocateRate.parse(allocateRate, "allocate rate");
     AllocateRate.parse(extendRate, "extend rate");
     AllocateRate.parse(launchRate, "launch rate");
+    if (reclaimLead != null && reclaimLead.isNegative()) {
+      throw new IllegalStateException("berth.workspace.reclaim-lead must not be negative, got " + reclaimLead);
+    }
     if (publicUrl == null || publicUrl.isBlank()) {
       publicUrl = DEFAULT_PUBLIC_URL;
     }

@@ -153,7 +153,8 @@ public class WorkspaceWorkflows {
   WorkspaceParams params(String user, String template) {
     String label = Labels.labelFor(user);
     return new WorkspaceParams(user, label, settings.hostnameFor(label), settings.urlFor(label), template,
-        settings.idleTimeout(), settings.maxLifetime(), settings.coldStartTimeout(), settings.allocateWait(), null);
+        settings.idleTimeout(), settings.maxLifetime(), settings.coldStartTimeout(), settings.allocateWait(), null,
+        settings.reclaimLead());
   }
 
   /**

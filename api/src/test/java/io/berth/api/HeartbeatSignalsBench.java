@@ -27,7 +27,7 @@ public final class HeartbeatSignalsBench {
     TestStack stack = TestStack.get();
     WorkspaceSettings settings = new WorkspaceSettings(Duration.ofMinutes(30), Duration.ofHours(12),
         Duration.ofMinutes(5), Duration.ofSeconds(10), "demo", List.of("demo"), "localhost", "", Duration.ZERO,
-        "off", "off", "off", null);
+        "off", "off", "off", null, null);
     WorkspaceWorkflows workflows = new WorkspaceWorkflows(stack.client, settings);
     List<String> users = new ArrayList<>();
     for (int i = 0; i < workspaces; i++) {

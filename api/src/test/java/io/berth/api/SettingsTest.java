@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SettingsTest {
   private static WorkspaceSettings settings(Duration idle, Duration window) {
     return new WorkspaceSettings(idle, Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(10), "demo",
-        List.of("demo"), "localhost", "", window, "10/min", "30/min", "60/min", null);
+        List.of("demo"), "localhost", "", window, "10/min", "30/min", "60/min", null, null);
   }
 
   @Test
@@ -39,7 +39,7 @@ class SettingsTest {
     assertThrows(IllegalStateException.class, () -> AllocateRate.parse("lots"));
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> new WorkspaceSettings(
         Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(1), "demo",
-        List.of("demo"), "localhost", "", Duration.ZERO, "off", "often", "off", null));
+        List.of("demo"), "localhost", "", Duration.ZERO, "off", "often", "off", null, null));
     assertTrue(e.getMessage().startsWith("extend rate"), e.getMessage());
   }
 
@@ -47,6 +47,6 @@ class SettingsTest {
   void defaultTemplateMustBeAllowed() {
     assertThrows(IllegalStateException.class, () -> new WorkspaceSettings(Duration.ofMinutes(1), Duration.ofHours(1),
         Duration.ofMinutes(1), Duration.ofSeconds(1), "chromium", List.of("demo"), "localhost", "", Duration.ZERO,
-        "off", "off", "off", null));
+        "off", "off", "off", null, null));
   }
 }

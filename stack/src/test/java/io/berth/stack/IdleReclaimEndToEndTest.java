@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testkit.Await;
+import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import java.nio.file.Files;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The idle timer with a 3 s timeout on the real stack. The coalescing window is 1 s, so a
  * heartbeat every 500 ms signals the workflow at most every second; the rest only reach Redis.
+ * The reclaim is armed (default lead at 3 s idle: 1.5 s): the worker removes the route at the
+ * deadline itself, so the "armed window" is the 1.5 s before each deadline.
  */
 class IdleReclaimEndToEndTest {
   static final Duration IDLE = Duration.ofSeconds(3);
@@ -93,6 +96,98 @@ class IdleReclaimEndToEndTest {
     assertEquals("idle", end.reason());
     assertTrue(end.idleDeadlineMillis() >= before + 4_000, "deadline moved by the extend");
     assertTrue(System.currentTimeMillis() - start >= 5_000, "outlived the 3 s idle timeout");
+  }
+
+  /**
+   * No activity: the route stops serving through Nginx at the deadline, not before it and within
+   * a second after it; then the teardown runs as before.
+   */
+  @Test
+  void withoutActivityTheRouteStopsServingAtTheDeadline() throws Exception {
+    f.ready("dan");
+    long deadline = Long.parseLong(f.session("dan").get("idleDeadline"));
+    long lastRoutedBefore = 0;
+    long goneSentAt = 0;
+    long goneSeenAt = 0;
+    while (System.currentTimeMillis() < deadline + 5_000) {
+      long sent = System.currentTimeMillis();
+      int status = f.viaGateway("dan", "/healthz").status();
+      long seen = System.currentTimeMillis();
+      if (status == 404) {
+        goneSentAt = sent;
+        goneSeenAt = seen;
+        break;
+      }
+      assertEquals(302, status, "routed, no cookie");
+      lastRoutedBefore = sent;
+      Thread.sleep(5); // the poll's own pace
+    }
+    assertTrue(goneSeenAt > 0, "the route never stopped serving");
+    assertTrue(goneSeenAt >= deadline, "gone " + (deadline - goneSeenAt) + " ms before the deadline");
+    assertTrue(goneSentAt - deadline <= 1_000, "gone " + (goneSentAt - deadline) + " ms after the deadline");
+    assertTrue(lastRoutedBefore >= deadline - 200, "still served inside the armed window, until the deadline");
+    assertFalse(f.hasRoute("dan"));
+    assertEquals(1, scheduled("dan", "ReclaimAt"), "one armed reclaim, no keep");
+
+    WorkspaceView end = f.awaitEnd("dan", Duration.ofSeconds(30));
+    assertEquals("idle", end.reason());
+    assertEquals(deadline, end.idleDeadlineMillis());
+    assertTrue(f.session("dan").isEmpty());
+    assertEquals(1, scheduled("dan", "UnrouteWorkspace"), "the teardown still unroutes (finding nothing)");
+  }
+
+  /** A heartbeat inside the armed window reaches Redis, where the armed check looks: the workspace stays. */
+  @Test
+  void aHeartbeatDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
+    f.ready("erin");
+    String token = f.workspaceToken("erin");
+    long deadline = Long.parseLong(f.session("erin").get("idleDeadline"));
+    Await.until("erin's reclaim armed", Duration.ofSeconds(10), () -> scheduled("erin", "ReclaimAt") == 1);
+    assertTrue(System.currentTimeMillis() < deadline, "armed before the deadline");
+    long beat = System.currentTimeMillis();
+    assertEquals(204, f.heartbeat(token).statusCode());
+
+    sleepUntil(deadline + 500);
+    assertEquals(302, f.viaGateway("erin", "/healthz").status(), "still routed past the old deadline");
+    assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, f.workflowStatus("erin"));
+    WorkspaceView end = f.awaitEnd("erin", IDLE.multipliedBy(5));
+    assertEquals("idle", end.reason());
+    assertTrue(end.idleDeadlineMillis() >= beat + IDLE.toMillis(), "reclaimed at the deadline the beat set");
+    assertEquals(404, f.viaGateway("erin", "/healthz").status());
+  }
+
+  /** An extend inside the armed window is recorded where the armed check looks: the workspace stays. */
+  @Test
+  void anExtendDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
+    f.ready("fay");
+    long deadline = Long.parseLong(f.session("fay").get("idleDeadline"));
+    Await.until("fay's reclaim armed", Duration.ofSeconds(10), () -> scheduled("fay", "ReclaimAt") == 1);
+    assertTrue(System.currentTimeMillis() < deadline, "armed before the deadline");
+    var r = f.call("POST", "/api/workspaces/me/extend", StackFixture.token("fay"), "{\"seconds\":6}");
+    assertEquals(200, r.statusCode(), r.body());
+
+    sleepUntil(deadline + 1_000);
+    assertEquals(302, f.viaGateway("fay", "/healthz").status(), "still routed past the old deadline");
+    WorkspaceView end = f.awaitEnd("fay", Duration.ofSeconds(30));
+    assertEquals("idle", end.reason());
+    assertTrue(end.idleDeadlineMillis() >= deadline + 3_000, "the extended deadline expired, not the old one");
+    assertEquals(404, f.viaGateway("fay", "/healthz").status());
+  }
+
+  /** How many times the user's current run scheduled {@code activityType}. */
+  private static long scheduled(String user, String activityType) {
+    return f.stack.temporal().client().fetchHistory(WorkspaceWorkflow.idFor(user)).getEvents().stream()
+        .filter(e -> e.hasActivityTaskScheduledEventAttributes()
+            && activityType.equals(e.getActivityTaskScheduledEventAttributes().getActivityType().getName()))
+        .count();
+  }
+
+  /** For assertions that something has NOT happened by a time: nothing to await but the clock. */
+  private static void sleepUntil(long epochMillis) throws InterruptedException {
+    long left = epochMillis - System.currentTimeMillis();
+    if (left > 0) {
+      Thread.sleep(left);
+    }
   }
 
   private static String pidOf(String slotId) {

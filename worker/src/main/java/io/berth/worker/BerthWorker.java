@@ -12,6 +12,7 @@ import io.berth.activities.fleet.local.LocalFleetConfig;
 import io.berth.activities.fleet.local.Template;
 import io.berth.activities.fleet.local.Templates;
 import io.berth.activities.probe.HttpProbe;
+import io.berth.activities.routing.ArmedReclaim;
 import io.berth.activities.routing.GatewayRoutes;
 import io.berth.activities.routing.NginxProcess;
 import io.berth.activities.routing.NginxRoutes;
@@ -105,6 +106,9 @@ public final class BerthWorker implements AutoCloseable {
         ? new RedisRoutes(nginx, redis, keys)
         : new NginxRoutes(nginx, access, upstreamHost);
     closeables.add(0, routes);
+    // Dynamic routing: the armed reclaim removes the route record itself; route files: it runs their unroute.
+    ArmedReclaim armedReclaim = new ArmedReclaim(redis, keys, routing == RoutingMode.DYNAMIC ? null : routes);
+    closeables.add(0, armedReclaim);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
     lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet);
 
@@ -116,7 +120,7 @@ public final class BerthWorker implements AutoCloseable {
     Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
-        dns, routes, probe());
+        dns, routes, probe(), armedReclaim);
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {

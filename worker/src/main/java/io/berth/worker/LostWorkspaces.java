@@ -102,7 +102,7 @@ final class LostWorkspaces {
           Long.parseLong(ws.get("idleDeadline")), expiresAt);
       return new WorkspaceParams(user, label, label + "." + domain, ws.get("url"), ws.get("template"),
           Duration.ofMillis(Long.parseLong(ws.get("idleTimeoutMs"))), Duration.ofMillis(expiresAt - allocatedAt),
-          COLD_START, ALLOCATE_WAIT, active);
+          COLD_START, ALLOCATE_WAIT, active, null);
     } catch (RuntimeException e) {
       log.warn("the session of {} cannot be read back: {}", user, e.toString());
       return null;

@@ -3,6 +3,7 @@ package io.berth.workflows;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
+import io.berth.workflows.activities.ReclaimActivities;
 import io.berth.workflows.activities.RouteActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.temporal.activity.ActivityCancellationType;
@@ -136,6 +137,42 @@ final class ActivityStubs {
             .setDoNotRetry(INVALID_INPUT)
             .build())
         .build();
+  }
+
+  /**
+   * Armed reclaim: the activity waits out the lead on the worker (holding no thread), so its
+   * start-to-close is the lead plus the same 15 s a quick step gets. A worker that dies while
+   * holding it is noticed when that runs out, and the retry on another worker checks at once (the
+   * deadline has passed by then). Retried until it answers: an idle workspace must go eventually.
+   */
+  static ReclaimActivities armedReclaim(Duration lead) {
+    return Workflow.newActivityStub(ReclaimActivities.class, ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(lead.plusSeconds(15))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(100))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofSeconds(5))
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build());
+  }
+
+  /**
+   * The extend's hold in Redis, written from the update handler before it moves the deadline: a
+   * local activity (the same task), bounded so that an extend during a Redis outage fails instead
+   * of hanging the caller.
+   */
+  static ReclaimActivities localHold() {
+    return Workflow.newLocalActivityStub(ReclaimActivities.class, LocalActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(5))
+        .setScheduleToCloseTimeout(Duration.ofSeconds(20))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(100))
+            .setBackoffCoefficient(2)
+            .setMaximumInterval(Duration.ofSeconds(2))
+            .setDoNotRetry(INVALID_INPUT)
+            .build())
+        .build());
   }
 
   static StoreActivities store(boolean converge) {

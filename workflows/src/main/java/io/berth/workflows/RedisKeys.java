@@ -70,6 +70,15 @@ public record RedisKeys(String prefix) {
     return prefix + "route:" + label;
   }
 
+  /**
+   * String with a TTL, per workspace request (armed reclaim): the idle deadline an extend pushed to
+   * (epoch ms, only ever raised), or {@code reclaimed} once the armed reclaim removed the route, so
+   * that a retried reclaim and a late extend agree with it.
+   */
+  public String idleHold(String requestId) {
+    return prefix + "idle:" + requestId;
+  }
+
   /** Hash: a local host's state (state, address, pids, ports, protected, owners). */
   public String instance(String hostId) {
     return prefix + "inst:" + hostId;

@@ -12,6 +12,8 @@ import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.DnsRecord;
 import io.berth.workflows.model.ProgressStep;
+import io.berth.workflows.model.ReclaimOutcome;
+import io.berth.workflows.model.ReclaimRequest;
 import io.berth.workflows.model.RouteSpec;
 import io.berth.workflows.model.Session;
 import io.berth.workflows.model.Slot;
@@ -42,6 +44,11 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   static final String RESYNC_ROUTE = "resync-route";
   /** Version marker: the saga's claim and session steps run as local activities. */
   static final String LOCAL_STORE_STEPS = "local-store-steps";
+  /**
+   * Version marker: the idle deadline is enforced by an armed reclaim on the worker (set up a lead
+   * time ahead, it removes the route at the deadline itself) instead of a timer at the deadline.
+   */
+  static final String ARMED_RECLAIM = "armed-reclaim";
   /**
    * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
@@ -77,6 +84,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private long resyncRetryAt;
   /** Bumped by heartbeats and extends so the active loop re-arms its timer. */
   private int touches;
+  /** Whether this run arms its reclaims ({@value #ARMED_RECLAIM}); null until first asked. */
+  private Boolean armed;
 
   @WorkflowInit
   public WorkspaceWorkflowImpl(WorkspaceParams params) {
@@ -347,6 +356,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   // ---- active ---------------------------------------------------------------------------------
 
   private void activeLoop() {
+    boolean arming = armed();
+    long lead = arming ? params.armedLead().toMillis() : 0;
     while (true) {
       long now = Workflow.currentTimeMillis();
       if (releaseReason != null) {
@@ -357,7 +368,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         reason = "max lifetime reached";
         return;
       }
-      if (now >= idleDeadline) {
+      if (!arming && now >= idleDeadline) {
         // Heartbeats inside a coalescing window reach Redis but not this workflow: ask before reclaiming.
         long last = lastActivity();
         if (last + idleMillis() > now) {
@@ -376,19 +387,80 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         resyncReadModel();
         continue;
       }
+      // An idle deadline at the max lifetime is not armed: the lifetime ends the workspace then anyway.
+      boolean armable = arming && idleDeadline < expiresAt;
+      if (armable && now >= idleDeadline - lead) {
+        long armedFor = idleDeadline;
+        ReclaimOutcome outcome = reclaimArmed();
+        if (outcome == null) {
+          continue; // released meanwhile, or the armed call failed for good (then: the timer path)
+        }
+        if (outcome.reclaimed()) {
+          // The deadline that expired, even if a beat stamped after it moved ours meanwhile.
+          idleDeadline = armedFor;
+          reason = "idle";
+          return;
+        }
+        long kept = Math.max(outcome.lastActivityMillis() + idleMillis(), outcome.heldUntilMillis());
+        idleDeadline = Math.min(Math.max(idleDeadline, kept), expiresAt);
+        continueAsNewWhenLong();
+        continue;
+      }
+      if (arming && !armed) {
+        arming = false; // the armed call failed for good: the timer path from here on
+        continue;
+      }
       int seen = touches;
-      long wake = Math.min(idleDeadline, expiresAt);
+      long wake = Math.min(armable ? idleDeadline - lead : idleDeadline, expiresAt);
       if (resyncRetryAt > 0) {
         wake = Math.min(wake, resyncRetryAt);
       }
       Workflow.await(Duration.ofMillis(wake - now),
           () -> touches != seen || releaseReason != null || resyncWanted);
-      if (Workflow.getInfo().getHistoryLength() > HISTORY_LIMIT || Workflow.getInfo().isContinueAsNewSuggested()) {
-        Workflow.await(Workflow::isEveryHandlerFinished);
-        Workflow.continueAsNew(params.withResume(
-            new ActiveWorkspace(requestId, workspaceId, slot, allocatedAt, idleDeadline, expiresAt)));
-      }
+      continueAsNewWhenLong();
     }
+  }
+
+  private void continueAsNewWhenLong() {
+    if (Workflow.getInfo().getHistoryLength() > HISTORY_LIMIT || Workflow.getInfo().isContinueAsNewSuggested()) {
+      Workflow.await(Workflow::isEveryHandlerFinished);
+      Workflow.continueAsNew(params.withResume(
+          new ActiveWorkspace(requestId, workspaceId, slot, allocatedAt, idleDeadline, expiresAt)));
+    }
+  }
+
+  /**
+   * Since version {@value #ARMED_RECLAIM}: set up the reclaim of the current idle deadline on the
+   * worker and wait for its verdict. The worker removes the route at the deadline itself when the
+   * workspace is still idle then (heartbeats and extends reach Redis, where it looks), so neither a
+   * backlog of workflow tasks nor this workflow's wake-up delays the route going; the teardown
+   * that follows finds the route already gone. Heartbeat signals and extends during the wait need
+   * no action here: the worker's check sees them. A release ends the wait (the armed call is left
+   * to run out: it can only remove this request's route, which the teardown removes anyway).
+   * Null when released, or when the armed call failed for good (then {@link #armed} turns false).
+   */
+  private ReclaimOutcome reclaimArmed() {
+    ReclaimRequest request = new ReclaimRequest(route(), idleDeadline, idleMillis());
+    Promise<ReclaimOutcome> outcome = Async.function(ActivityStubs.armedReclaim(params.armedLead())::reclaimAt, request);
+    Workflow.await(() -> outcome.isCompleted() || releaseReason != null);
+    if (!outcome.isCompleted()) {
+      return null;
+    }
+    try {
+      return outcome.get();
+    } catch (ActivityFailure e) {
+      log.warn("armed reclaim of {} failed for good, falling back to the idle timer: {}", params.user(), reasonOf(e));
+      armed = false;
+      return null;
+    }
+  }
+
+  /** Whether this run arms its reclaims: asked once, from the active loop or an extend, whichever comes first. */
+  private boolean armed() {
+    if (armed == null) {
+      armed = Workflow.getVersion(ARMED_RECLAIM, Workflow.DEFAULT_VERSION, 1) == 1;
+    }
+    return armed;
   }
 
   /**
@@ -488,11 +560,21 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
   }
 
+  /**
+   * Since version {@value #ARMED_RECLAIM} the new deadline is first recorded in Redis, where an
+   * armed reclaim already waiting on the worker sees it; one that has already reclaimed makes the
+   * extend too late (the deadline stays, the workspace goes).
+   */
   @Override
   public WorkspaceView extend(long seconds) {
     if (state == WorkspaceState.READY) {
       long wanted = Workflow.currentTimeMillis() + Math.max(1, seconds) * 1000;
-      idleDeadline = Math.min(Math.max(idleDeadline, wanted), expiresAt);
+      long deadline = Math.min(Math.max(idleDeadline, wanted), expiresAt);
+      if (deadline > idleDeadline && armed() && !ActivityStubs.localHold().holdUntil(requestId, deadline)) {
+        log.info("extend of {} came after its armed reclaim removed the route", params.user());
+        return view();
+      }
+      idleDeadline = Math.max(idleDeadline, deadline);
       touches++;
     }
     return view();

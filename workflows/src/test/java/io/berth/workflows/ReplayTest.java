@@ -20,12 +20,18 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>v2: allocate (placement side by side, {@code parallel-saga}) → extend → {@code beat} →
  *       resync with the route ({@code resync-route}) → release ({@code teardown-recycle-first}).</li>
  *   <li>v3: as v2, with the claim and session steps as local activities ({@code local-store-steps}).</li>
+ *   <li>v4: as v2, with {@code armed-reclaim} (the extend records its hold in a local activity).</li>
+ *   <li>v5: both, {@code local-store-steps} and {@code armed-reclaim}.</li>
+ *   <li>armed-reclaim v3: allocate → armed reclaim kept by activity recorded in its window → armed
+ *       again → reclaimed at the deadline → teardown
+ *       ({@code WorkspaceWorkflowTest#activityRecordedDuringTheArmedWindowKeepsTheWorkspace}).</li>
  * </ul>
  */
 class ReplayTest {
   @ParameterizedTest
   @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json",
-      "workspace-allocate-release-v3.json"})
+      "workspace-allocate-release-v3.json", "workspace-allocate-release-v4.json",
+      "workspace-allocate-release-v5.json", "workspace-armed-reclaim-v3.json"})
   void recordedHistoryStillReplays(String name) throws Exception {
     Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));

@@ -40,6 +40,7 @@ class WorkflowCountersTest {
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
   private FakeActivities fakes;
+  private FakeReclaim reclaim;
 
   @BeforeEach
   void start() {
@@ -52,7 +53,8 @@ class WorkflowCountersTest {
     fakes = new FakeActivities().withSpare("h-1/0");
     Worker worker = env.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
-    worker.registerActivitiesImplementations(fakes);
+    reclaim = new FakeReclaim(env, fakes);
+    worker.registerActivitiesImplementations(fakes, reclaim);
     env.start();
     client = env.getWorkflowClient();
   }

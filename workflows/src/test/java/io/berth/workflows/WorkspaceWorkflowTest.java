@@ -33,6 +33,7 @@ class WorkspaceWorkflowTest {
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
   private FakeActivities fakes;
+  private FakeReclaim reclaim;
 
   @BeforeEach
   void start() {
@@ -41,7 +42,8 @@ class WorkspaceWorkflowTest {
     fakes = new FakeActivities().withSpare("h-1/0");
     Worker worker = env.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
-    worker.registerActivitiesImplementations(fakes);
+    reclaim = new FakeReclaim(env, fakes);
+    worker.registerActivitiesImplementations(fakes, reclaim);
     env.start();
     client = env.getWorkflowClient();
   }
@@ -54,7 +56,7 @@ class WorkspaceWorkflowTest {
   static WorkspaceParams defaults(String user) {
     String label = Labels.labelFor(user);
     return new WorkspaceParams(user, label, label + ".localhost", "http://" + label + ".localhost:8088/", "demo",
-        Duration.ofMinutes(30), Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(10), null);
+        Duration.ofMinutes(30), Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(10), null, null);
   }
 
   private WorkspaceView allocate(WorkspaceParams params) {
@@ -65,6 +67,11 @@ class WorkspaceWorkflowTest {
         .build());
     return WorkflowClient.executeUpdateWithStart(stub::allocate, new AllocateRequest(params.user(), "demo"),
         UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
+  }
+
+  /** Time skips only while a client waits on a result: this one waits on another thread. */
+  private java.util.concurrent.CompletableFuture<WorkspaceView> resultInBackground(String user) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> result(user));
   }
 
   private WorkspaceView result(String user) {
@@ -124,7 +131,7 @@ class WorkspaceWorkflowTest {
   void maxLifetimeEndsAWorkspaceThatKeepsBeating() {
     WorkspaceParams p = defaults("dave");
     p = new WorkspaceParams(p.user(), p.label(), p.hostname(), p.url(), p.template(), Duration.ofMinutes(30),
-        Duration.ofHours(1), p.coldStartTimeout(), p.allocateWait(), null);
+        Duration.ofHours(1), p.coldStartTimeout(), p.allocateWait(), null, null);
     allocate(p);
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("dave"));
     for (int i = 0; i < 5; i++) {
@@ -161,6 +168,97 @@ class WorkspaceWorkflowTest {
           client.fetchHistory(WorkspaceWorkflow.idFor("erin")).toJson(true));
     }
     assertEquals(WorkspaceState.RELEASED, end.state());
+    assertEquals("released by user", end.reason());
+    assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
+  }
+
+  @Test
+  void theArmedReclaimTakesTheRouteAtTheDeadlineThenTheTeardownRuns() {
+    WorkspaceView ready = allocate(defaults("arnold"));
+    long deadline = ready.idleDeadlineMillis();
+    long lead = defaults("arnold").armedLead().toMillis();
+    assertEquals(30_000, lead, "min(idle / 3, 30 s) at a 30 min idle timeout");
+
+    WorkspaceView end = result("arnold");
+
+    assertEquals("idle", end.reason());
+    assertEquals(deadline, reclaim.armedDeadline);
+    assertTrue(Math.abs(reclaim.armedAt - (deadline - lead)) < 1_000,
+        "armed " + (deadline - reclaim.armedAt) + " ms before the deadline");
+    assertTrue(reclaim.decidedAt >= deadline && reclaim.decidedAt < deadline + 1_000,
+        "decided " + (reclaim.decidedAt - deadline) + " ms after the deadline");
+    assertEquals(1, reclaim.calls);
+    // The route went with the armed call; the teardown's unroute found nothing left to do.
+    int armedAt = fakes.calls.indexOf("reclaimAt:reclaimed");
+    assertTrue(armedAt >= 0 && armedAt < fakes.calls.lastIndexOf("unrouteWorkspace"), fakes.calls::toString);
+    assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
+    List<HistoryEvent> events = client.fetchHistory(WorkspaceWorkflow.idFor("arnold")).getEvents();
+    assertTrue(events.stream().filter(HistoryEvent::hasMarkerRecordedEventAttributes)
+        .flatMap(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().values().stream())
+        .flatMap(p -> p.getPayloadsList().stream())
+        .anyMatch(p -> p.getData().toStringUtf8().contains(WorkspaceWorkflowImpl.ARMED_RECLAIM)), "version marker");
+    assertTrue(events.stream().anyMatch(e -> e.hasActivityTaskScheduledEventAttributes()
+        && "ReclaimAt".equals(e.getActivityTaskScheduledEventAttributes().getActivityType().getName())));
+  }
+
+  @Test
+  void activityRecordedDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
+    reclaim.gate = new java.util.concurrent.CountDownLatch(1);
+    WorkspaceView ready = allocate(defaults("bea"));
+    long deadline = ready.idleDeadlineMillis();
+    var ended = resultInBackground("bea");
+    assertTrue(reclaim.armed.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    // Armed, the clock stands before the deadline: a coalesced heartbeat reaches Redis only.
+    long beat = env.currentTimeMillis();
+    assertTrue(beat < deadline && beat >= deadline - 30_000, "inside the armed window");
+    fakes.lastActivity = beat;
+    reclaim.gate.countDown();
+
+    WorkspaceView end = ended.get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertEquals("idle", end.reason());
+    assertEquals(2, reclaim.calls, "kept once, reclaimed at the next deadline");
+    assertEquals(beat + Duration.ofMinutes(30).toMillis(), end.idleDeadlineMillis());
+    assertTrue(reclaim.decidedAt >= end.idleDeadlineMillis());
+    assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
+    if (System.getenv("BERTH_WRITE_HISTORY") != null) {
+      java.nio.file.Files.writeString(java.nio.file.Path.of(System.getenv("BERTH_WRITE_HISTORY")),
+          client.fetchHistory(WorkspaceWorkflow.idFor("bea")).toJson(true));
+    }
+  }
+
+  @Test
+  void anExtendDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
+    reclaim.gate = new java.util.concurrent.CountDownLatch(1);
+    WorkspaceView ready = allocate(defaults("cleo"));
+    long deadline = ready.idleDeadlineMillis();
+    var ended = resultInBackground("cleo");
+    assertTrue(reclaim.armed.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("cleo"));
+    WorkspaceView extended = wf.extend(3600);
+    assertTrue(extended.idleDeadlineMillis() > deadline + 3_000_000);
+    // Recorded where the armed call looks before the workflow moved its own deadline.
+    assertTrue(reclaim.holds.containsValue(extended.idleDeadlineMillis()), reclaim.holds::toString);
+    reclaim.gate.countDown();
+
+    // (No env.sleep here: two clients skipping time at once while an activity sleeps unbalances the
+    // test server's time lock.) The first armed call kept it, the second reclaimed it an hour later.
+    WorkspaceView end = ended.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals("idle", end.reason());
+    assertEquals(2, reclaim.calls, "kept at the old deadline, reclaimed at the extended one");
+    assertEquals(extended.idleDeadlineMillis(), end.idleDeadlineMillis());
+    assertTrue(reclaim.decidedAt >= extended.idleDeadlineMillis());
+  }
+
+  @Test
+  void aReleaseDuringTheArmedWindowTearsDownWithoutWaitingForTheDeadline() throws Exception {
+    reclaim.gate = new java.util.concurrent.CountDownLatch(1);
+    allocate(defaults("dora"));
+    var ended = resultInBackground("dora");
+    assertTrue(reclaim.armed.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("dora")).release("user");
+    WorkspaceView end = ended.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    reclaim.gate.countDown();
     assertEquals("released by user", end.reason());
     assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
   }
@@ -266,7 +364,7 @@ class WorkspaceWorkflowTest {
   void aBeatNeitherShortensAnExtendNorPassesTheMaxLifetime() {
     WorkspaceParams p = defaults("max");
     p = new WorkspaceParams(p.user(), p.label(), p.hostname(), p.url(), p.template(), Duration.ofMinutes(30),
-        Duration.ofMinutes(45), p.coldStartTimeout(), p.allocateWait(), null);
+        Duration.ofMinutes(45), p.coldStartTimeout(), p.allocateWait(), null, null);
     WorkspaceView ready = allocate(p);
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("max"));
     WorkspaceView extended = wf.extend(40 * 60);

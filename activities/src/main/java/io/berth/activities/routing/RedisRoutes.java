@@ -34,7 +34,7 @@ public final class RedisRoutes implements GatewayRoutes {
   /** Kept short: the activity retries, and a saga whose gateway does not answer should compensate soon. */
   public static final Duration DEFAULT_CONFIRM_BOUND = Duration.ofSeconds(3);
   private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
-  private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
 
   /** KEYS: route. ARGV: requestId. 1 deleted, 0 nothing there, -1 another request's route (kept). */
   static final String DELETE_IF_OURS = """

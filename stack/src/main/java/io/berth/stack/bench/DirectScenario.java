@@ -51,7 +51,7 @@ final class DirectScenario {
     WorkspaceWorkflows temporal = new WorkspaceWorkflows(s.stack.temporal().client(), new WorkspaceSettings(
         Duration.ofMinutes(30), Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(60), s.template,
         List.of(s.template), s.stack.config().domain(), "http://{label}.{domain}:" + s.gatewayPort + "/",
-        Duration.ZERO, "off", "off", "off", null));
+        Duration.ZERO, "off", "off", "off", null, null));
 
     Rounds.Allocation direct = user -> {
       String requestId = UUID.randomUUID().toString();

@@ -307,7 +307,7 @@ final class MemoryScenario {
         .setWorkflowId(WorkspaceWorkflow.idFor(user)).setTaskQueue(TaskQueues.BERTH).build());
     WorkflowClient.start(stub::run, new WorkspaceParams(user, label, label + ".localhost",
         "http://" + label + ".localhost/", TEMPLATE, IDLE, Duration.ofHours(24), Duration.ofMinutes(5),
-        Duration.ofSeconds(10), null));
+        Duration.ofSeconds(10), null, null));
   }
 
   /** Signals one workspace {@code n} times, spaced so that each lands in its own workflow task. */
