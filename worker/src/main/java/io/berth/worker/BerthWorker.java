@@ -215,8 +215,8 @@ public final class BerthWorker implements AutoCloseable {
     WorkerOptions.Builder b = WorkerOptions.newBuilder()
         // The embedded stack shares two cores with everything else: a GC pause is not a deadlock.
         .setDefaultDeadlockDetectionTimeout(5_000)
-        // Each poller holds one long poll and takes one task per answer: a warm allocation's five
-        // side-by-side steps (times the users allocating at once) queue behind the SDK's five.
+        // Each poller holds one long poll and takes one task per answer. More is not faster on a
+        // small machine: 10 doubled the activity queueing at 50 concurrent allocations here.
         .setMaxConcurrentActivityTaskPollers(config.pollers())
         .setMaxConcurrentWorkflowTaskPollers(config.pollers());
     if (config.workflowCacheSize() == 0) {

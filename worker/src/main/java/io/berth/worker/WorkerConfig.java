@@ -95,7 +95,7 @@ public record WorkerConfig(
         e.integer("BERTH_PROBE_ATTEMPTS", 3),
         Boolean.parseBoolean(e.get("BERTH_QUEUE", "false")),
         e.integer("BERTH_WORKFLOW_CACHE", 600),
-        e.integer("BERTH_POLLERS", 10),
+        e.integer("BERTH_POLLERS", 5),
         apiUrl,
         e.get("BERTH_WORKSPACE_AUTH", "cookie"),
         e.get("BERTH_DASHBOARD_URL", apiUrl.replaceAll("/+$", "") + "/"),
