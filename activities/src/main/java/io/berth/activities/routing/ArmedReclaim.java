@@ -174,7 +174,7 @@ public final class ArmedReclaim implements ReclaimActivities, AutoCloseable {
 
   static void validate(ReclaimRequest request) {
     RouteSpec route = request == null ? null : request.route();
-    if (route == null || !Labels.validLabel(route.label()) || !Labels.validUser(route.user())) {
+    if (route == null || !Labels.validLabel(route.label()) || !Labels.validKey(route.user())) {
       throw invalid("route label or user missing or malformed");
     }
     if (route.requestId() == null || !RedisRoutes.REQUEST_ID.matcher(route.requestId()).matches()) {
