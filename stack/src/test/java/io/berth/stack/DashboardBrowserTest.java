@@ -105,8 +105,10 @@ class DashboardBrowserTest {
     chrome.click("#get");
 
     Await.until("alice's saga held at TagOwner", SAGA, gate::reached);
-    String progress = chrome.awaitText("Tag it as yours", UI);
-    assertTrue(progress.contains("Setting up your workspace"), progress);
+    chrome.awaitText("Tag it as yours", UI);
+    // The stream sends a change's steps before its state: the status line may follow a moment later.
+    String progress = chrome.awaitText("Setting up your workspace", UI);
+    assertTrue(progress.contains("Tag it as yours"), progress);
     assertTrue(progress.indexOf("Claim a warm spare") < progress.indexOf("Check that it answers")
         && progress.indexOf("Check that it answers") < progress.indexOf("Tag it as yours"), progress);
     assertFalse(progress.contains("Your workspace is ready"), progress);
