@@ -34,19 +34,10 @@ class FilesRoutingArmedReclaimTest {
   void withoutActivityTheRouteFileGoesAtTheDeadline() throws Exception {
     f.ready("gus");
     long deadline = Long.parseLong(f.session("gus").get("idleDeadline"));
-    long goneSentAt = 0;
-    long goneSeenAt = 0;
-    while (System.currentTimeMillis() < deadline + 10_000) {
-      long sent = System.currentTimeMillis();
-      int status = f.viaGateway("gus", "/healthz").status();
-      long seen = System.currentTimeMillis();
-      if (status == 404) {
-        goneSentAt = sent;
-        goneSeenAt = seen;
-        break;
-      }
-      Thread.sleep(5); // the poll's own pace
-    }
+    StackFixture.RouteGone gone = f.pollUntilGone("gus", deadline + 10_000);
+    long goneSentAt = gone.goneSentAt();
+    long goneSeenAt = gone.goneSeenAt();
+    assertTrue(goneSeenAt > 0, "the route never stopped serving");
     assertTrue(goneSeenAt >= deadline, "gone " + (deadline - goneSeenAt) + " ms before the deadline");
     // A reload, and Nginx's old worker answering for a moment after it: a looser bound than a record.
     assertTrue(goneSentAt - deadline <= 2_000, "gone " + (goneSentAt - deadline) + " ms after the deadline");

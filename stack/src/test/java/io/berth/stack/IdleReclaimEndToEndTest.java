@@ -106,22 +106,11 @@ class IdleReclaimEndToEndTest {
   void withoutActivityTheRouteStopsServingAtTheDeadline() throws Exception {
     f.ready("dan");
     long deadline = Long.parseLong(f.session("dan").get("idleDeadline"));
-    long lastRoutedBefore = 0;
-    long goneSentAt = 0;
-    long goneSeenAt = 0;
-    while (System.currentTimeMillis() < deadline + 5_000) {
-      long sent = System.currentTimeMillis();
-      int status = f.viaGateway("dan", "/healthz").status();
-      long seen = System.currentTimeMillis();
-      if (status == 404) {
-        goneSentAt = sent;
-        goneSeenAt = seen;
-        break;
-      }
-      assertEquals(302, status, "routed, no cookie");
-      lastRoutedBefore = sent;
-      Thread.sleep(5); // the poll's own pace
-    }
+    StackFixture.RouteGone gone = f.pollUntilGone("dan", deadline + 5_000);
+    long lastRoutedBefore = gone.lastServedSentAt();
+    long goneSentAt = gone.goneSentAt();
+    long goneSeenAt = gone.goneSeenAt();
+    assertEquals(0, gone.otherStatus(), "until gone, every answer is the workspace's (302: routed, no cookie)");
     assertTrue(goneSeenAt > 0, "the route never stopped serving");
     assertTrue(goneSeenAt >= deadline, "gone " + (deadline - goneSeenAt) + " ms before the deadline");
     assertTrue(goneSentAt - deadline <= 1_000, "gone " + (goneSentAt - deadline) + " ms after the deadline");

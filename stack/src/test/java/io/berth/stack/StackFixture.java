@@ -264,6 +264,34 @@ final class StackFixture implements AutoCloseable {
         .anyMatch(h -> h.hostId().equals(hostId) && h.scaleInProtected());
   }
 
+  /**
+   * When a workspace's host stopped serving through the gateway: polled (own pace 5 ms) until it
+   * answers 404 or {@code untilMillis}. {@code lastServedSentAt}: when the last answer that still
+   * reached the workspace (302 to the launch page, no cookie) was sent; 0 when none or never gone.
+   * {@code otherStatus}: the first answer that was neither (0 when none).
+   */
+  record RouteGone(long lastServedSentAt, long goneSentAt, long goneSeenAt, int otherStatus) {}
+
+  RouteGone pollUntilGone(String user, long untilMillis) throws InterruptedException {
+    long lastServed = 0;
+    int other = 0;
+    while (System.currentTimeMillis() < untilMillis) {
+      long sent = System.currentTimeMillis();
+      int status = viaGateway(user, "/healthz").status();
+      long seen = System.currentTimeMillis();
+      if (status == 404) {
+        return new RouteGone(lastServed, sent, seen, other);
+      }
+      if (status == 302) {
+        lastServed = sent;
+      } else if (other == 0) {
+        other = status;
+      }
+      Thread.sleep(5); // the poll's own pace
+    }
+    return new RouteGone(lastServed, 0, 0, other);
+  }
+
   @Override
   public void close() {
     try {

@@ -26,13 +26,18 @@ final class ActivityStubs {
   private static ActivityOptions quick(int attempts) {
     return ActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofSeconds(15))
-        .setRetryOptions(RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofMillis(100))
-            .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofSeconds(attempts == 0 ? 10 : 2))
-            .setMaximumAttempts(attempts)
-            .setDoNotRetry(INVALID_INPUT)
-            .build())
+        .setRetryOptions(quickRetry(attempts))
+        .build();
+  }
+
+  /** {@code attempts} 0: until it answers (teardown converges), backing off to 10 s; else a few, to 2 s. */
+  private static RetryOptions quickRetry(int attempts) {
+    return RetryOptions.newBuilder()
+        .setInitialInterval(Duration.ofMillis(100))
+        .setBackoffCoefficient(2)
+        .setMaximumInterval(Duration.ofSeconds(attempts == 0 ? 10 : 2))
+        .setMaximumAttempts(attempts)
+        .setDoNotRetry(INVALID_INPUT)
         .build();
   }
 
@@ -129,13 +134,7 @@ final class ActivityStubs {
   private static LocalActivityOptions local(int attempts) {
     return LocalActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofSeconds(5))
-        .setRetryOptions(RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofMillis(100))
-            .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofSeconds(attempts == 0 ? 10 : 2))
-            .setMaximumAttempts(attempts)
-            .setDoNotRetry(INVALID_INPUT)
-            .build())
+        .setRetryOptions(quickRetry(attempts))
         .build();
   }
 
