@@ -356,9 +356,10 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   // ---- active ---------------------------------------------------------------------------------
 
   private void activeLoop() {
-    boolean arming = armed();
-    long lead = arming ? params.armedLead().toMillis() : 0;
+    long lead = armed() ? params.armedLead().toMillis() : 0;
     while (true) {
+      // Read each time: an armed call that failed for good turns it off (the timer path from then on).
+      boolean arming = armed();
       long now = Workflow.currentTimeMillis();
       if (releaseReason != null) {
         reason = releaseReason;
@@ -404,10 +405,6 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         long kept = Math.max(outcome.lastActivityMillis() + idleMillis(), outcome.heldUntilMillis());
         idleDeadline = Math.min(Math.max(idleDeadline, kept), expiresAt);
         continueAsNewWhenLong();
-        continue;
-      }
-      if (arming && !armed) {
-        arming = false; // the armed call failed for good: the timer path from here on
         continue;
       }
       int seen = touches;

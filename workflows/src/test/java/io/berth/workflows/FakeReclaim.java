@@ -29,6 +29,8 @@ final class FakeReclaim implements ReclaimActivities {
   volatile long armedDeadline;
   volatile int calls;
   volatile CountDownLatch gate;
+  /** Set: every call fails for good (as a malformed request does), so the workflow must fall back to its timer. */
+  volatile boolean refuse;
   final CountDownLatch armed = new CountDownLatch(1);
 
   FakeReclaim(TestWorkflowEnvironment env, FakeActivities fakes) {
@@ -39,6 +41,9 @@ final class FakeReclaim implements ReclaimActivities {
   @Override
   public ReclaimOutcome reclaimAt(ReclaimRequest request) {
     calls++;
+    if (refuse) {
+      throw io.temporal.failure.ApplicationFailure.newNonRetryableFailure("refused (test)", ActivityStubs.INVALID_INPUT);
+    }
     armedAt = env.currentTimeMillis();
     armedDeadline = request.deadlineMillis();
     armed.countDown();

@@ -201,6 +201,20 @@ class WorkspaceWorkflowTest {
         && "ReclaimAt".equals(e.getActivityTaskScheduledEventAttributes().getActivityType().getName())));
   }
 
+  /** An armed reclaim that fails for good is not armed again: the idle timer reclaims, once. */
+  @Test
+  void anArmedReclaimThatFailsForGoodFallsBackToTheIdleTimer() throws Exception {
+    reclaim.refuse = true;
+    WorkspaceView ready = allocate(defaults("fern"));
+    WorkspaceView end = client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor("fern"))
+        .getResultAsync(WorkspaceView.class).get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertEquals("idle", end.reason());
+    assertEquals(ready.idleDeadlineMillis(), end.idleDeadlineMillis());
+    assertEquals(1, reclaim.calls, "armed once, then the timer path");
+    assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
+  }
+
   @Test
   void activityRecordedDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
     reclaim.gate = new java.util.concurrent.CountDownLatch(1);
