@@ -95,7 +95,7 @@ public class WorkspaceLimit {
 
   /** Holds a place for {@code key} or throws 409 naming the limit. */
   public void reserve(String key) {
-    if (limit == 1 && Labels.nameOf(key) == null) {
+    if (!counted(key)) {
       return;
     }
     String user = Labels.userOf(key);
@@ -108,7 +108,7 @@ public class WorkspaceLimit {
 
   /** The allocation failed (no session was stored): its place is free again at once, not at expiry. */
   public void releasePending(String key) {
-    if (limit == 1 && Labels.nameOf(key) == null) {
+    if (!counted(key)) {
       return;
     }
     redis.eval(DROP_PENDING, List.of(keys.userWorkspaces(Labels.userOf(key))), List.of(key));
@@ -124,6 +124,11 @@ public class WorkspaceLimit {
       }
     }
     return out;
+  }
+
+  /** With a limit of 1 the default workspace is not counted: the default path stays as it was. */
+  private boolean counted(String key) {
+    return limit > 1 || Labels.nameOf(key) != null;
   }
 
   private static ApiException overLimit(String message) {

@@ -110,9 +110,7 @@ public final class ArmedReclaim implements ReclaimActivities, AutoCloseable {
 
   @Override
   public boolean holdUntil(String requestId, long deadlineMillis) {
-    if (requestId == null || !RedisRoutes.REQUEST_ID.matcher(requestId).matches()) {
-      throw invalid("request id must be 1..100 of [A-Za-z0-9_-]");
-    }
+    RedisRoutes.requireRequestId(requestId);
     long ttl = Math.max(0, deadlineMillis - System.currentTimeMillis()) + KEEP_MILLIS;
     long r = (Long) redis.eval(HOLD_UNTIL, List.of(keys.idleHold(requestId)),
         List.of(String.valueOf(deadlineMillis), String.valueOf(ttl)));
@@ -177,9 +175,7 @@ public final class ArmedReclaim implements ReclaimActivities, AutoCloseable {
     if (route == null || !Labels.validLabel(route.label()) || !Labels.validKey(route.user())) {
       throw invalid("route label or user missing or malformed");
     }
-    if (route.requestId() == null || !RedisRoutes.REQUEST_ID.matcher(route.requestId()).matches()) {
-      throw invalid("request id must be 1..100 of [A-Za-z0-9_-]");
-    }
+    RedisRoutes.requireRequestId(route.requestId());
     if (request.idleMillis() <= 0 || request.deadlineMillis() <= 0) {
       throw invalid("deadline and idle timeout must be positive");
     }

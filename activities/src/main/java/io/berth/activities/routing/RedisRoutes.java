@@ -34,7 +34,7 @@ public final class RedisRoutes implements GatewayRoutes {
   /** Kept short: the activity retries, and a saga whose gateway does not answer should compensate soon. */
   public static final Duration DEFAULT_CONFIRM_BOUND = Duration.ofSeconds(3);
   private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(2);
-  static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
 
   /** KEYS: route. ARGV: requestId. 1 deleted, 0 nothing there, -1 another request's route (kept). */
   static final String DELETE_IF_OURS = """
@@ -82,9 +82,7 @@ public final class RedisRoutes implements GatewayRoutes {
   @Override
   public void unrouteWorkspace(RouteSpec route) {
     NginxRoutes.validate(route, false);
-    if (route.requestId() == null || !REQUEST_ID.matcher(route.requestId()).matches()) {
-      throw invalid("request id must be 1..100 of [A-Za-z0-9_-]");
-    }
+    requireRequestId(route.requestId());
     long result = (Long) redis.eval(DELETE_IF_OURS, List.of(keys.route(route.label())), List.of(route.requestId()));
     if (result < 0) {
       log.info("route {} belongs to a newer request: left in place", route.label());
@@ -148,7 +146,12 @@ public final class RedisRoutes implements GatewayRoutes {
     if (!Labels.validKey(route.user())) {
       throw invalid("user missing or malformed");
     }
-    if (route.requestId() == null || !REQUEST_ID.matcher(route.requestId()).matches()) {
+    requireRequestId(route.requestId());
+  }
+
+  /** The id of the request a route (or an armed reclaim, an extend hold) belongs to: it names Redis keys. */
+  static void requireRequestId(String requestId) {
+    if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {
       throw invalid("request id must be 1..100 of [A-Za-z0-9_-]");
     }
   }
