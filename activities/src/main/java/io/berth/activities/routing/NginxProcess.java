@@ -305,7 +305,7 @@ public final class NginxProcess implements AutoCloseable {
   }
 
   /** Worker pids that still accept connections (a retiring worker renames itself "... is shutting down"). */
-  private static Set<Long> activeWorkers(ProcessHandle m) {
+  static Set<Long> activeWorkers(ProcessHandle m) {
     return m.children()
         .filter(ProcessHandle::isAlive)
         .filter(p -> {
