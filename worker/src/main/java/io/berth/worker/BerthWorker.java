@@ -25,6 +25,7 @@ import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.CapacityWorkflowImpl;
+import io.berth.workflows.LocalWorkspaceWorkflowImpl;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.TaskQueues;
 import io.berth.workflows.WorkspaceWorkflowImpl;
@@ -118,7 +119,9 @@ public final class BerthWorker implements AutoCloseable {
         .setMaxWorkflowThreadCount(config.maxWorkflowThreads())
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
-    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
+    // The local fleet's placement steps are milliseconds of local work: they run inside the workflow task.
+    worker.registerWorkflowImplementationTypes(aws == null ? LocalWorkspaceWorkflowImpl.class : WorkspaceWorkflowImpl.class,
+        CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
         dns, routes, probe(), armedReclaim);
     factory.start();

@@ -73,15 +73,22 @@ final class ActivityStubs {
   /** The saga's readiness step: retried for up to half a minute, then the slot is quarantined. */
   static ProbeActivities probeUntilReady(boolean settle) {
     return Workflow.newActivityStub(ProbeActivities.class, settling(ActivityOptions.newBuilder()
-        .setStartToCloseTimeout(Duration.ofSeconds(10))
-        .setScheduleToCloseTimeout(Duration.ofSeconds(30))
-        .setRetryOptions(RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofMillis(200))
-            .setBackoffCoefficient(1.5)
-            .setMaximumInterval(Duration.ofSeconds(3))
-            .setDoNotRetry(INVALID_INPUT)
-            .build())
+        .setStartToCloseTimeout(PROBE_ATTEMPT)
+        .setScheduleToCloseTimeout(PROBE_BOUND)
+        .setRetryOptions(probeRetry())
         .build(), settle));
+  }
+
+  private static final Duration PROBE_ATTEMPT = Duration.ofSeconds(10);
+  private static final Duration PROBE_BOUND = Duration.ofSeconds(30);
+
+  private static RetryOptions probeRetry() {
+    return RetryOptions.newBuilder()
+        .setInitialInterval(Duration.ofMillis(200))
+        .setBackoffCoefficient(1.5)
+        .setMaximumInterval(Duration.ofSeconds(3))
+        .setDoNotRetry(INVALID_INPUT)
+        .build();
   }
 
   static ProbeActivities probeOnce() {
@@ -172,6 +179,45 @@ final class ActivityStubs {
             .setDoNotRetry(INVALID_INPUT)
             .build())
         .build());
+  }
+
+  /**
+   * The placement steps (probe, tag, protect, DNS, route) as local activities, for a worker whose
+   * fleet and DNS are local (Redis and loopback calls of a few milliseconds): they then run inside
+   * the workflow task that claimed the slot, and a warm allocation needs no activity round trip
+   * through the server. Same bounds and retries as their regular stubs; a local activity is never
+   * cancelled half way (the SDK lets it finish), which is what the side-by-side saga wants anyway.
+   */
+  static final class InTask {
+    private InTask() {}
+
+    static ProbeActivities probeUntilReady() {
+      return Workflow.newLocalActivityStub(ProbeActivities.class, LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(PROBE_ATTEMPT)
+          .setScheduleToCloseTimeout(PROBE_BOUND)
+          .setRetryOptions(probeRetry())
+          .build());
+    }
+
+    static FleetActivities fleet() {
+      return Workflow.newLocalActivityStub(FleetActivities.class, localQuick());
+    }
+
+    static DnsActivities dns() {
+      return Workflow.newLocalActivityStub(DnsActivities.class, localQuick());
+    }
+
+    static RouteActivities routes() {
+      return Workflow.newLocalActivityStub(RouteActivities.class, localQuick());
+    }
+
+    /** As {@link #quick}(4): a route through a reloading Nginx may take a second or two. */
+    private static LocalActivityOptions localQuick() {
+      return LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(15))
+          .setRetryOptions(quickRetry(4))
+          .build();
+    }
   }
 
   static StoreActivities store(boolean converge) {

@@ -50,6 +50,11 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   static final String ARMED_RECLAIM = "armed-reclaim";
   /**
+   * Version marker, asked only by {@link LocalWorkspaceWorkflowImpl}: the placement steps run as
+   * local activities in the claim's workflow task.
+   */
+  static final String IN_TASK_PLACEMENT = "in-task-placement";
+  /**
    * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
    */
@@ -231,7 +236,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     Slot claimed = slot;
     DnsRecord record = dnsRecord();
     RouteSpec route = route();
-    SettlingStubs settling = new SettlingStubs();
+    SettlingStubs settling = placesInTask() && Workflow.getVersion(IN_TASK_PLACEMENT, Workflow.DEFAULT_VERSION, 1) == 1
+        ? SettlingStubs.inTask() : SettlingStubs.regular();
     List<Promise<Void>> started = new ArrayList<>();
 
     step("probe", "running", claimed.slotId());
@@ -301,12 +307,28 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
   }
 
-  /** The side-by-side steps' stubs: same options, but a cancelled call resolves only once it ended. */
-  private static final class SettlingStubs {
-    final ProbeActivities probe = ActivityStubs.probeUntilReady(true);
-    final FleetActivities fleet = ActivityStubs.fleet(false, true);
-    final DnsActivities dns = ActivityStubs.dns(false, true);
-    final RouteActivities routes = ActivityStubs.routes(false, true);
+  /**
+   * Whether this worker's placement steps are local work (the local fleet, no DNS) that may run
+   * inside the workflow task; see {@link LocalWorkspaceWorkflowImpl}.
+   */
+  protected boolean placesInTask() {
+    return false;
+  }
+
+  /**
+   * The side-by-side steps' stubs: same options, but a cancelled call resolves only once it ended
+   * (local activities always run to their end).
+   */
+  private record SettlingStubs(ProbeActivities probe, FleetActivities fleet, DnsActivities dns, RouteActivities routes) {
+    static SettlingStubs regular() {
+      return new SettlingStubs(ActivityStubs.probeUntilReady(true), ActivityStubs.fleet(false, true),
+          ActivityStubs.dns(false, true), ActivityStubs.routes(false, true));
+    }
+
+    static SettlingStubs inTask() {
+      return new SettlingStubs(ActivityStubs.InTask.probeUntilReady(), ActivityStubs.InTask.fleet(),
+          ActivityStubs.InTask.dns(), ActivityStubs.InTask.routes());
+    }
   }
 
   /** A warm spare if there is one; otherwise the cold path, bounded by the cold-start timeout. */

@@ -109,12 +109,15 @@ class CapacityWorkflowTest {
     // seconds; 2 at a time, a pass per 10 s interval, would take minutes.
     within(Duration.ofSeconds(30), () -> fakes.desired == 55, () -> "desired set: " + fakes.desiredSet);
     int previous = 5;
+    int largest = 0;
     for (int d : fakes.desiredSet) {
       assertTrue(d - previous <= 10, () -> "steps of at most 10: " + fakes.desiredSet);
       assertTrue(d > previous, () -> "only up: " + fakes.desiredSet);
+      largest = Math.max(largest, d - previous);
       previous = d;
     }
-    assertTrue(fakes.desiredSet.get(0) - 5 > 2, () -> "first step follows the waiting: " + fakes.desiredSet);
+    // Not necessarily the first step: a pass may run between the test's first signals (seen under load).
+    assertTrue(largest > 2, () -> "a step follows the waiting, not the ordinary 2: " + fakes.desiredSet);
   }
 
   @Test

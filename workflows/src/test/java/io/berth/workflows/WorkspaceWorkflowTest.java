@@ -41,11 +41,16 @@ class WorkspaceWorkflowTest {
     SearchAttributes.ALL.forEach(k -> env.registerSearchAttribute(k.getName(), k.getValueType()));
     fakes = new FakeActivities().withSpare("h-1/0");
     Worker worker = env.newWorker(TaskQueues.BERTH);
-    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(implementation());
     reclaim = new FakeReclaim(env, fakes);
     worker.registerActivitiesImplementations(fakes, reclaim);
     env.start();
     client = env.getWorkflowClient();
+  }
+
+  /** The workflow class under test; {@link LocalWorkspaceWorkflowTest} runs every test on the in-task one. */
+  Class<? extends WorkspaceWorkflowImpl> implementation() {
+    return WorkspaceWorkflowImpl.class;
   }
 
   @AfterEach
@@ -59,7 +64,7 @@ class WorkspaceWorkflowTest {
         Duration.ofMinutes(30), Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(10), null, null);
   }
 
-  private WorkspaceView allocate(WorkspaceParams params) {
+  WorkspaceView allocate(WorkspaceParams params) {
     WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
         .setWorkflowId(WorkspaceWorkflow.idFor(params.user()))
         .setTaskQueue(TaskQueues.BERTH)
@@ -293,7 +298,10 @@ class WorkspaceWorkflowTest {
     assertTrue(("awaitReady".equals(step) ? fakes.quarantined : fakes.recycled).contains("h-1/0"));
     assertEquals("awaitReady".equals(step), fakes.quarantined.contains("h-1/0"));
 
-    List<String> compensations = activityTypesAfterFailure("frank");
+    // Local activities' markers are written in completion order: a placement step that ended after
+    // the failed one is recorded after it, without being scheduled after it.
+    List<String> compensations = activityTypesAfterFailure("frank").stream()
+        .filter(a -> !PLACEMENT_STEPS.contains(a)).toList();
     List<String> sideBySide = List.of("UnrouteWorkspace", "DeleteRecord", "UnprotectHost", "UntagOwner", "Unclaim");
     List<String> expected = new ArrayList<>(sideBySide);
     if (step.equals("storeSession")) {
@@ -301,6 +309,9 @@ class WorkspaceWorkflowTest {
     }
     assertEquals(expected, compensations, "compensations in the history, in reverse order");
   }
+
+  static final List<String> PLACEMENT_STEPS = List.of("AwaitReady", "TagOwner", "ProtectHost", "UpsertRecord",
+      "RouteWorkspace");
 
   @Test
   void placementStepsStartTogetherAndProgressKeepsItsOrder() {
@@ -314,13 +325,15 @@ class WorkspaceWorkflowTest {
       assertTrue(names.contains(step + ":done"), step + " done in " + names);
     }
     // One workflow task started all five: they are scheduled back to back in the history.
+    // Regular activities are scheduled in call order; local ones are recorded as they end.
     List<String> scheduled = scheduledActivities("pia");
-    assertEquals(List.of("ClaimSpare", "AwaitReady", "TagOwner", "ProtectHost", "UpsertRecord", "RouteWorkspace",
-        "StoreSession"), scheduled.subList(0, 7));
+    assertEquals("ClaimSpare", scheduled.get(0));
+    assertEquals(java.util.Set.copyOf(PLACEMENT_STEPS), java.util.Set.copyOf(scheduled.subList(1, 6)));
+    assertEquals("StoreSession", scheduled.get(6));
     List<HistoryEvent> events = history("pia");
-    int firstPlacement = indexOfScheduled(events, "AwaitReady");
-    int route = indexOfScheduled(events, "RouteWorkspace");
-    assertTrue(events.subList(firstPlacement, route).stream()
+    int first = PLACEMENT_STEPS.stream().mapToInt(a -> indexOfScheduled(events, a)).min().orElseThrow();
+    int last = PLACEMENT_STEPS.stream().mapToInt(a -> indexOfScheduled(events, a)).max().orElseThrow();
+    assertTrue(events.subList(first, last).stream()
         .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED), "one task started them");
   }
 
@@ -334,7 +347,7 @@ class WorkspaceWorkflowTest {
     // scheduled its compensations in that task, with the route still running.
     Await.until("the tag failure handled by a workflow task", Duration.ofSeconds(30), () -> {
       List<HistoryEvent> events = history("sam");
-      int failed = indexOf(events, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, 0);
+      int failed = indexOfFailure(events);
       return failed >= 0 && indexOf(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, failed) >= 0;
     });
     assertTrue(scheduledActivities("sam").stream().noneMatch(a -> a.startsWith("Un") || a.equals("DeleteRecord")),
@@ -347,14 +360,7 @@ class WorkspaceWorkflowTest {
     assertTrue(end.reason().contains("tagOwner"), end.reason());
     assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
     List<HistoryEvent> events = history("sam");
-    long routeScheduled = events.get(indexOfScheduled(events, "RouteWorkspace")).getEventId();
-    int routed = -1;
-    for (int i = 0; i < events.size(); i++) {
-      if (events.get(i).getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
-          && events.get(i).getActivityTaskCompletedEventAttributes().getScheduledEventId() == routeScheduled) {
-        routed = i;
-      }
-    }
+    int routed = indexOfEnd(events, "RouteWorkspace");
     int firstUndo = indexOfScheduled(events, "UnrouteWorkspace");
     assertTrue(routed >= 0 && routed < firstUndo, "the undo scheduled after the route ended: " + routed + " " + firstUndo);
   }
@@ -467,7 +473,7 @@ class WorkspaceWorkflowTest {
         .build());
   }
 
-  private List<HistoryEvent> history(String user) {
+  List<HistoryEvent> history(String user) {
     return client.fetchHistory(WorkspaceWorkflow.idFor(user)).getHistory().getEventsList();
   }
 
@@ -484,11 +490,38 @@ class WorkspaceWorkflowTest {
     return -1;
   }
 
+  /** Where an activity was scheduled, or a local one recorded. */
   private static int indexOfScheduled(List<HistoryEvent> events, String activityType) {
     for (int i = 0; i < events.size(); i++) {
+      if (HistorySteps.activityType(events.get(i)).filter(activityType::equals).isPresent()) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Where an activity ended: its completed event, or a local one's marker (written when it ended). */
+  private static int indexOfEnd(List<HistoryEvent> events, String activityType) {
+    int at = indexOfScheduled(events, activityType);
+    if (at < 0 || events.get(at).getEventType() != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      return at;
+    }
+    long scheduledId = events.get(at).getEventId();
+    for (int i = at; i < events.size(); i++) {
+      if (events.get(i).getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+          && events.get(i).getActivityTaskCompletedEventAttributes().getScheduledEventId() == scheduledId) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The first failed activity, regular or local. */
+  private static int indexOfFailure(List<HistoryEvent> events) {
+    for (int i = 0; i < events.size(); i++) {
       HistoryEvent e = events.get(i);
-      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-          && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals(activityType)) {
+      boolean localFailed = HistorySteps.localActivityType(e).isPresent() && e.getMarkerRecordedEventAttributes().hasFailure();
+      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED || localFailed) {
         return i;
       }
     }
@@ -500,15 +533,7 @@ class WorkspaceWorkflowTest {
     WorkflowStub untyped = client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor(user));
     untyped.getResult(WorkspaceView.class);
     List<HistoryEvent> events = client.fetchHistory(WorkspaceWorkflow.idFor(user)).getHistory().getEventsList();
-    int failedAt = -1;
-    for (int i = 0; i < events.size(); i++) {
-      HistoryEvent e = events.get(i);
-      boolean localFailed = HistorySteps.localActivityType(e).isPresent() && e.getMarkerRecordedEventAttributes().hasFailure();
-      if (e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED || localFailed) {
-        failedAt = i;
-        break;
-      }
-    }
+    int failedAt = indexOfFailure(events);
     return HistorySteps.activityTypes(events.subList(failedAt + 1, events.size()));
   }
 }
