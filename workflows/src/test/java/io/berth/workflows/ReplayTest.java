@@ -25,7 +25,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>armed-reclaim v3: allocate → armed reclaim kept by activity recorded in its window → armed
  *       again → reclaimed at the deadline → teardown
  *       ({@code WorkspaceWorkflowTest#activityRecordedDuringTheArmedWindowKeepsTheWorkspace}).</li>
+ *   <li>local v1: as v5, on {@link LocalWorkspaceWorkflowImpl} ({@code in-task-placement}: the
+ *       placement steps as local activities); recorded from {@code LocalWorkspaceWorkflowTest}.</li>
  * </ul>
+ * Histories from before {@code in-task-placement} replay on both classes: a local worker running
+ * the newer class picks up workflows an older worker started.
  */
 class ReplayTest {
   @ParameterizedTest
@@ -33,6 +37,17 @@ class ReplayTest {
       "workspace-allocate-release-v3.json", "workspace-allocate-release-v4.json",
       "workspace-allocate-release-v5.json", "workspace-armed-reclaim-v3.json"})
   void recordedHistoryStillReplays(String name) throws Exception {
+    replay(name, WorkspaceWorkflowImpl.class);
+    replay(name, LocalWorkspaceWorkflowImpl.class);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"workspace-allocate-release-local-v1.json"})
+  void recordedLocalHistoryStillReplays(String name) throws Exception {
+    replay(name, LocalWorkspaceWorkflowImpl.class);
+  }
+
+  private void replay(String name, Class<? extends WorkspaceWorkflowImpl> implementation) throws Exception {
     Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
@@ -40,7 +55,7 @@ class ReplayTest {
       // the non-determinism this test is about.
       Worker worker = env.newWorker(TaskQueues.BERTH,
           WorkerOptions.newBuilder().setDefaultDeadlockDetectionTimeout(30_000).build());
-      worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
+      worker.registerWorkflowImplementationTypes(implementation);
       worker.replayWorkflowExecution(history);
     }
   }
