@@ -27,8 +27,19 @@ final class HistoryEvents {
     return new Event(e.getEventId(), time(e.getEventTime()), type(e), details(e));
   }
 
+  /**
+   * A local activity's marker reads as the step it records: type {@code LocalActivity}, or
+   * {@code LocalActivityFailed} (a failure as visible as a regular activity's), details its type.
+   */
+  private static String localType(HistoryEvent e) {
+    return e.getMarkerRecordedEventAttributes().hasFailure() ? "LocalActivityFailed" : "LocalActivity";
+  }
+
   /** EVENT_TYPE_ACTIVITY_TASK_SCHEDULED becomes ActivityTaskScheduled, as the Temporal UI shows it. */
   static String type(HistoryEvent e) {
+    if (HistorySteps.localActivityType(e).isPresent()) {
+      return localType(e);
+    }
     String raw = e.getEventType().name().replaceFirst("^EVENT_TYPE_", "");
     StringBuilder out = new StringBuilder(raw.length());
     for (String word : raw.split("_")) {
@@ -74,7 +85,7 @@ final class HistoryEvents {
   private static String marker(HistoryEvent e) {
     var m = e.getMarkerRecordedEventAttributes();
     return HistorySteps.localActivityType(e)
-        .map(type -> "LocalActivity " + type + (m.hasFailure() ? ": " + message(m.getFailure()) : ""))
+        .map(type -> type + (m.hasFailure() ? ": " + message(m.getFailure()) : ""))
         .orElse(m.getMarkerName());
   }
 

@@ -148,9 +148,11 @@ class AllocationEndToEndTest {
 
     HttpResponse<String> history = f.call("GET", "/api/admin/workspaces/frank/history", StackFixture.adminToken(), null);
     assertEquals(200, history.statusCode());
-    // Local activities (claim, session) show by name too, not as bare markers.
-    assertTrue(history.body().contains("RouteWorkspace") && history.body().contains("UnrouteWorkspace")
-            && history.body().contains("LocalActivity ClaimSpare") && history.body().contains("LocalActivity StoreSession"),
+    // Local activities (the saga's steps on the local fleet) show by name too, not as bare markers.
+    for (String step : List.of("ClaimSpare", "RouteWorkspace", "StoreSession")) {
+      assertTrue(history.body().contains("\"type\":\"LocalActivity\",\"details\":\"" + step + "\""), history.body());
+    }
+    assertTrue(history.body().contains("\"type\":\"ActivityTaskScheduled\",\"details\":\"UnrouteWorkspace\""),
         history.body());
   }
 

@@ -119,9 +119,8 @@ public final class BerthWorker implements AutoCloseable {
         .setMaxWorkflowThreadCount(config.maxWorkflowThreads())
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
-    // The local fleet's placement steps are milliseconds of local work: they run inside the workflow task.
-    worker.registerWorkflowImplementationTypes(aws == null ? LocalWorkspaceWorkflowImpl.class : WorkspaceWorkflowImpl.class,
-        CapacityWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(placesInTask() ? LocalWorkspaceWorkflowImpl.class
+        : WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
         dns, routes, probe(), armedReclaim);
     factory.start();
@@ -261,6 +260,16 @@ public final class BerthWorker implements AutoCloseable {
     return new AwsSettings(a.region(), a.autoScalingGroup(), a.hostedZoneId(), config.domain(), a.addressKind(),
         a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(),
         config.slotsPerHost(), config.template(), a.agentPort());
+  }
+
+  /**
+   * The local fleet's placement steps are milliseconds of local work: they run inside the workflow
+   * task ({@link LocalWorkspaceWorkflowImpl}). Not without a workflow cache: each task is then a
+   * fresh replay, which starts a local activity still running (a probe retrying a slow slot) over
+   * again, so a step longer than a task heartbeat (8 s) would never end.
+   */
+  private boolean placesInTask() {
+    return aws == null && config.workflowCacheSize() > 0;
   }
 
   /** {@code wildcard}: dynamic routing's server for a managed Nginx (an external one has it in its own config). */

@@ -150,7 +150,8 @@ public final class RedisStore implements StoreActivities {
     }
     Slot slot = slotOf((String) id);
     if (slot == null) {
-      throw ApplicationFailure.newNonRetryableFailure("slot " + id + " has no description", "SlotUnknown");
+      // A claim made before a crash, asked again after the slot's host was retired.
+      throw ApplicationFailure.newNonRetryableFailure("slot " + id + " is gone (it has no description)", "SlotUnknown");
     }
     return slot;
   }

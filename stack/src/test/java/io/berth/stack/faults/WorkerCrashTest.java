@@ -29,7 +29,9 @@ import org.junit.jupiter.api.Test;
  * <p>To catch the saga deterministically inside a step, without a hook in product code, the
  * test freezes the Nginx master (SIGSTOP): the route step writes its file and signals a reload
  * that cannot happen yet, so it waits (up to its 10 s bound) for Nginx to serve. The test kills the
- * worker once the history shows the step scheduled, then lets Nginx go on (SIGCONT).
+ * worker once the history shows the step scheduled, then lets Nginx go on (SIGCONT). The fault
+ * stack runs without a workflow cache (FAULTS.md), so its worker keeps the placement steps regular
+ * activities (the in-task ones need the cache: ARCHITECTURE.md).
  */
 class WorkerCrashTest {
   static final List<String> SAGA = List.of("ClaimSpare", "AwaitReady", "TagOwner", "ProtectHost", "UpsertRecord",
@@ -167,12 +169,13 @@ class WorkerCrashTest {
   }
 
   /**
-   * A READY workspace may store its session again when the controller asks it to ({@code resync}:
+   * A READY workspace may store its session and route again when the controller asks it to ({@code resync}:
    * the controller saw the owner tag a moment before the session was written); those are not steps.
    */
   private static List<String> withoutResyncs(List<String> scheduled) {
     List<String> steps = new java.util.ArrayList<>(scheduled.subList(0, Math.min(SAGA.size(), scheduled.size())));
-    scheduled.subList(steps.size(), scheduled.size()).stream().filter(a -> !a.equals("StoreSession"))
+    scheduled.subList(steps.size(), scheduled.size()).stream()
+        .filter(a -> !a.equals("StoreSession") && !a.equals("RouteWorkspace"))
         .forEach(steps::add);
     return steps;
   }
@@ -228,7 +231,10 @@ class WorkerCrashTest {
       Await.until(user + "'s workflow to get there", Duration.ofSeconds(90), condition);
     } catch (AssertionError e) {
       System.out.println(user + "'s history:\n" + excerpt(f.history(user)));
-      System.out.println("worker log:\n" + f.worker().tail(80));
+      // Without stack frames: the log lines of a long retry would push the story out of view.
+      List<String> lines = f.worker().log().lines().filter(l -> !l.startsWith("\tat ") && !l.startsWith("\t..."))
+          .toList();
+      System.out.println("worker log:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 150), lines.size())));
       throw e;
     }
   }
