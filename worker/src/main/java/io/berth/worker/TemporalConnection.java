@@ -5,6 +5,7 @@ import com.uber.m3.tally.Scope;
 import com.uber.m3.tally.ScopeCloseException;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.SearchAttributes;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.IndexedValueType;
@@ -27,14 +28,17 @@ public final class TemporalConnection implements AutoCloseable {
   /** How often the SDK's metrics scope reports, and so how late a counter reaches Redis at most. */
   static final com.uber.m3.util.Duration COUNTER_REPORT_INTERVAL = com.uber.m3.util.Duration.ofSeconds(2);
   private final EmbeddedTemporal embedded;
+  /** The in-process channel to the embedded server; null with a cluster. */
+  private final ManagedChannel channel;
   private final WorkflowServiceStubs stubs;
   private final WorkflowClient client;
   private final Scope metrics;
   private final RedisClient countersRedis;
 
-  private TemporalConnection(EmbeddedTemporal embedded, WorkflowServiceStubs stubs, String namespace, Scope metrics,
-                             RedisClient countersRedis) {
+  private TemporalConnection(EmbeddedTemporal embedded, ManagedChannel channel, WorkflowServiceStubs stubs,
+                             String namespace, Scope metrics, RedisClient countersRedis) {
     this.embedded = embedded;
+    this.channel = channel;
     this.stubs = stubs;
     this.metrics = metrics;
     this.countersRedis = countersRedis;
@@ -47,20 +51,27 @@ public final class TemporalConnection implements AutoCloseable {
     RedisClient countersRedis = RedisClient.create(config.redisUrl());
     Scope metrics = null;
     EmbeddedTemporal embedded = null;
+    ManagedChannel channel = null;
     try {
       metrics = new RootScopeBuilder()
           .reporter(new RedisCounterReporter(countersRedis, new RedisKeys(config.redisPrefix())))
           .reportEvery(COUNTER_REPORT_INTERVAL);
       embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
       String target = embedded != null ? embedded.target() : config.temporalTarget();
+      WorkflowServiceStubsOptions.Builder options = WorkflowServiceStubsOptions.newBuilder().setMetricsScope(metrics);
+      channel = embedded != null ? embedded.channel() : null;
       WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
-          WorkflowServiceStubsOptions.newBuilder().setTarget(target).setMetricsScope(metrics).build());
-      TemporalConnection c = new TemporalConnection(embedded, stubs, config.namespace(), metrics, countersRedis);
+          channel != null ? options.setChannel(channel).build() : options.setTarget(target).build());
+      TemporalConnection c = new TemporalConnection(embedded, channel, stubs, config.namespace(), metrics,
+          countersRedis);
       c.registerSearchAttributes(config.namespace(), target);
       log.info("Temporal at {} ({}), namespace {}", target, embedded != null ? "embedded test server" : "cluster",
           config.namespace());
       return c;
     } catch (RuntimeException e) {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
       if (embedded != null) {
         embedded.close();
       }
@@ -116,6 +127,9 @@ public final class TemporalConnection implements AutoCloseable {
   @Override
   public void close() {
     stubs.shutdownNow();
+    if (channel != null) {
+      channel.shutdownNow(); // stubs given a channel leave it to its owner
+    }
     closeQuietly(metrics);
     countersRedis.close();
     if (embedded != null) {
