@@ -36,6 +36,8 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -830,12 +832,25 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   private record HostState(String id, long seq, String state, boolean protect, long launchedAt,
                            List<SlotState> slots) {}
 
+  /**
+   * Every host's record in one pipelined round trip: the reconciler reads them all under the fleet
+   * lock each pass, and a round trip per host (50 at the bench's pool) kept tag and credential
+   * writes waiting for it.
+   */
   private List<HostState> loadHosts() {
+    List<String> ids = List.copyOf(redis.smembers(keys.instances()));
+    List<Response<Map<String, String>>> records = new ArrayList<>(ids.size());
+    try (AbstractPipeline p = redis.pipelined()) {
+      for (String id : ids) {
+        records.add(HOST_ID.matcher(id).matches() ? p.hgetAll(keys.instance(id)) : null);
+      }
+      p.sync();
+    }
     List<HostState> hosts = new ArrayList<>();
-    for (String id : redis.smembers(keys.instances())) {
-      HostState h = HOST_ID.matcher(id).matches() ? loadHost(id) : null;
+    for (int i = 0; i < ids.size(); i++) {
+      HostState h = records.get(i) == null ? null : hostOf(ids.get(i), records.get(i).get());
       if (h == null) {
-        redis.srem(keys.instances(), id);
+        redis.srem(keys.instances(), ids.get(i));
       } else {
         hosts.add(h);
       }
@@ -845,7 +860,10 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   }
 
   private HostState loadHost(String id) {
-    Map<String, String> f = redis.hgetAll(keys.instance(id));
+    return hostOf(id, redis.hgetAll(keys.instance(id)));
+  }
+
+  private static HostState hostOf(String id, Map<String, String> f) {
     if (f.isEmpty() || f.get("state") == null) {
       return null;
     }
