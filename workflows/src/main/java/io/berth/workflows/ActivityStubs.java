@@ -19,6 +19,9 @@ import java.time.Duration;
  */
 final class ActivityStubs {
   static final String INVALID_INPUT = "InvalidInput";
+  /** The saga's probe: one attempt, and all of them (then the slot is quarantined). */
+  private static final Duration PROBE_ATTEMPT = Duration.ofSeconds(10);
+  private static final Duration PROBE_BOUND = Duration.ofSeconds(30);
 
   private ActivityStubs() {}
 
@@ -78,9 +81,6 @@ final class ActivityStubs {
         .setRetryOptions(probeRetry())
         .build(), settle));
   }
-
-  private static final Duration PROBE_ATTEMPT = Duration.ofSeconds(10);
-  private static final Duration PROBE_BOUND = Duration.ofSeconds(30);
 
   private static RetryOptions probeRetry() {
     return RetryOptions.newBuilder()
