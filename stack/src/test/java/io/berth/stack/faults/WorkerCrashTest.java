@@ -97,6 +97,7 @@ class WorkerCrashTest {
   void aWorkerKilledInTheTeardownIsReplacedAndTheTeardownConverges() {
     f.ready("bob");
     String slot = f.session("bob").get("slotId");
+    String dead = identityOf(f.worker());
     killWorkerDuring("bob", "UnrouteWorkspace", () -> assertEquals(202, f.release("bob").statusCode()),
         // With no worker alive, a signal schedules a workflow task: the next worker must get it.
         () -> f.client().newUntypedWorkflowStub(io.berth.workflows.WorkspaceWorkflow.idFor("bob")).signal("heartbeat"));
@@ -111,8 +112,16 @@ class WorkerCrashTest {
     assertEquals(TEARDOWN, acts.subList(SAGA.size(), acts.size()), "each teardown step scheduled once");
     assertEquals(2, started(f.history("bob"), "UnrouteWorkspace").getActivityTaskStartedEventAttributes().getAttempt());
     List<HistoryEvent> events = f.history("bob");
-    assertTrue(events.stream().noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT),
-        "no workflow task waited for a dead worker:\n" + excerpt(events));
+    // A task may time out only when the server handed it to the dying worker's last poll (a race of
+    // any crash, seen once): none went to the next worker and then waited, as the sticky trap did.
+    for (int i = 0; i < events.size(); i++) {
+      if (events.get(i).getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) {
+        HistoryEvent startedBy = events.get(i - 1);
+        assertTrue(startedBy.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
+                && startedBy.getWorkflowTaskStartedEventAttributes().getIdentity().equals(dead),
+            "a workflow task waited for a worker that was not the dead one:\n" + excerpt(events));
+      }
+    }
     long signaled = events.stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
         .reduce((a, b) -> b).orElseThrow().getEventId();
     assertTrue(events.stream().anyMatch(e -> e.getEventId() > signaled
