@@ -23,23 +23,23 @@ final class HistoryEvents {
     return events.stream().map(HistoryEvents::event).toList();
   }
 
-  static Event event(HistoryEvent e) {
-    return new Event(e.getEventId(), time(e.getEventTime()), type(e), details(e));
-  }
-
   /**
    * A local activity's marker reads as the step it records: type {@code LocalActivity}, or
-   * {@code LocalActivityFailed} (a failure as visible as a regular activity's), details its type.
+   * {@code LocalActivityFailed} (a failure as visible as a regular activity's), details its
+   * activity type and failure.
    */
-  private static String localType(HistoryEvent e) {
-    return e.getMarkerRecordedEventAttributes().hasFailure() ? "LocalActivityFailed" : "LocalActivity";
+  static Event event(HistoryEvent e) {
+    String time = time(e.getEventTime());
+    return HistorySteps.localActivityType(e).map(activity -> {
+      var m = e.getMarkerRecordedEventAttributes();
+      return m.hasFailure()
+          ? new Event(e.getEventId(), time, "LocalActivityFailed", activity + ": " + message(m.getFailure()))
+          : new Event(e.getEventId(), time, "LocalActivity", activity);
+    }).orElseGet(() -> new Event(e.getEventId(), time, type(e), details(e)));
   }
 
   /** EVENT_TYPE_ACTIVITY_TASK_SCHEDULED becomes ActivityTaskScheduled, as the Temporal UI shows it. */
   static String type(HistoryEvent e) {
-    if (HistorySteps.localActivityType(e).isPresent()) {
-      return localType(e);
-    }
     String raw = e.getEventType().name().replaceFirst("^EVENT_TYPE_", "");
     StringBuilder out = new StringBuilder(raw.length());
     for (String word : raw.split("_")) {
@@ -67,7 +67,7 @@ final class HistoryEvents {
       case EVENT_TYPE_TIMER_STARTED -> e.getTimerStartedEventAttributes().getTimerId();
       case EVENT_TYPE_TIMER_FIRED -> e.getTimerFiredEventAttributes().getTimerId();
       case EVENT_TYPE_TIMER_CANCELED -> e.getTimerCanceledEventAttributes().getTimerId();
-      case EVENT_TYPE_MARKER_RECORDED -> marker(e);
+      case EVENT_TYPE_MARKER_RECORDED -> e.getMarkerRecordedEventAttributes().getMarkerName();
       case EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED -> e.getWorkflowExecutionUpdateAcceptedEventAttributes()
           .getAcceptedRequest().getInput().getName();
       case EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED -> {
@@ -79,14 +79,6 @@ final class HistoryEvents {
           .getWorkflowExecutionContinuedAsNewEventAttributes().getNewExecutionRunId();
       default -> null;
     };
-  }
-
-  /** A local activity's marker names the activity (and its failure); other markers just their name. */
-  private static String marker(HistoryEvent e) {
-    var m = e.getMarkerRecordedEventAttributes();
-    return HistorySteps.localActivityType(e)
-        .map(type -> type + (m.hasFailure() ? ": " + message(m.getFailure()) : ""))
-        .orElse(m.getMarkerName());
   }
 
   /** The failure's own message and its causes' (no stack traces, no details payloads). */

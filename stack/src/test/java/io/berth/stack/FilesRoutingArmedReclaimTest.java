@@ -33,7 +33,7 @@ class FilesRoutingArmedReclaimTest {
   @Test
   void withoutActivityTheRouteFileGoesAtTheDeadline() throws Exception {
     f.ready("gus");
-    long deadline = Long.parseLong(f.session("gus").get("idleDeadline"));
+    long deadline = f.idleDeadline("gus");
     StackFixture.RouteGone gone = f.pollUntilGone("gus", deadline + 10_000);
     long goneSentAt = gone.goneSentAt();
     long goneSeenAt = gone.goneSeenAt();

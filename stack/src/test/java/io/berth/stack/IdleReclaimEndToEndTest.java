@@ -71,7 +71,7 @@ class IdleReclaimEndToEndTest {
   @Test
   void aForgedHeartbeatIsRefusedAndDoesNotResetTheTimer() {
     f.ready("bob");
-    long deadline = Long.parseLong(f.session("bob").get("idleDeadline"));
+    long deadline = f.idleDeadline("bob");
     String lastSeen = f.session("bob").get("lastSeen");
     String real = f.workspaceToken("bob");
     for (String forged : new String[] {"not-a-token", real.substring(0, real.length() - 2) + "xx", ""}) {
@@ -88,7 +88,7 @@ class IdleReclaimEndToEndTest {
   @Test
   void extendPushesTheIdleDeadline() {
     f.ready("carol");
-    long before = Long.parseLong(f.session("carol").get("idleDeadline"));
+    long before = f.idleDeadline("carol");
     var r = f.call("POST", "/api/workspaces/me/extend", StackFixture.token("carol"), "{\"seconds\":8}");
     assertEquals(200, r.statusCode(), r.body());
     long start = System.currentTimeMillis();
@@ -105,7 +105,7 @@ class IdleReclaimEndToEndTest {
   @Test
   void withoutActivityTheRouteStopsServingAtTheDeadline() throws Exception {
     f.ready("dan");
-    long deadline = Long.parseLong(f.session("dan").get("idleDeadline"));
+    long deadline = f.idleDeadline("dan");
     StackFixture.RouteGone gone = f.pollUntilGone("dan", deadline + 5_000);
     long lastRoutedBefore = gone.lastServedSentAt();
     long goneSentAt = gone.goneSentAt();
@@ -130,7 +130,7 @@ class IdleReclaimEndToEndTest {
   void aHeartbeatDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
     f.ready("erin");
     String token = f.workspaceToken("erin");
-    long deadline = Long.parseLong(f.session("erin").get("idleDeadline"));
+    long deadline = f.idleDeadline("erin");
     Await.until("erin's reclaim armed", Duration.ofSeconds(10), () -> scheduled("erin", "ReclaimAt") == 1);
     assertTrue(System.currentTimeMillis() < deadline, "armed before the deadline");
     long beat = System.currentTimeMillis();
@@ -149,7 +149,7 @@ class IdleReclaimEndToEndTest {
   @Test
   void anExtendDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
     f.ready("fay");
-    long deadline = Long.parseLong(f.session("fay").get("idleDeadline"));
+    long deadline = f.idleDeadline("fay");
     Await.until("fay's reclaim armed", Duration.ofSeconds(10), () -> scheduled("fay", "ReclaimAt") == 1);
     assertTrue(System.currentTimeMillis() < deadline, "armed before the deadline");
     var r = f.call("POST", "/api/workspaces/me/extend", StackFixture.token("fay"), "{\"seconds\":6}");

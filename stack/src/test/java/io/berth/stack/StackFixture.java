@@ -216,6 +216,11 @@ final class StackFixture implements AutoCloseable {
     return stack.redis().hgetAll(stack.keys().workspace(user));
   }
 
+  /** The idle deadline the user's session holds (epoch millis). */
+  long idleDeadline(String user) {
+    return Long.parseLong(session(user).get("idleDeadline"));
+  }
+
   long spares() {
     return stack.redis().scard(stack.keys().pool(stack.config().template()));
   }

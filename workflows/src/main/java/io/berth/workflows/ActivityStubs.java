@@ -35,11 +35,17 @@ final class ActivityStubs {
 
   /** {@code attempts} 0: until it answers (teardown converges), backing off to 10 s; else a few, to 2 s. */
   private static RetryOptions quickRetry(int attempts) {
+    return RetryOptions.newBuilder(backoff(Duration.ofSeconds(attempts == 0 ? 10 : 2)))
+        .setMaximumAttempts(attempts)
+        .build();
+  }
+
+  /** Redis-bound steps: 100 ms, doubling up to {@code max}, any number of attempts; bad input never retried. */
+  private static RetryOptions backoff(Duration max) {
     return RetryOptions.newBuilder()
         .setInitialInterval(Duration.ofMillis(100))
         .setBackoffCoefficient(2)
-        .setMaximumInterval(Duration.ofSeconds(attempts == 0 ? 10 : 2))
-        .setMaximumAttempts(attempts)
+        .setMaximumInterval(max)
         .setDoNotRetry(INVALID_INPUT)
         .build();
   }
@@ -154,12 +160,7 @@ final class ActivityStubs {
   static ReclaimActivities armedReclaim(Duration lead) {
     return Workflow.newActivityStub(ReclaimActivities.class, ActivityOptions.newBuilder()
         .setStartToCloseTimeout(lead.plusSeconds(15))
-        .setRetryOptions(RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofMillis(100))
-            .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofSeconds(5))
-            .setDoNotRetry(INVALID_INPUT)
-            .build())
+        .setRetryOptions(backoff(Duration.ofSeconds(5)))
         .build());
   }
 
@@ -172,12 +173,7 @@ final class ActivityStubs {
     return Workflow.newLocalActivityStub(ReclaimActivities.class, LocalActivityOptions.newBuilder()
         .setStartToCloseTimeout(Duration.ofSeconds(5))
         .setScheduleToCloseTimeout(Duration.ofSeconds(20))
-        .setRetryOptions(RetryOptions.newBuilder()
-            .setInitialInterval(Duration.ofMillis(100))
-            .setBackoffCoefficient(2)
-            .setMaximumInterval(Duration.ofSeconds(2))
-            .setDoNotRetry(INVALID_INPUT)
-            .build())
+        .setRetryOptions(backoff(Duration.ofSeconds(2)))
         .build());
   }
 

@@ -74,6 +74,20 @@ class WorkspaceWorkflowTest {
         UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
   }
 
+  record HeldArmed(WorkspaceView ready, java.util.concurrent.CompletableFuture<WorkspaceView> ended) {}
+
+  /**
+   * Allocates with the defaults and waits until the workflow has armed its reclaim, which the
+   * fake then holds (until {@code reclaim.gate} opens) with the clock inside the armed window.
+   */
+  private HeldArmed allocateAndHoldArmed(String user) throws InterruptedException {
+    reclaim.gate = new java.util.concurrent.CountDownLatch(1);
+    WorkspaceView ready = allocate(defaults(user));
+    var ended = resultInBackground(user);
+    assertTrue(reclaim.armed.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    return new HeldArmed(ready, ended);
+  }
+
   /** Time skips only while a client waits on a result: this one waits on another thread. */
   private java.util.concurrent.CompletableFuture<WorkspaceView> resultInBackground(String user) {
     return java.util.concurrent.CompletableFuture.supplyAsync(() -> result(user));
@@ -222,11 +236,9 @@ class WorkspaceWorkflowTest {
 
   @Test
   void activityRecordedDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
-    reclaim.gate = new java.util.concurrent.CountDownLatch(1);
-    WorkspaceView ready = allocate(defaults("bea"));
-    long deadline = ready.idleDeadlineMillis();
-    var ended = resultInBackground("bea");
-    assertTrue(reclaim.armed.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    HeldArmed run = allocateAndHoldArmed("bea");
+    long deadline = run.ready().idleDeadlineMillis();
+    var ended = run.ended();
     // Armed, the clock stands before the deadline: a coalesced heartbeat reaches Redis only.
     long beat = env.currentTimeMillis();
     assertTrue(beat < deadline && beat >= deadline - 30_000, "inside the armed window");
@@ -248,11 +260,9 @@ class WorkspaceWorkflowTest {
 
   @Test
   void anExtendDuringTheArmedWindowKeepsTheWorkspace() throws Exception {
-    reclaim.gate = new java.util.concurrent.CountDownLatch(1);
-    WorkspaceView ready = allocate(defaults("cleo"));
-    long deadline = ready.idleDeadlineMillis();
-    var ended = resultInBackground("cleo");
-    assertTrue(reclaim.armed.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    HeldArmed run = allocateAndHoldArmed("cleo");
+    long deadline = run.ready().idleDeadlineMillis();
+    var ended = run.ended();
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("cleo"));
     WorkspaceView extended = wf.extend(3600);
     assertTrue(extended.idleDeadlineMillis() > deadline + 3_000_000);
@@ -271,10 +281,7 @@ class WorkspaceWorkflowTest {
 
   @Test
   void aReleaseDuringTheArmedWindowTearsDownWithoutWaitingForTheDeadline() throws Exception {
-    reclaim.gate = new java.util.concurrent.CountDownLatch(1);
-    allocate(defaults("dora"));
-    var ended = resultInBackground("dora");
-    assertTrue(reclaim.armed.await(60, java.util.concurrent.TimeUnit.SECONDS));
+    var ended = allocateAndHoldArmed("dora").ended();
     client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("dora")).release("user");
     WorkspaceView end = ended.get(60, java.util.concurrent.TimeUnit.SECONDS);
     reclaim.gate.countDown();
