@@ -24,6 +24,7 @@ import io.berth.activities.routing.WorkspaceAuth;
 import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
+import io.berth.workflows.CapacityPokes;
 import io.berth.workflows.CapacityWorkflowImpl;
 import io.berth.workflows.LocalWorkspaceWorkflowImpl;
 import io.berth.workflows.RedisKeys;
@@ -121,8 +122,10 @@ public final class BerthWorker implements AutoCloseable {
     Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
     worker.registerWorkflowImplementationTypes(placesInTask() ? LocalWorkspaceWorkflowImpl.class
         : WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
+    CapacityPokes pokes = new CapacityPokes(client);
+    closeables.add(0, pokes);
     worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
-        dns, routes, probe(), armedReclaim);
+        dns, routes, probe(), armedReclaim, pokes);
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -1,5 +1,6 @@
 package io.berth.workflows;
 
+import io.berth.workflows.activities.CapacityActivities;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
@@ -141,6 +142,17 @@ final class ActivityStubs {
    */
   static StoreActivities localSagaStore() {
     return Workflow.newLocalActivityStub(StoreActivities.class, local(4));
+  }
+
+  /**
+   * The capacity controller's poke ({@link CapacityPokes}): a local activity that only hands the
+   * poke to the worker, one attempt (a lost poke costs at most a wait for the controller's timer).
+   */
+  static CapacityActivities localPokes() {
+    return Workflow.newLocalActivityStub(CapacityActivities.class, LocalActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(5))
+        .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+        .build());
   }
 
   /** Redis work inside the workflow task; {@code attempts} 0: until Redis answers, as {@link #quick}. */

@@ -15,12 +15,15 @@ import java.util.Optional;
  */
 public final class HistorySteps {
   static final String LOCAL_ACTIVITY_MARKER = "LocalActivity";
+  /** A notification of the capacity controller, not a step of the saga or the teardown. */
+  static final String POKE = "PokeCapacity";
 
   private HistorySteps() {}
 
-  /** Activity types in history order, regular and local alike. */
+  /** The steps' activity types in history order, regular and local alike (controller pokes left out). */
   public static List<String> activityTypes(List<HistoryEvent> events) {
-    return events.stream().map(HistorySteps::activityType).flatMap(Optional::stream).toList();
+    return events.stream().map(HistorySteps::activityType).flatMap(Optional::stream)
+        .filter(type -> !POKE.equals(type)).toList();
   }
 
   /** The activity type an event starts (regular) or records (local), if it is one of those. */

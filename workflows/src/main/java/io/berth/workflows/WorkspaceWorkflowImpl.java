@@ -55,6 +55,11 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   static final String IN_TASK_PLACEMENT = "in-task-placement";
   /**
+   * Version marker: the capacity controller is poked through the worker ({@link CapacityPokes}:
+   * coalesced, a local activity at the claim instead of a signal after READY).
+   */
+  static final String WORKER_POKES = "worker-pokes";
+  /**
    * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
    */
@@ -91,6 +96,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private int touches;
   /** Whether this run arms its reclaims ({@value #ARMED_RECLAIM}); null until first asked. */
   private Boolean armed;
+  /** Whether this run pokes through the worker ({@value #WORKER_POKES}); null until first asked. */
+  private Boolean workerPokes;
 
   @WorkflowInit
   public WorkspaceWorkflowImpl(WorkspaceParams params) {
@@ -150,6 +157,10 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         store.unclaim(requestId, slotBroken);
       });
       slot = claimSlot();
+      if (workerPokes()) {
+        // The spare is taken: the controller may start its replacement while this one is placed.
+        Async.procedure(ActivityStubs.localPokes()::pokeCapacity, "allocated");
+      }
       if (sideBySide) {
         placeSideBySide(saga);
       } else {
@@ -168,7 +179,9 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
       setState(WorkspaceState.READY);
       step("ready", "done", params.url());
-      pokeCapacity("allocated");
+      if (!workerPokes()) {
+        pokeCapacity("allocated");
+      }
       return true;
     } catch (ActivityFailure | ApplicationFailure | CanceledFailure e) {
       reason = reasonOf(e);
@@ -672,7 +685,25 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   private void pokeCapacity(String why) {
     // Best effort: the controller also reconciles on its timer, so a missing controller is not fatal.
-    signalCapacity("poke", why);
+    if (workerPokes()) {
+      // Waited for: these pokes come last, and a local activity still pending when the workflow
+      // completes is dropped.
+      try {
+        ActivityStubs.localPokes().pokeCapacity(why);
+      } catch (ActivityFailure e) {
+        log.warn("poke '{}' of the capacity controller failed: {}", why, reasonOf(e));
+      }
+    } else {
+      signalCapacity("poke", why);
+    }
+  }
+
+  /** Whether this run pokes through the worker ({@value #WORKER_POKES}): asked once, at the first poke. */
+  private boolean workerPokes() {
+    if (workerPokes == null) {
+      workerPokes = Workflow.getVersion(WORKER_POKES, Workflow.DEFAULT_VERSION, 1) == 1;
+    }
+    return workerPokes;
   }
 
   /** Asynchronous so that a missing controller fails only its own promise, not this workflow. */

@@ -1,5 +1,6 @@
 package io.berth.workflows;
 
+import io.berth.workflows.activities.CapacityActivities;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
@@ -35,8 +36,10 @@ import java.util.concurrent.TimeUnit;
  * every call and keeps the state a compensation must undo, so a test can assert nothing is left.
  */
 final class FakeActivities implements StoreActivities, FleetActivities, DnsActivities, RouteActivities,
-    ProbeActivities {
+    ProbeActivities, CapacityActivities {
   final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+  /** The capacity controller's pokes, by reason (apart from {@link #calls}: they are not saga steps). */
+  final List<String> pokes = Collections.synchronizedList(new ArrayList<>());
   final Set<String> pool = ConcurrentHashMap.newKeySet();
   final Map<String, String> claims = new ConcurrentHashMap<>();
   final Map<String, String> owners = new ConcurrentHashMap<>();
@@ -262,5 +265,10 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
     m.put("sessions", sessions);
     m.put("claims", claims);
     return m;
+  }
+
+  @Override
+  public void pokeCapacity(String reason) {
+    pokes.add(reason);
   }
 }

@@ -22,11 +22,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>v3: as v2, with the claim and session steps as local activities ({@code local-store-steps}).</li>
  *   <li>v4: as v2, with {@code armed-reclaim} (the extend records its hold in a local activity).</li>
  *   <li>v5: both, {@code local-store-steps} and {@code armed-reclaim}.</li>
+ *   <li>v6: as v5, with {@code worker-pokes} (the controller poked by a local activity at the claim
+ *       and at the end, no signal from the workflow).</li>
  *   <li>armed-reclaim v3: allocate → armed reclaim kept by activity recorded in its window → armed
  *       again → reclaimed at the deadline → teardown
  *       ({@code WorkspaceWorkflowTest#activityRecordedDuringTheArmedWindowKeepsTheWorkspace}).</li>
  *   <li>local v1: as v5, on {@link LocalWorkspaceWorkflowImpl} ({@code in-task-placement}: the
  *       placement steps as local activities); recorded from {@code LocalWorkspaceWorkflowTest}.</li>
+ *   <li>local v2: as local v1, with {@code worker-pokes}.</li>
  * </ul>
  * Histories from before {@code in-task-placement} replay on both classes: a local worker running
  * the newer class picks up workflows an older worker started.
@@ -35,14 +38,14 @@ class ReplayTest {
   @ParameterizedTest
   @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json",
       "workspace-allocate-release-v3.json", "workspace-allocate-release-v4.json",
-      "workspace-allocate-release-v5.json", "workspace-armed-reclaim-v3.json"})
+      "workspace-allocate-release-v5.json", "workspace-allocate-release-v6.json", "workspace-armed-reclaim-v3.json"})
   void recordedHistoryStillReplays(String name) throws Exception {
     replay(name, WorkspaceWorkflowImpl.class);
     replay(name, LocalWorkspaceWorkflowImpl.class);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"workspace-allocate-release-local-v1.json"})
+  @ValueSource(strings = {"workspace-allocate-release-local-v1.json", "workspace-allocate-release-local-v2.json"})
   void recordedLocalHistoryStillReplays(String name) throws Exception {
     replay(name, LocalWorkspaceWorkflowImpl.class);
   }

@@ -24,7 +24,8 @@ public final class Bench {
   private Bench() {}
 
   record Options(Set<String> scenarios, int warmN, int pool, boolean demo, int heartbeatSeconds, int reclaimN,
-                 int[] memoryCounts, int workflowCache, int burst, Path out, String note, String command) {}
+                 int[] memoryCounts, int workflowCache, int burst, Path out, String note, String command,
+                 int[] levels) {}
 
   public static void main(String[] args) throws Exception {
     Options o;
@@ -44,9 +45,8 @@ public final class Bench {
     int failures = 0;
     try (PoolStack pool = new PoolStack(o.pool(), o.demo())) {
       WarmScenario warm = new WarmScenario(pool);
-      int[] levels = {1, 10, 50};
       List<Integer> usable = new ArrayList<>();
-      for (int c : levels) {
+      for (int c : o.levels()) {
         if (c <= o.pool()) {
           usable.add(c);
         }
@@ -130,6 +130,7 @@ public final class Bench {
     int burst = 50;
     Path out = Path.of("docs/BENCHMARKS.md");
     String note = "";
+    int[] levels = {1, 10, 50};
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -142,6 +143,8 @@ public final class Bench {
             .sorted().toArray();
         case "--workflow-cache" -> cache = positive(a, value(args, ++i));
         case "--burst" -> burst = positive(a, value(args, ++i));
+        case "--levels" -> levels = Arrays.stream(value(args, ++i).split(",")).mapToInt(v -> positive(a, v.trim()))
+            .sorted().distinct().toArray();
         case "--out" -> out = Path.of(value(args, ++i));
         case "--note" -> note = value(args, ++i);
         case "-h", "--help" -> throw new IllegalArgumentException("usage");
@@ -165,7 +168,7 @@ public final class Bench {
       shown.subList(n, Math.min(n + 2, shown.size())).clear(); // the note is shown on its own
     }
     return new Options(scenarios, warmN, pool, demo, hbSeconds, reclaimN, memory, cache, burst, out, note,
-        "./berth bench " + String.join(" ", shown));
+        "./berth bench " + String.join(" ", shown), levels);
   }
 
   private static String value(String[] args, int i) {
@@ -193,6 +196,7 @@ public final class Bench {
         "  no scenario: all but memory (about 12 min on 2 idle cores); memory (10,000 workflows) takes 20+ min",
         "  --warm-n N            allocations per concurrency level (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
+        "  --levels A,B,C        concurrencies of warm and direct (1,10,50; direct takes those up to 10)",
         "  --demo                demo template for the pool stack (default: python3 http.server per slot)",
         "  --heartbeat-seconds N seconds per heartbeat load run (20)",
         "  --reclaim-n N         workspaces going idle together (100; the issue's figure is 1000)",

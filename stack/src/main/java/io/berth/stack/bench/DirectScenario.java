@@ -41,7 +41,7 @@ final class DirectScenario {
     this.pool = pool;
   }
 
-  void run(Report report, int total, int[] concurrencies, Map<Integer, Stats> viaApi) throws Exception {
+  void run(Report report, int total, int[] concurrencies, Map<Integer, Rounds.Result> viaApi) throws Exception {
     BenchStack s = pool.stack();
     RedisStore store = new RedisStore(s.stack.redis(), s.stack.keys(), s.stack.worker().fleet());
     FleetActivitiesImpl fleet = new FleetActivitiesImpl(s.stack.worker().fleet());
@@ -121,15 +121,20 @@ final class DirectScenario {
       stepStats.put(c, perStep);
       Rounds.Result t = Rounds.run("temporal", c, Math.min(total, pool.size), pool.size, viaTemporal,
           pool::releaseAll);
-      Stats api = viaApi.get(c);
-      rows.add(row("direct calls, c=" + c, d.latency(), d.errors()));
-      rows.add(row("Temporal, no HTTP (WorkspaceWorkflows.allocate), c=" + c, t.latency(), t.errors()));
+      rows.add(row("direct calls, c=" + c, d.latency(), d.errors(), d.cpuPerAllocation()));
+      rows.add(row("Temporal, no HTTP (WorkspaceWorkflows.allocate), c=" + c, t.latency(), t.errors(),
+          t.cpuPerAllocation()));
+      Rounds.Result viaApiRun = viaApi.get(c);
+      Stats api = viaApiRun == null ? null : viaApiRun.latency();
       if (api != null) {
-        rows.add(row("API + Temporal (the `warm` figures), c=" + c, api, 0));
+        rows.add(row("API + Temporal (the `warm` figures), c=" + c, api, viaApiRun.errors(),
+            viaApiRun.cpuPerAllocation()));
         double r50 = api.p(50) / d.latency().p(50);
         double r99 = api.p(99) / d.latency().p(99);
         rows.add(List.of("ratio API+Temporal / direct, c=" + c, "", "", String.format("%.2f×", r50), "",
-            String.format("%.2f×", r99), ""));
+            String.format("%.2f×", r99), "", String.format("%.2f× / %.2f×",
+                viaApiRun.jvmCpuMillis() / api.n() / (d.jvmCpuMillis() / d.latency().n()),
+                viaApiRun.machineCpuMillis() / api.n() / (d.machineCpuMillis() / d.latency().n()))));
         if (c == 10 || concurrencies.length == 1) {
           sec.target("saga overhead p50 ratio (API+Temporal / direct) at c=" + c, r50, 2, "×", true);
           sec.target("saga overhead p99 ratio at c=" + c, r99, 2, "×", true);
@@ -148,7 +153,8 @@ final class DirectScenario {
         + "(NoDns) → routeWorkspace → storeSession — called one after another on the running worker's own "
         + "implementations (its LocalFleet, its routes — RedisRoutes, or NginxRoutes and its reloader with "
         + "BERTH_ROUTING=files — the same Redis), no Temporal, no HTTP. Undone between rounds with the teardown's calls. Same pool and rounds as `warm`.");
-    sec.table(List.of("path", "n", "errors", "p50", "p95", "p99", "max"), rows);
+    sec.text("CPU per allocation as in `warm`: the stack JVM's / the machine's, over the timed rounds only.");
+    sec.table(List.of("path", "n", "errors", "p50", "p95", "p99", "max", "CPU per allocation (JVM / machine)"), rows);
     List<String> header = new ArrayList<>(List.of("direct step"));
     for (int c : concurrencies) {
       header.add("c=" + c + " p50 / p99");
@@ -173,8 +179,8 @@ final class DirectScenario {
     return now;
   }
 
-  private static List<String> row(String what, Stats st, int errors) {
+  private static List<String> row(String what, Stats st, int errors, String cpu) {
     return List.of(what, String.valueOf(st.n()), String.valueOf(errors), Stats.ms(st.p(50)), Stats.ms(st.p(95)),
-        Stats.ms(st.p(99)), Stats.ms(st.max()));
+        Stats.ms(st.p(99)), Stats.ms(st.max()), cpu);
   }
 }

@@ -26,7 +26,18 @@ final class Rounds {
     void run(List<String> users) throws Exception;
   }
 
-  record Result(Stats latency, int errors, String firstError, double wallSeconds) {}
+  /**
+   * {@code jvmCpuMillis} and {@code machineCpuMillis}: CPU over the timed parts only (see
+   * {@link CpuMeter}); divide by {@code latency().n()} for CPU per allocation.
+   */
+  record Result(Stats latency, int errors, String firstError, double wallSeconds, double jvmCpuMillis,
+                double machineCpuMillis) {
+    /** "J ms / M ms": JVM and machine CPU per successful allocation. */
+    String cpuPerAllocation() {
+      int n = Math.max(1, latency.n());
+      return Stats.ms(jvmCpuMillis / n) + " / " + Stats.ms(machineCpuMillis / n);
+    }
+  }
 
   private Rounds() {}
 
@@ -36,6 +47,8 @@ final class Rounds {
     AtomicInteger errors = new AtomicInteger();
     AtomicReference<String> firstError = new AtomicReference<>();
     double wall = 0;
+    double jvmCpu = 0;
+    double machineCpu = 0;
     int done = 0;
     for (int round = 0; done < total; round++) {
       int n = Math.min(pool, total - done);
@@ -46,6 +59,8 @@ final class Rounds {
       List<String> ok = new ArrayList<>(java.util.Collections.nCopies(n, (String) null));
       ExecutorService exec = Executors.newFixedThreadPool(concurrency);
       long w0 = System.nanoTime();
+      CpuMeter cpu = CpuMeter.now();
+      long from = System.currentTimeMillis();
       try {
         List<Future<?>> fs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -69,10 +84,32 @@ final class Rounds {
         exec.shutdownNow();
       }
       wall += (System.nanoTime() - w0) / 1e9;
+      double[] spent = cpu.since();
+      jvmCpu += spent[0];
+      machineCpu += spent[1];
+      recordWindow(prefix, concurrency, from);
       done += n;
       between.run(ok.stream().filter(u -> u != null).toList());
     }
-    return new Result(Stats.of(new ArrayList<>(samples)), errors.get(), firstError.get(), wall);
+    return new Result(Stats.of(new ArrayList<>(samples)), errors.get(), firstError.get(), wall, jvmCpu, machineCpu);
+  }
+
+  /**
+   * With BERTH_BENCH_WINDOWS=FILE, appends "prefix concurrency fromMillis toMillis" per timed round:
+   * the windows to cut a profile of the whole run (JFR, say) down to the timed parts.
+   */
+  private static void recordWindow(String prefix, int concurrency, long fromMillis) {
+    String file = System.getenv("BERTH_BENCH_WINDOWS");
+    if (file == null || file.isBlank()) {
+      return;
+    }
+    String line = prefix + " " + concurrency + " " + fromMillis + " " + System.currentTimeMillis() + "\n";
+    try {
+      java.nio.file.Files.writeString(java.nio.file.Path.of(file), line, java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+    } catch (java.io.IOException e) {
+      System.out.println("bench: cannot write " + file + ": " + e.getMessage());
+    }
   }
 
   /** Runs {@code task} for every item on {@code threads} threads and waits (bounded) for all. */

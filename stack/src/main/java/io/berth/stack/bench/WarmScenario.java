@@ -19,8 +19,8 @@ final class WarmScenario {
 
   private final PoolStack pool;
   private final ActivityTimer timer;
-  /** p50 and p99 by concurrency, for the direct scenario's ratio. */
-  final Map<Integer, Stats> byConcurrency = new LinkedHashMap<>();
+  /** Each concurrency's run, for the direct scenario's ratios. */
+  final Map<Integer, Rounds.Result> byConcurrency = new LinkedHashMap<>();
 
   WarmScenario(PoolStack pool) {
     this.pool = pool;
@@ -53,12 +53,12 @@ final class WarmScenario {
         pool.releaseAll(users);
       });
       breakdowns.put(c, histories);
-      byConcurrency.put(c, r.latency());
+      byConcurrency.put(c, r);
       activities.put(c, timer.snapshot());
       rows.add(List.of(String.valueOf(c), String.valueOf(r.latency().n()), String.valueOf(r.errors()),
           Stats.ms(r.latency().p(50)), Stats.ms(r.latency().p(95)), Stats.ms(r.latency().p(99)),
           Stats.ms(r.latency().max()), String.format("%.1f/s", r.latency().n() / r.wallSeconds()),
-          String.valueOf(notServing.get())));
+          r.cpuPerAllocation(), String.valueOf(notServing.get())));
       if (r.firstError() != null) {
         System.out.println("bench: warm c=" + c + " first error: " + r.firstError());
       }
@@ -81,7 +81,7 @@ final class WarmScenario {
         return st == null ? 0 : st.p(50);
       }).sum();
       sumRow.add(Stats.ms(sum));
-      restRow.add(Stats.ms(byConcurrency.get(c).p(50) - sum));
+      restRow.add(Stats.ms(byConcurrency.get(c).latency().p(50) - sum));
     }
     profile.add(sumRow);
     profile.add(restRow);
@@ -118,8 +118,11 @@ final class WarmScenario {
         + "would (a launch link from the API, its cookie, then GET /) and must answer 2xx with its route header; then "
         + "every workspace is released and the bench waits until all spares are back. "
         + "An untimed warm-up of " + Math.min(pool.size, 20) + " allocations ran first.");
+    sec.text("CPU per allocation: CPU time over the timed rounds divided by the allocations, of the stack's JVM "
+        + "(API, worker, Temporal's test server, the bench's client) / of the whole machine (also Nginx, Redis and "
+        + "the slot processes).");
     sec.table(List.of("concurrency", "allocations", "errors", "p50", "p95", "p99", "max", "throughput",
-        "not serving after READY"), rows);
+        "CPU per allocation (JVM / machine)", "not serving after READY"), rows);
     List<String> header = new ArrayList<>(List.of("activity (execution time at the worker)"));
     for (int c : concurrencies) {
       header.add("c=" + c + " p50 / p99");
@@ -133,7 +136,7 @@ final class WarmScenario {
     sec.text("The same allocations seen from Temporal's side: sums over one allocation's history, from the first "
         + "event to the workflow task that follows StoreSession (the update answers after that task).");
     sec.table(header2, temporalRows);
-    Stats ten = byConcurrency.get(10);
+    Stats ten = byConcurrency.containsKey(10) ? byConcurrency.get(10).latency() : null;
     if (ten != null) {
       sec.target("p50 at 10 concurrent", ten.p(50), 200, " ms", true);
       sec.target("p99 at 10 concurrent", ten.p(99), 600, " ms", true);
