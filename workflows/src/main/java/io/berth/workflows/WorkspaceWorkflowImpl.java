@@ -56,7 +56,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   static final String IN_TASK_PLACEMENT = "in-task-placement";
   /**
    * Version marker: the capacity controller is poked through the worker ({@link CapacityPokes}:
-   * coalesced, a local activity at the claim instead of a signal after READY).
+   * coalesced, a local activity instead of a signal), except after a cold start.
    */
   static final String WORKER_POKES = "worker-pokes";
   /**
@@ -88,6 +88,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private String releaseReason;
   private boolean slotBroken;
   private boolean spareSignal;
+  /** The claim waited for capacity (PROVISIONING). */
+  private boolean coldStart;
   private String noCapacityReason;
   private boolean resyncWanted;
   /** When a failed resync is tried again (workflow clock), or 0. */
@@ -157,10 +159,6 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         store.unclaim(requestId, slotBroken);
       });
       slot = claimSlot();
-      if (workerPokes()) {
-        // The spare is taken: the controller may start its replacement while this one is placed.
-        Async.procedure(ActivityStubs.localPokes()::pokeCapacity, "allocated");
-      }
       if (sideBySide) {
         placeSideBySide(saga);
       } else {
@@ -179,7 +177,14 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
       setState(WorkspaceState.READY);
       step("ready", "done", params.url());
-      if (!workerPokes()) {
+      if (coldStart) {
+        // After a cold start the signal keeps its order behind this task's cancelNeed: a poke sent
+        // by the worker while the task runs could reach the controller first, and a pass that still
+        // counted this workflow as waiting would launch a host for it.
+        signalCapacity("poke", "allocated");
+      } else {
+        // Only now: a pass that saw the slot tagged but no session yet would take it for a stray
+        // and resync the workspace (a fresh heartbeat token) right after READY.
         pokeCapacity("allocated");
       }
       return true;
@@ -354,6 +359,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       return claimed;
     }
     setState(WorkspaceState.PROVISIONING);
+    coldStart = true;
     step("capacity", "running", "no spare ready; asking for capacity");
     String me = Workflow.getInfo().getWorkflowId();
     CapacityRequest need = new CapacityRequest(me, params.user(), params.template(), Workflow.currentTimeMillis());

@@ -118,7 +118,7 @@ class WorkspaceWorkflowTest {
   }
 
   @Test
-  void theControllerIsPokedThroughTheWorkerAtTheClaimAndAtTheEnd() {
+  void aWarmAllocationPokesTheControllerThroughTheWorkerAfterItsSessionAndAgainAtTheEnd() {
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("pia"));
     assertEquals(WorkspaceState.READY, allocate(defaults("pia")).state());
     assertEquals(List.of("allocated"), fakes.pokes);
