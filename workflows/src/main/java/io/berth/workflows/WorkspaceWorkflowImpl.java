@@ -59,6 +59,19 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    * coalesced, a local activity instead of a signal), except after a cold start.
    */
   static final String WORKER_POKES = "worker-pokes";
+  /** Version marker: the idle check before a reclaim is a local activity. */
+  static final String IDLE_CHECK_LOCAL = "idle-check-local";
+  /** Version marker: the teardown recycles the slot before it untags it. */
+  static final String TEARDOWN_RECYCLE_FIRST = "teardown-recycle-first";
+  /**
+   * Version marker for every change above at once but {@value #IN_TASK_PLACEMENT}: a run started
+   * since records this one marker instead of one per change. Each version check costs the workflow
+   * thread a yield and the history an event, and an allocation asked five. Runs recorded before ask
+   * each change as they did ({@link #since}). {@value #IN_TASK_PLACEMENT} keeps its own marker, asked
+   * only by {@link LocalWorkspaceWorkflowImpl}: a history without it replays with regular placement
+   * activities on either class. A later change gets a marker of its own again.
+   */
+  static final String CHANGES_2026_12 = "changes-2026-12";
   /**
    * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
@@ -102,6 +115,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private Boolean armed;
   /** Whether this run pokes through the worker ({@value #WORKER_POKES}); null until first asked. */
   private Boolean workerPokes;
+  /** Whether this run has {@value #CHANGES_2026_12}; null until the first version check. */
+  private Boolean changes202612;
 
   @WorkflowInit
   public WorkspaceWorkflowImpl(WorkspaceParams params) {
@@ -149,10 +164,10 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     workspaceId = Workflow.randomUUID().toString();
     // v1 places the workspace with probe, tag, protect, DNS and route side by side (one task hop
     // instead of five); histories recorded before replay the one-by-one order.
-    boolean sideBySide = Workflow.getVersion(PARALLEL_SAGA, Workflow.DEFAULT_VERSION, 1) == 1;
+    boolean sideBySide = since(PARALLEL_SAGA);
     // v1 claims and stores the session inside the workflow task (two task round trips fewer per
     // warm allocation); compensations stay regular activities, retried apart from the task.
-    sagaStore = Workflow.getVersion(LOCAL_STORE_STEPS, Workflow.DEFAULT_VERSION, 1) == 1
+    sagaStore = since(LOCAL_STORE_STEPS)
         ? ActivityStubs.localSagaStore() : store();
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     try {
@@ -256,7 +271,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     Slot claimed = slot;
     DnsRecord record = dnsRecord();
     RouteSpec route = route();
-    SettlingStubs settling = placesInTask() && Workflow.getVersion(IN_TASK_PLACEMENT, Workflow.DEFAULT_VERSION, 1) == 1
+    SettlingStubs settling = placesInTask()
+        && Workflow.getVersion(IN_TASK_PLACEMENT, Workflow.DEFAULT_VERSION, 1) == 1
         ? SettlingStubs.inTask() : SettlingStubs.regular();
     List<Promise<Void>> started = new ArrayList<>();
 
@@ -533,7 +549,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   /** Whether this run arms its reclaims: asked once, from the active loop or an extend, whichever comes first. */
   private boolean armed() {
     if (armed == null) {
-      armed = Workflow.getVersion(ARMED_RECLAIM, Workflow.DEFAULT_VERSION, 1) == 1;
+      armed = since(ARMED_RECLAIM);
     }
     return armed;
   }
@@ -545,7 +561,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    * written without its token reaching the slot, and then the controller would not ask again).
    */
   private void resyncReadModel() {
-    if (Workflow.getVersion(RESYNC_ROUTE, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+    if (!since(RESYNC_ROUTE)) {
       store().storeSession(session());
       return;
     }
@@ -563,7 +579,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    * activity task sooner, which is most of the lateness when many workspaces expire together.
    */
   private long lastActivity() {
-    if (Workflow.getVersion("idle-check-local", Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+    if (!since(IDLE_CHECK_LOCAL)) {
       return store().lastActivity(params.user());
     }
     return ActivityStubs.localStore().lastActivity(params.user());
@@ -582,7 +598,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     store.deleteSession(params.user(), workspaceId);
     // v1 recycles first: between an untag and the recycle, the controller could pool the previous
     // user's still-running process.
-    boolean recycleFirst = Workflow.getVersion("teardown-recycle-first", Workflow.DEFAULT_VERSION, 1) == 1;
+    boolean recycleFirst = since(TEARDOWN_RECYCLE_FIRST);
     if (recycleFirst) {
       fleet.recycleSlot(slot);
     }
@@ -744,9 +760,17 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   /** Whether this run pokes through the worker ({@value #WORKER_POKES}): asked once, at the first poke. */
   private boolean workerPokes() {
     if (workerPokes == null) {
-      workerPokes = Workflow.getVersion(WORKER_POKES, Workflow.DEFAULT_VERSION, 1) == 1;
+      workerPokes = since(WORKER_POKES);
     }
     return workerPokes;
+  }
+
+  /** Whether this run has {@code change} (v1 of its own marker, or {@value #CHANGES_2026_12}). */
+  private boolean since(String change) {
+    if (changes202612 == null) {
+      changes202612 = Workflow.getVersion(CHANGES_2026_12, Workflow.DEFAULT_VERSION, 1) == 1;
+    }
+    return changes202612 || Workflow.getVersion(change, Workflow.DEFAULT_VERSION, 1) == 1;
   }
 
   /** Asynchronous so that a missing controller fails only its own promise, not this workflow. */

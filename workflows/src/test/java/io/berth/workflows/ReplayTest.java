@@ -30,6 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>local v1: as v5, on {@link LocalWorkspaceWorkflowImpl} ({@code in-task-placement}: the
  *       placement steps as local activities); recorded from {@code LocalWorkspaceWorkflowTest}.</li>
  *   <li>local v2: as local v1, with {@code worker-pokes}.</li>
+ *   <li>v7 and local v3: as v6 and local v2, with one {@code changes-2026-12} marker for all of
+ *       those changes (local v3 keeps {@code in-task-placement} as its own).</li>
  * </ul>
  * Histories from before {@code in-task-placement} replay on both classes: a local worker running
  * the newer class picks up workflows an older worker started.
@@ -38,14 +40,16 @@ class ReplayTest {
   @ParameterizedTest
   @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json",
       "workspace-allocate-release-v3.json", "workspace-allocate-release-v4.json",
-      "workspace-allocate-release-v5.json", "workspace-allocate-release-v6.json", "workspace-armed-reclaim-v3.json"})
+      "workspace-allocate-release-v5.json", "workspace-allocate-release-v6.json", "workspace-allocate-release-v7.json",
+      "workspace-armed-reclaim-v3.json"})
   void recordedHistoryStillReplays(String name) throws Exception {
     replay(name, WorkspaceWorkflowImpl.class);
     replay(name, LocalWorkspaceWorkflowImpl.class);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"workspace-allocate-release-local-v1.json", "workspace-allocate-release-local-v2.json"})
+  @ValueSource(strings = {"workspace-allocate-release-local-v1.json", "workspace-allocate-release-local-v2.json",
+      "workspace-allocate-release-local-v3.json"})
   void recordedLocalHistoryStillReplays(String name) throws Exception {
     replay(name, LocalWorkspaceWorkflowImpl.class);
   }

@@ -131,6 +131,19 @@ class WorkspaceWorkflowTest {
   }
 
   @Test
+  void aNewRunRecordsOneVersionMarkerForAllItsChanges() {
+    allocate(defaults("vera"));
+    client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("vera")).release("user");
+    result("vera");
+    List<HistoryEvent> versions = history("vera").stream()
+        .filter(e -> e.hasMarkerRecordedEventAttributes()
+            && e.getMarkerRecordedEventAttributes().getMarkerName().equals("Version")).toList();
+    // The bundle, and on the local class in-task-placement, which keeps its own marker.
+    assertTrue(versions.get(0).toString().contains(WorkspaceWorkflowImpl.CHANGES_2026_12), versions::toString);
+    assertEquals(implementation() == LocalWorkspaceWorkflowImpl.class ? 2 : 1, versions.size(), versions::toString);
+  }
+
+  @Test
   void heartbeatsKeepTheWorkspacePastItsIdleTimeout() {
     allocate(defaults("bob"));
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("bob"));
@@ -228,7 +241,7 @@ class WorkspaceWorkflowTest {
     assertTrue(events.stream().filter(HistoryEvent::hasMarkerRecordedEventAttributes)
         .flatMap(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().values().stream())
         .flatMap(p -> p.getPayloadsList().stream())
-        .anyMatch(p -> p.getData().toStringUtf8().contains(WorkspaceWorkflowImpl.ARMED_RECLAIM)), "version marker");
+        .anyMatch(p -> p.getData().toStringUtf8().contains(WorkspaceWorkflowImpl.CHANGES_2026_12)), "version marker");
     assertTrue(events.stream().anyMatch(e -> e.hasActivityTaskScheduledEventAttributes()
         && "ReclaimAt".equals(e.getActivityTaskScheduledEventAttributes().getActivityType().getName())));
   }
