@@ -9,6 +9,7 @@ import io.berth.testkit.FreePorts;
 import io.berth.testkit.PrivateRedis;
 import io.berth.worker.TemporalConnection;
 import io.berth.worker.WorkerConfig;
+import io.berth.workflows.CapacityPokes;
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
@@ -114,13 +115,14 @@ final class MemoryScenario {
     RedisStore store = new RedisStore(redis, keys, fleet);
     int threads = Math.max(cacheSize, 600);
     ApplicationContext api = null;
+    CapacityPokes pokes = new CapacityPokes(client);
     WorkerFactory factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkflowCacheSize(cacheSize).setMaxWorkflowThreadCount(threads).build());
     try {
       Worker worker = factory.newWorker(TaskQueues.BERTH);
       worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, IdleCapacityWorkflow.class);
       worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet), new NoDns(), new NullRoutes(),
-          new HttpProbe());
+          new HttpProbe(), pokes);
       factory.start();
       api = startApi(temporal, redis, keys, redisUrl, stateDir);
       CapacityWorkflow capacity = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
@@ -202,6 +204,7 @@ final class MemoryScenario {
         api.close();
       }
       factory.shutdownNow();
+      pokes.close();
       factory.awaitTermination(10, TimeUnit.SECONDS);
     }
   }
