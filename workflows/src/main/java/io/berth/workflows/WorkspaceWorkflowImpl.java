@@ -82,13 +82,11 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   private final WorkspaceParams params;
   private final List<ProgressStep> steps = new ArrayList<>();
-  // Stubs are made when first used: building one reads its interface by reflection, and most runs
-  // never need these (compensations, resyncs, the pre-parallel-saga path).
-  private StoreActivities store;
-  private FleetActivities fleet;
-  private DnsActivities dns;
-  private RouteActivities routes;
-  private ProbeActivities probe;
+  private final StoreActivities store = ActivityStubs.store(false);
+  private final FleetActivities fleet = ActivityStubs.fleet(false);
+  private final DnsActivities dns = ActivityStubs.dns(false);
+  private final RouteActivities routes = ActivityStubs.routes(false);
+  private final ProbeActivities probe = ActivityStubs.probeUntilReady();
   /** The claim and session steps' stub: {@link #store} before version {@value #LOCAL_STORE_STEPS}. */
   private StoreActivities sagaStore;
 
@@ -113,8 +111,6 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private int touches;
   /** Whether this run arms its reclaims ({@value #ARMED_RECLAIM}); null until first asked. */
   private Boolean armed;
-  /** Whether this run pokes through the worker ({@value #WORKER_POKES}); null until first asked. */
-  private Boolean workerPokes;
   /** Whether this run has {@value #CHANGES_2026_12}; null until the first version check. */
   private Boolean changes202612;
 
@@ -168,12 +164,12 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     // v1 claims and stores the session inside the workflow task (two task round trips fewer per
     // warm allocation); compensations stay regular activities, retried apart from the task.
     sagaStore = since(LOCAL_STORE_STEPS)
-        ? ActivityStubs.localSagaStore() : store();
+        ? ActivityStubs.localSagaStore() : store;
     Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
     try {
       saga.addCompensation(() -> {
         compensating("claim");
-        store().unclaim(requestId, slotBroken);
+        store.unclaim(requestId, slotBroken);
       });
       slot = claimSlot();
       if (sideBySide) {
@@ -188,7 +184,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       idleDeadline = Math.min(allocatedAt + idleMillis(), expiresAt);
       saga.addCompensation(() -> {
         compensating("session");
-        store().deleteSession(params.user(), workspaceId);
+        store.deleteSession(params.user(), workspaceId);
       });
       sagaStore.storeSession(session());
 
@@ -220,7 +216,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private void placeOneByOne(Saga saga) {
     step("probe", "running", slot.slotId());
     try {
-      probe().awaitReady(slot);
+      probe.awaitReady(slot);
     } catch (ActivityFailure e) {
       slotBroken = true;
       count(Counter.PROBE_FAILURES, "allocate");
@@ -232,32 +228,32 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     Slot claimed = slot;
     saga.addCompensation(() -> {
       compensating("tag");
-      fleet().untagOwner(requestId, claimed, params.user());
+      fleet.untagOwner(requestId, claimed, params.user());
     });
-    fleet().tagOwner(requestId, slot, params.user());
+    fleet.tagOwner(requestId, slot, params.user());
 
     step("protect", "running", slot.hostId());
     saga.addCompensation(() -> {
       compensating("protect");
-      fleet().unprotectHost(requestId, claimed);
+      fleet.unprotectHost(requestId, claimed);
     });
-    fleet().protectHost(requestId, slot.hostId());
+    fleet.protectHost(requestId, slot.hostId());
 
     step("dns", "running", params.hostname());
     DnsRecord record = dnsRecord();
     saga.addCompensation(() -> {
       compensating("dns");
-      dns().deleteRecord(record);
+      dns.deleteRecord(record);
     });
-    dns().upsertRecord(record);
+    dns.upsertRecord(record);
 
     step("route", "running", params.hostname());
     RouteSpec route = route();
     saga.addCompensation(() -> {
       compensating("route");
-      routes().unrouteWorkspace(route);
+      routes.unrouteWorkspace(route);
     });
-    routes().routeWorkspace(route);
+    routes.routeWorkspace(route);
   }
 
   /**
@@ -283,28 +279,28 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     step("tag", "running", claimed.hostId());
     saga.addCompensation(() -> {
       compensating("tag");
-      fleet().untagOwner(requestId, claimed, params.user());
+      fleet.untagOwner(requestId, claimed, params.user());
     });
     started.add(markDoneOnSuccess("tag", Async.procedure(settling.fleet::tagOwner, requestId, claimed, params.user())));
 
     step("protect", "running", claimed.hostId());
     saga.addCompensation(() -> {
       compensating("protect");
-      fleet().unprotectHost(requestId, claimed);
+      fleet.unprotectHost(requestId, claimed);
     });
     started.add(markDoneOnSuccess("protect", Async.procedure(settling.fleet::protectHost, requestId, claimed.hostId())));
 
     step("dns", "running", params.hostname());
     saga.addCompensation(() -> {
       compensating("dns");
-      dns().deleteRecord(record);
+      dns.deleteRecord(record);
     });
     started.add(markDoneOnSuccess("dns", Async.procedure(settling.dns::upsertRecord, record)));
 
     step("route", "running", params.hostname());
     saga.addCompensation(() -> {
       compensating("route");
-      routes().unrouteWorkspace(route);
+      routes.unrouteWorkspace(route);
     });
     started.add(markDoneOnSuccess("route", Async.procedure(settling.routes::routeWorkspace, route)));
 
@@ -410,41 +406,6 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     } finally {
       signalCapacity("cancelNeed", me);
     }
-  }
-
-  private StoreActivities store() {
-    if (store == null) {
-      store = ActivityStubs.store(false);
-    }
-    return store;
-  }
-
-  private FleetActivities fleet() {
-    if (fleet == null) {
-      fleet = ActivityStubs.fleet(false);
-    }
-    return fleet;
-  }
-
-  private DnsActivities dns() {
-    if (dns == null) {
-      dns = ActivityStubs.dns(false);
-    }
-    return dns;
-  }
-
-  private RouteActivities routes() {
-    if (routes == null) {
-      routes = ActivityStubs.routes(false);
-    }
-    return routes;
-  }
-
-  private ProbeActivities probe() {
-    if (probe == null) {
-      probe = ActivityStubs.probeUntilReady();
-    }
-    return probe;
   }
 
   // ---- active ---------------------------------------------------------------------------------
@@ -562,12 +523,12 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   private void resyncReadModel() {
     if (!since(RESYNC_ROUTE)) {
-      store().storeSession(session());
+      store.storeSession(session());
       return;
     }
     try {
-      store().storeSession(session());
-      routes().routeWorkspace(route());
+      store.storeSession(session());
+      routes.routeWorkspace(route());
     } catch (ActivityFailure e) {
       log.warn("resync of {} failed, trying again in {}: {}", params.user(), RESYNC_RETRY, reasonOf(e));
       resyncRetryAt = Workflow.currentTimeMillis() + RESYNC_RETRY.toMillis();
@@ -580,7 +541,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   private long lastActivity() {
     if (!since(IDLE_CHECK_LOCAL)) {
-      return store().lastActivity(params.user());
+      return store.lastActivity(params.user());
     }
     return ActivityStubs.localStore().lastActivity(params.user());
   }
@@ -744,7 +705,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   private void pokeCapacity(String why) {
     // Best effort: the controller also reconciles on its timer, so a missing controller is not fatal.
-    if (workerPokes()) {
+    if (since(WORKER_POKES)) {
       // Waited for: these pokes come last, and a local activity still pending when the workflow
       // completes is dropped.
       try {
@@ -755,14 +716,6 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     } else {
       signalCapacity("poke", why);
     }
-  }
-
-  /** Whether this run pokes through the worker ({@value #WORKER_POKES}): asked once, at the first poke. */
-  private boolean workerPokes() {
-    if (workerPokes == null) {
-      workerPokes = since(WORKER_POKES);
-    }
-    return workerPokes;
   }
 
   /** Whether this run has {@code change} (v1 of its own marker, or {@value #CHANGES_2026_12}). */

@@ -1,5 +1,9 @@
 package io.berth.stack.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -105,9 +109,8 @@ final class Rounds {
     }
     String line = prefix + " " + concurrency + " " + fromMillis + " " + System.currentTimeMillis() + "\n";
     try {
-      java.nio.file.Files.writeString(java.nio.file.Path.of(file), line, java.nio.file.StandardOpenOption.CREATE,
-          java.nio.file.StandardOpenOption.APPEND);
-    } catch (java.io.IOException e) {
+      Files.writeString(Path.of(file), line, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
       System.out.println("bench: cannot write " + file + ": " + e.getMessage());
     }
   }
