@@ -48,6 +48,12 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
    * capacity that is coming up. Histories recorded before it replay the old passes.
    */
   static final String COMPACT_PASS = "compact-pass";
+  /**
+   * Since version 1: pooled spares are probed by a pass only when the last such probe is a reconcile
+   * interval old (newcomers on every pass). Pokes from allocations and teardowns bring passes many
+   * times a second under a burst, and each used to probe the whole pool again.
+   */
+  static final String SPARE_PROBES_DUE = "spare-probes-due";
   /** The pass interval while requests wait for hosts that are launching or not serving yet. */
   static final Duration WAITING_INTERVAL = Duration.ofSeconds(1);
 
@@ -69,6 +75,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private boolean comingUp;
   /** Which pooled spares the next pass probes, when there are more than a pass probes. */
   private int probeCursor;
+  /** When a pass last probed the pooled spares (workflow clock); 0: not in this run yet. */
+  private long sparesProbedAt;
   private boolean scaledOut;
   private CapacityStatus lastStatus = new CapacityStatus(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
 
@@ -106,7 +114,6 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     compact = Workflow.getVersion(COMPACT_PASS, Workflow.DEFAULT_VERSION, 1) >= 1;
     if (compact) {
       reconcile(store.passView(params.template(), probeCursor));
-      probeCursor = (probeCursor + PassView.MAX_PROBES) & Integer.MAX_VALUE;
     } else {
       reconcileFromSnapshot();
     }
@@ -423,6 +430,12 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   private Onboarding onboard(PassView v) {
     List<ProbeCandidate> candidates = v.probe();
+    if (sparesProbeDue()) {
+      sparesProbedAt = Workflow.currentTimeMillis();
+      probeCursor = (probeCursor + PassView.MAX_PROBES) & Integer.MAX_VALUE;
+    } else {
+      candidates = candidates.stream().filter(c -> !c.spare()).toList();
+    }
     if (candidates.isEmpty()) {
       return new Onboarding(0, false);
     }
@@ -465,6 +478,15 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       }
     }
     return new Onboarding(ready.size() - taken, !failedHosts.isEmpty());
+  }
+
+  /** Whether this pass probes the pooled spares too (every pass before {@value #SPARE_PROBES_DUE}). */
+  private boolean sparesProbeDue() {
+    if (Workflow.getVersion(SPARE_PROBES_DUE, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+      return true;
+    }
+    return sparesProbedAt == 0
+        || Workflow.currentTimeMillis() - sparesProbedAt >= params.reconcileInterval().toMillis();
   }
 
   /** Returns how many of the failed spares were still pooled (and are now recycled). */

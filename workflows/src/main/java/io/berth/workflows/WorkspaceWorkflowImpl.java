@@ -69,9 +69,19 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    * thread a yield and the history an event, and an allocation asked five. Runs recorded before ask
    * each change as they did ({@link #since}). {@value #IN_TASK_PLACEMENT} keeps its own marker, asked
    * only by {@link LocalWorkspaceWorkflowImpl}: a history without it replays with regular placement
-   * activities on either class. A later change gets a marker of its own again.
+   * activities on either class. Runs started since {@value #CHANGES_2026_12B} record that one instead.
    */
   static final String CHANGES_2026_12 = "changes-2026-12";
+  /**
+   * Version marker for every change of {@value #CHANGES_2026_12} and two more, in the one marker a
+   * new run records: the allocate update waits without a timer until the claim is known (a warm
+   * allocation settles within that workflow task; only a cold start's wait is bounded by a timer,
+   * which otherwise fired a minute later into an idle workflow task per allocation); and the
+   * placement: version 2 ({@link LocalWorkspaceWorkflowImpl}) runs it in the claim's task, as
+   * {@value #IN_TASK_PLACEMENT} did, version 1 with regular activities. A history of one class
+   * replays on the other only with version 1 (a regular worker refuses version 2).
+   */
+  static final String CHANGES_2026_12B = "changes-2026-12b";
   /**
    * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
@@ -111,8 +121,10 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private int touches;
   /** Whether this run arms its reclaims ({@value #ARMED_RECLAIM}); null until first asked. */
   private Boolean armed;
-  /** Whether this run has {@value #CHANGES_2026_12}; null until the first version check. */
+  /** Whether this run has {@value #CHANGES_2026_12}; null until asked (after {@link #changesB}). */
   private Boolean changes202612;
+  /** This run's version of {@value #CHANGES_2026_12B}; null until the first version check. */
+  private Integer changesB;
 
   @WorkflowInit
   public WorkspaceWorkflowImpl(WorkspaceParams params) {
@@ -267,9 +279,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     Slot claimed = slot;
     DnsRecord record = dnsRecord();
     RouteSpec route = route();
-    SettlingStubs settling = placesInTask()
-        && Workflow.getVersion(IN_TASK_PLACEMENT, Workflow.DEFAULT_VERSION, 1) == 1
-        ? SettlingStubs.inTask() : SettlingStubs.regular();
+    SettlingStubs settling = placesInTask() && placementInTask() ? SettlingStubs.inTask() : SettlingStubs.regular();
     List<Promise<Void>> started = new ArrayList<>();
 
     step("probe", "running", claimed.slotId());
@@ -337,6 +347,14 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       Workflow.newDetachedCancellationScope(() -> Workflow.await(settled)).run();
       throw e;
     }
+  }
+
+  /** Version 2 of {@value #CHANGES_2026_12B}, or, in a run from before it, {@value #IN_TASK_PLACEMENT}. */
+  private boolean placementInTask() {
+    if (changesB() != Workflow.DEFAULT_VERSION) {
+      return changesB() == 2;
+    }
+    return Workflow.getVersion(IN_TASK_PLACEMENT, Workflow.DEFAULT_VERSION, 1) == 1;
   }
 
   /**
@@ -576,8 +594,21 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   // ---- handlers -----------------------------------------------------------------------------
 
+  /**
+   * Answers once the allocation settled, or with the PROVISIONING view after the allocate wait of a
+   * cold start. Since {@value #CHANGES_2026_12B} only that wait has a timer.
+   */
   @Override
   public WorkspaceView allocate(AllocateRequest request) {
+    if (changesB() != Workflow.DEFAULT_VERSION) {
+      if (state.settled() || releaseReason != null) {
+        return view();
+      }
+      Workflow.await(() -> state.settled() || state == WorkspaceState.PROVISIONING || releaseReason != null);
+      if (state != WorkspaceState.PROVISIONING) {
+        return view();
+      }
+    }
     Workflow.await(params.allocateWait(), () -> state.settled() || releaseReason != null);
     return view();
   }
@@ -718,12 +749,25 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
   }
 
-  /** Whether this run has {@code change} (v1 of its own marker, or {@value #CHANGES_2026_12}). */
+  /**
+   * Whether this run has {@code change}: {@value #CHANGES_2026_12B}, {@value #CHANGES_2026_12} or v1 of
+   * the change's own marker, asked in that order (a run records the first that it has).
+   */
   private boolean since(String change) {
+    if (changesB() != Workflow.DEFAULT_VERSION) {
+      return true;
+    }
     if (changes202612 == null) {
       changes202612 = Workflow.getVersion(CHANGES_2026_12, Workflow.DEFAULT_VERSION, 1) == 1;
     }
     return changes202612 || Workflow.getVersion(change, Workflow.DEFAULT_VERSION, 1) == 1;
+  }
+
+  private int changesB() {
+    if (changesB == null) {
+      changesB = Workflow.getVersion(CHANGES_2026_12B, Workflow.DEFAULT_VERSION, placesInTask() ? 2 : 1);
+    }
+    return changesB;
   }
 
   /** Asynchronous so that a missing controller fails only its own promise, not this workflow. */

@@ -32,6 +32,10 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   /** Host id → its slots' owners (null = none); sorted, so hosts read in launch order. */
   final Map<String, String[]> hosts = Collections.synchronizedMap(new TreeMap<>());
   final Set<String> dead = ConcurrentHashMap.newKeySet();
+  /** Alive, but their probe fails. */
+  final Set<String> unresponsive = ConcurrentHashMap.newKeySet();
+  /** Every probed slot id, in order. */
+  final List<String> probed = Collections.synchronizedList(new ArrayList<>());
   final Set<String> protectedHosts = ConcurrentHashMap.newKeySet();
   final Set<String> pool = ConcurrentHashMap.newKeySet();
   final Set<String> quarantined = ConcurrentHashMap.newKeySet();
@@ -221,7 +225,8 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
 
   @Override
   public ProbeResult probeSlot(Slot slot) {
-    boolean up = !dead.contains(slot.slotId());
+    probed.add(slot.slotId());
+    boolean up = !dead.contains(slot.slotId()) && !unresponsive.contains(slot.slotId());
     return new ProbeResult(up, up ? 200 : 0, "fake");
   }
 

@@ -7,18 +7,21 @@ import io.temporal.worker.WorkerOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Replays the controller's history recorded from the code before the compact pass (onboarding,
- * a scale-out, a dead spare replaced, a waiter): running controllers must replay after an upgrade,
- * so changes to its command sequence are guarded by {@code Workflow.getVersion}. Recorded by
- * {@link CapacityWorkflowTest} with {@code -Dberth.recordCapacityHistory=<file>}.
+ * Replays the controller's histories (onboarding, a scale-out, a dead spare replaced, a waiter):
+ * running controllers must replay after an upgrade, so changes to its command sequence are guarded
+ * by {@code Workflow.getVersion}. v1: before {@code compact-pass}; v2: with it; v3: with
+ * {@code spare-probes-due} too. Recorded by {@link CapacityWorkflowTest} with
+ * {@code -Dberth.recordCapacityHistory=<file>}.
  */
 class CapacityReplayTest {
-  @Test
-  void recordedControllerHistoryStillReplays() throws Exception {
-    Path file = Path.of(getClass().getResource("/histories/capacity-passes-v1.json").toURI());
+  @ParameterizedTest
+  @ValueSource(strings = {"capacity-passes-v1.json", "capacity-passes-v2.json", "capacity-passes-v3.json"})
+  void recordedControllerHistoryStillReplays(String name) throws Exception {
+    Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
       Worker worker = env.newWorker(TaskQueues.BERTH,

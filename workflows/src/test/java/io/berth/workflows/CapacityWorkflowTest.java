@@ -94,6 +94,30 @@ class CapacityWorkflowTest {
   }
 
   @Test
+  void pokedPassesLeaveThePooledSparesUnprobedUntilAnIntervalHasPassed() {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
+    int probes = fakes.probed.size();
+    for (int i = 0; i < 5; i++) {
+      long passes = passes(fakes);
+      wf.poke("allocated");
+      within(Duration.ofSeconds(2), () -> passes(fakes) > passes, () -> "a pass for the poke: " + fakes.calls);
+    }
+    assertEquals(probes, fakes.probed.size(), () -> "no spare probed again by the poked passes: " + fakes.probed);
+
+    // A spare that stops answering is still found and replaced by the next interval's pass.
+    fakes.unresponsive.add("h-1/0");
+    within(Duration.ofSeconds(12), () -> fakes.calls.contains("recycleSlot h-1/0"), fakes.calls::toString);
+  }
+
+  private static long passes(CapacityFakes fakes) {
+    synchronized (fakes.calls) {
+      return fakes.calls.stream().filter("passView"::equals).count();
+    }
+  }
+
+  @Test
   void aColdBurstScalesOutByWhatIsWaitingWithoutWaitingForTheCooldown() {
     CapacityFakes fakes = new CapacityFakes(1, 60, 5);
     CapacityWorkflow wf = start(fakes, params(5, 5, 60, 1, 2));

@@ -32,6 +32,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>local v2: as local v1, with {@code worker-pokes}.</li>
  *   <li>v7 and local v3: as v6 and local v2, with one {@code changes-2026-12} marker for all of
  *       those changes (local v3 keeps {@code in-task-placement} as its own).</li>
+ *   <li>v8 and local v4: one {@code changes-2026-12b} marker (version 1, and 2 for the in-task
+ *       placement of the local class) and no timer on the warm allocate's answer.</li>
  * </ul>
  * Histories from before {@code in-task-placement} replay on both classes: a local worker running
  * the newer class picks up workflows an older worker started.
@@ -41,7 +43,7 @@ class ReplayTest {
   @ValueSource(strings = {"workspace-allocate-release-v1.json", "workspace-allocate-release-v2.json",
       "workspace-allocate-release-v3.json", "workspace-allocate-release-v4.json",
       "workspace-allocate-release-v5.json", "workspace-allocate-release-v6.json", "workspace-allocate-release-v7.json",
-      "workspace-armed-reclaim-v3.json"})
+      "workspace-allocate-release-v8.json", "workspace-armed-reclaim-v3.json"})
   void recordedHistoryStillReplays(String name) throws Exception {
     replay(name, WorkspaceWorkflowImpl.class);
     replay(name, LocalWorkspaceWorkflowImpl.class);
@@ -49,7 +51,7 @@ class ReplayTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"workspace-allocate-release-local-v1.json", "workspace-allocate-release-local-v2.json",
-      "workspace-allocate-release-local-v3.json"})
+      "workspace-allocate-release-local-v3.json", "workspace-allocate-release-local-v4.json"})
   void recordedLocalHistoryStillReplays(String name) throws Exception {
     replay(name, LocalWorkspaceWorkflowImpl.class);
   }

@@ -138,9 +138,29 @@ class WorkspaceWorkflowTest {
     List<HistoryEvent> versions = history("vera").stream()
         .filter(e -> e.hasMarkerRecordedEventAttributes()
             && e.getMarkerRecordedEventAttributes().getMarkerName().equals("Version")).toList();
-    // The bundle, and on the local class in-task-placement, which keeps its own marker.
-    assertTrue(versions.get(0).toString().contains(WorkspaceWorkflowImpl.CHANGES_2026_12), versions::toString);
-    assertEquals(implementation() == LocalWorkspaceWorkflowImpl.class ? 2 : 1, versions.size(), versions::toString);
+    // The bundle alone; its version says where the placement runs (2: in the claim's task).
+    assertEquals(1, versions.size(), versions::toString);
+    String marker = versions.get(0).toString();
+    assertTrue(marker.contains(WorkspaceWorkflowImpl.CHANGES_2026_12B), marker);
+    int version = implementation() == LocalWorkspaceWorkflowImpl.class ? 2 : 1;
+    assertTrue(versions.get(0).getMarkerRecordedEventAttributes().getDetailsOrThrow("version").getPayloads(0)
+        .getData().toStringUtf8().equals(String.valueOf(version)), marker);
+  }
+
+  @Test
+  void aWarmAllocationAnswersWithoutATimerAndAColdOneAfterTheAllocateWait() {
+    allocate(defaults("tim"));
+    List<HistoryEvent> events = history("tim");
+    int answered = indexOf(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED, 0);
+    assertTrue(answered > 0, "update completed");
+    assertTrue(events.subList(0, answered).stream()
+        .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_STARTED), "no timer before the answer");
+
+    fakes.pool.clear();
+    WorkspaceView cold = allocate(defaults("cole"));
+    assertEquals(WorkspaceState.PROVISIONING, cold.state());
+    assertTrue(history("cole").stream().anyMatch(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_FIRED),
+        "the cold start's answer came from the allocate wait's timer");
   }
 
   @Test
@@ -241,7 +261,7 @@ class WorkspaceWorkflowTest {
     assertTrue(events.stream().filter(HistoryEvent::hasMarkerRecordedEventAttributes)
         .flatMap(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().values().stream())
         .flatMap(p -> p.getPayloadsList().stream())
-        .anyMatch(p -> p.getData().toStringUtf8().contains(WorkspaceWorkflowImpl.CHANGES_2026_12)), "version marker");
+        .anyMatch(p -> p.getData().toStringUtf8().contains(WorkspaceWorkflowImpl.CHANGES_2026_12B)), "version marker");
     assertTrue(events.stream().anyMatch(e -> e.hasActivityTaskScheduledEventAttributes()
         && "ReclaimAt".equals(e.getActivityTaskScheduledEventAttributes().getActivityType().getName())));
   }

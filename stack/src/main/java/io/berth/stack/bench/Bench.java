@@ -55,7 +55,7 @@ public final class Bench {
       failures += step(report, o, header, "warm", () -> warm.run(report, o.warmN(), conc));
       int[] directConc = Arrays.stream(conc).filter(c -> c <= 10).toArray();
       failures += step(report, o, header, "direct",
-          () -> new DirectScenario(pool).run(report, Math.min(o.warmN(), 100), directConc, warm.byConcurrency));
+          () -> new DirectScenario(pool).run(report, o.warmN(), directConc, warm.byConcurrency));
       failures += step(report, o, header, "heartbeats",
           () -> new HeartbeatScenario(pool).run(report, o.heartbeatSeconds()));
     }

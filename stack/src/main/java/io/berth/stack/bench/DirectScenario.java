@@ -107,7 +107,9 @@ final class DirectScenario {
       }
     };
 
+    // Both paths warm up alike (JIT, pools): run alone, `direct` would otherwise time a cold Temporal path.
     Rounds.run("dwarm", 4, Math.min(pool.size, 20), pool.size, direct, directTeardown);
+    Rounds.run("twarm", 4, Math.min(pool.size, 20), pool.size, viaTemporal, pool::releaseAll);
     List<List<String>> rows = new ArrayList<>();
     Map<Integer, Map<String, Stats>> stepStats = new LinkedHashMap<>();
     Report.Section sec = report.section("direct", "The saga without Temporal");
