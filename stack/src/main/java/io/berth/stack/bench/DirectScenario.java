@@ -107,20 +107,33 @@ final class DirectScenario {
       }
     };
 
-    // Both paths warm up alike (JIT, pools): run alone, `direct` would otherwise time a cold Temporal path.
-    Rounds.run("dwarm", 4, Math.min(pool.size, 20), pool.size, direct, directTeardown);
-    Rounds.run("twarm", 4, Math.min(pool.size, 20), pool.size, viaTemporal, pool::releaseAll);
+    // Both paths warm up alike, two full rounds each: on two cores the JIT still took a third of
+    // the CPU of the first timed rounds after a warm-up of 20 (run alone, `direct` timed a cold
+    // Temporal path).
+    for (int i = 0; i < 2; i++) {
+      Rounds.run("dwarm", 10, pool.size, pool.size, direct, directTeardown);
+      Rounds.run("twarm", 10, pool.size, pool.size, viaTemporal, pool::releaseAll);
+    }
     List<List<String>> rows = new ArrayList<>();
     Map<Integer, Map<String, Stats>> stepStats = new LinkedHashMap<>();
     Report.Section sec = report.section("direct", "The saga without Temporal");
     for (int c : concurrencies) {
       steps.clear();
-      Rounds.Result d = Rounds.run("direct", c, total, pool.size, direct, directTeardown);
+      // Round for round in turns, so that whatever the machine does meanwhile (the JIT, the
+      // controller, other load) falls on both paths alike.
+      Rounds.Result d = null;
+      Rounds.Result t = null;
+      for (int done = 0; done < total; done += pool.size) {
+        int n = Math.min(pool.size, total - done);
+        Rounds.Result dr = Rounds.run("direct", c, n, pool.size, direct, directTeardown);
+        Rounds.Result tr = Rounds.run("temporal", c, n, pool.size, viaTemporal, pool::releaseAll);
+        d = d == null ? dr : d.plus(dr);
+        t = t == null ? tr : t.plus(tr);
+      }
       Map<String, Stats> perStep = new LinkedHashMap<>();
       STEPS.forEach(k -> perStep.put(k,
           Stats.of(new ArrayList<>(steps.getOrDefault(k, new ConcurrentLinkedQueue<>())))));
       stepStats.put(c, perStep);
-      Rounds.Result t = Rounds.run("temporal", c, total, pool.size, viaTemporal, pool::releaseAll);
       rows.add(row("direct calls, c=" + c, d.latency(), d.errors(), d.cpuPerAllocation()));
       rows.add(row("Temporal, no HTTP (WorkspaceWorkflows.allocate), c=" + c, t.latency(), t.errors(),
           t.cpuPerAllocation()));

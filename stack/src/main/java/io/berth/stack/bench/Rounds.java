@@ -41,6 +41,15 @@ final class Rounds {
       int n = Math.max(1, latency.n());
       return Stats.ms(jvmCpuMillis / n) + " / " + Stats.ms(machineCpuMillis / n);
     }
+
+    /** Both runs' samples and CPU as one result (rounds of two paths taken in turns). */
+    Result plus(Result o) {
+      double[] both = new double[latency.n() + o.latency.n()];
+      System.arraycopy(latency.sorted(), 0, both, 0, latency.n());
+      System.arraycopy(o.latency.sorted(), 0, both, latency.n(), o.latency.n());
+      return new Result(Stats.of(both), errors + o.errors, firstError != null ? firstError : o.firstError,
+          wallSeconds + o.wallSeconds, jvmCpuMillis + o.jvmCpuMillis, machineCpuMillis + o.machineCpuMillis);
+    }
   }
 
   private Rounds() {}
