@@ -635,6 +635,20 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     if (freed > 0) {
       log.info("reclaimed {} stale port(s)", freed);
     }
+    killStrays();
+  }
+
+  /**
+   * A previous worker killed between starting a slot's process and recording it (pid file, host
+   * record) left a process nobody knows: found by the slot directory in its environment, killed.
+   */
+  private void killStrays() {
+    List<SlotProcess> strays = SlotProcess.strays(fleetDir(), processes.values());
+    if (!strays.isEmpty()) {
+      log.warn("killing {} workspace process(es) no host records (a worker died while starting them): {}",
+          strays.size(), strays.stream().map(SlotProcess::pid).toList());
+      SlotProcess.killAll(strays, KILL_BOUND);
+    }
   }
 
   /**

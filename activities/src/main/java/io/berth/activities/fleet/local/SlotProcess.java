@@ -2,6 +2,8 @@ package io.berth.activities.fleet.local;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
 
 /**
  * One slot's process, known by pid and start time: the start time tells a live process of ours
@@ -90,6 +93,48 @@ public record SlotProcess(long pid, long startMillis) {
     }
     all.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     return awaitExit(all, bound.dividedBy(2));
+  }
+
+  /**
+   * Live processes started for a slot under {@code fleetDir} (their environment names it in
+   * {@code BERTH_SLOT_DIR}, which their children inherit) that neither are nor descend from one of
+   * {@code known}: what a worker killed between starting a process and recording it left behind.
+   * Linux only (/proc); elsewhere, and for processes not ours to read, nothing.
+   */
+  static List<SlotProcess> strays(Path fleetDir, Collection<SlotProcess> known) {
+    String marker = "BERTH_SLOT_DIR=" + fleetDir + "/";
+    Set<Long> knownPids = new java.util.HashSet<>();
+    known.forEach(k -> k.handle().ifPresent(h -> knownPids.add(h.pid())));
+    List<SlotProcess> strays = new ArrayList<>();
+    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      procs.filter(p -> p.getFileName().toString().matches("[0-9]{1,10}")).forEach(p -> {
+        long pid = Long.parseLong(p.getFileName().toString());
+        if (startedFor(p, marker) && !knownPids.contains(pid)) {
+          ProcessHandle.of(pid).filter(h -> !descendsFrom(h, knownPids)).ifPresent(h -> strays.add(of(h)));
+        }
+      });
+    } catch (IOException | SecurityException e) {
+      return List.of();
+    }
+    return strays;
+  }
+
+  private static boolean startedFor(Path proc, String marker) {
+    try {
+      String env = new String(Files.readAllBytes(proc.resolve("environ")), StandardCharsets.UTF_8);
+      return ("\0" + env).contains("\0" + marker);
+    } catch (IOException | SecurityException e) {
+      return false; // exited meanwhile, or not ours to read
+    }
+  }
+
+  private static boolean descendsFrom(ProcessHandle h, Set<Long> pids) {
+    for (Optional<ProcessHandle> p = h.parent(); p.isPresent(); p = p.get().parent()) {
+      if (pids.contains(p.get().pid())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean awaitExit(Collection<ProcessHandle> handles, Duration bound) {

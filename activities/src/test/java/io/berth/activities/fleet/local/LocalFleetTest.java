@@ -345,6 +345,39 @@ class LocalFleetTest {
     assertNotEquals(h.hostId(), replacement.hostId(), "a host with nothing alive is replaced");
   }
 
+  /**
+   * A worker killed between starting a slot's process and recording it (no pid file, no record)
+   * left a process that only its environment ties to the fleet: the next fleet kills it, and
+   * leaves the adopted hosts' processes (and their children) alone.
+   */
+  @Test
+  void adoptionKillsAProcessStartedButNeverRecorded() throws Exception {
+    LocalFleetConfig cfg = config(0, 2, 1);
+    LocalFleet first = fleet(cfg);
+    first.setDesiredCapacity(1);
+    Host h = awaitRunning(first, 1).get(0);
+    long adoptedPid = pidOf(slot(h, 0));
+    first.detach();
+
+    Path fleetDir = stateDir.resolve("fleet");
+    ProcessBuilder pb = new ProcessBuilder("sleep", "300");
+    pb.environment().put("BERTH_SLOT_DIR", fleetDir.resolve("h-2").resolve("slot-0").toString());
+    Process stray = pb.start();
+    pids.add(stray.pid());
+    // Not ours: the same variable pointing elsewhere.
+    ProcessBuilder other = new ProcessBuilder("sleep", "300");
+    other.environment().put("BERTH_SLOT_DIR", stateDir.resolveSibling("elsewhere").resolve("slot-0").toString());
+    Process unrelated = other.start();
+    try {
+      fleet(cfg);
+      awaitDead(stray.pid());
+      assertTrue(ProcessHandle.of(adoptedPid).map(ProcessHandle::isAlive).orElse(false), "the adopted process runs on");
+      assertTrue(unrelated.isAlive(), "a process of another state directory is left alone");
+    } finally {
+      unrelated.destroyForcibly();
+    }
+  }
+
   /** Redis restarts without persistence under a running fleet: what runs is recorded again, not lost. */
   @Test
   void afterRedisLosesItsDataTheRunningHostsAreRecordedAgainFromTheirDirectories() {
