@@ -167,7 +167,7 @@ final class DirectScenario {
     sec.text("The same steps as the allocation saga — claimSpare → awaitReady → tagOwner → protectHost → upsertRecord "
         + "(NoDns) → routeWorkspace → storeSession — called one after another on the running worker's own "
         + "implementations (its LocalFleet, its routes — RedisRoutes, or NginxRoutes and its reloader with "
-        + "BERTH_ROUTING=files — the same Redis), no Temporal, no HTTP. Undone between rounds with the teardown's calls. Same pool and rounds as `warm`.");
+        + "BERTH_ROUTING=files — the same Redis), no Temporal, no HTTP. Undone between rounds with the teardown's calls. Same pool and rounds as `warm`; both paths warm up with two untimed rounds each, and their timed rounds are taken in turns (a direct round, then a Temporal one), so that the JIT and the controller's work fall on both alike.");
     sec.text("CPU per allocation as in `warm`: the stack JVM's / the machine's, over the timed rounds only.");
     sec.table(List.of("path", "n", "errors", "p50", "p95", "p99", "max", "CPU per allocation (JVM / machine)"), rows);
     List<String> header = new ArrayList<>(List.of("direct step"));
