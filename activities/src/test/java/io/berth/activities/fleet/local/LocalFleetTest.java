@@ -321,13 +321,19 @@ class LocalFleetTest {
     assertFalse(Files.exists(stateDir.resolve("fleet")));
   }
 
-  @Test
-  void adoptionReplacesDeadHostsAndKillsOrphans() throws Exception {
-    LocalFleetConfig cfg = config(0, 2, 1);
+  /** A fleet with one running host, detached: what a worker that stopped leaves for the next one. */
+  private Host oneHostLeftRunning(LocalFleetConfig cfg) {
     LocalFleet first = fleet(cfg);
     first.setDesiredCapacity(1);
     Host h = awaitRunning(first, 1).get(0);
     first.detach();
+    return h;
+  }
+
+  @Test
+  void adoptionReplacesDeadHostsAndKillsOrphans() throws Exception {
+    LocalFleetConfig cfg = config(0, 2, 1);
+    Host h = oneHostLeftRunning(cfg);
     long pid = pidOf(slot(h, 0));
     ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     awaitDead(pid);
@@ -353,11 +359,7 @@ class LocalFleetTest {
   @Test
   void adoptionKillsAProcessStartedButNeverRecorded() throws Exception {
     LocalFleetConfig cfg = config(0, 2, 1);
-    LocalFleet first = fleet(cfg);
-    first.setDesiredCapacity(1);
-    Host h = awaitRunning(first, 1).get(0);
-    long adoptedPid = pidOf(slot(h, 0));
-    first.detach();
+    long adoptedPid = pidOf(slot(oneHostLeftRunning(cfg), 0));
 
     Path fleetDir = stateDir.resolve("fleet");
     ProcessBuilder pb = new ProcessBuilder("sleep", "300");
