@@ -2,6 +2,7 @@ package io.berth.stack;
 
 import io.temporal.activity.ActivityInfo;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
+import io.berth.workflows.HistorySteps;
 import io.berth.workflows.WorkspaceWorkflow;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,7 +15,7 @@ import java.util.function.Supplier;
 final class FaultInjector extends ActivityBoundary {
   private final Map<String, Supplier<RuntimeException>> faults = new ConcurrentHashMap<>();
 
-  /** {@code activityType} as Temporal names it (e.g. "TagOwner"), in {@code user}'s workspace workflow. */
+  /** {@code activityType} as Temporal names it (e.g. "TagOwner") or its step, in {@code user}'s workspace workflow. */
   void fail(String activityType, String user, Supplier<RuntimeException> error) {
     faults.put(activityType + "|" + WorkspaceWorkflow.idFor(user), error);
   }
@@ -26,7 +27,8 @@ final class FaultInjector extends ActivityBoundary {
   @Override
   protected ActivityInboundCallsInterceptor.ActivityOutput around(ActivityInfo info,
       ActivityInboundCallsInterceptor.ActivityInput input, Supplier<ActivityInboundCallsInterceptor.ActivityOutput> proceed) {
-    Supplier<RuntimeException> fault = faults.get(info.getActivityType() + "|" + info.getWorkflowId());
+    // By step: the session step with the controller's poke is the session step (HistorySteps).
+    Supplier<RuntimeException> fault = faults.get(HistorySteps.stepOf(info.getActivityType()) + "|" + info.getWorkflowId());
     if (fault != null) {
       throw fault.get();
     }

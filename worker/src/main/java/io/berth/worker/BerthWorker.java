@@ -25,6 +25,7 @@ import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.CapacityPokes;
+import io.berth.workflows.SessionThenPoke;
 import io.berth.workflows.CapacityWorkflowImpl;
 import io.berth.workflows.LocalWorkspaceWorkflowImpl;
 import io.berth.workflows.RedisKeys;
@@ -124,8 +125,9 @@ public final class BerthWorker implements AutoCloseable {
         : WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     CapacityPokes pokes = new CapacityPokes(client);
     closeables.add(0, pokes);
-    worker.registerActivitiesImplementations(new RedisStore(redis, keys, fleet), new FleetActivitiesImpl(fleet),
-        dns, routes, probe(), armedReclaim, pokes);
+    RedisStore store = new RedisStore(redis, keys, fleet);
+    worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet), dns, routes, probe(), armedReclaim,
+        pokes, new SessionThenPoke(store, pokes));
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {

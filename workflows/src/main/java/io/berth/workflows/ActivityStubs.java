@@ -6,6 +6,7 @@ import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.ReclaimActivities;
 import io.berth.workflows.activities.RouteActivities;
+import io.berth.workflows.activities.SessionActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
@@ -142,6 +143,11 @@ final class ActivityStubs {
    */
   static StoreActivities localSagaStore() {
     return Workflow.newLocalActivityStub(StoreActivities.class, local(4));
+  }
+
+  /** The session step with the controller's poke after it ({@link SessionThenPoke}), as {@link #localSagaStore}. */
+  static SessionActivities localSessionThenPoke() {
+    return Workflow.newLocalActivityStub(SessionActivities.class, local(4));
   }
 
   /**

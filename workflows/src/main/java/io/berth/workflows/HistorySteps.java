@@ -17,6 +17,9 @@ public final class HistorySteps {
   static final String LOCAL_ACTIVITY_MARKER = "LocalActivity";
   /** A notification of the capacity controller, not a step of the saga or the teardown. */
   static final String POKE = "PokeCapacity";
+  /** The session step with the controller's poke after it ({@link SessionThenPoke}): the session step. */
+  static final String SESSION_THEN_POKE = "StoreSessionThenPoke";
+  static final String SESSION = "StoreSession";
 
   private HistorySteps() {}
 
@@ -45,6 +48,11 @@ public final class HistorySteps {
       return Optional.empty();
     }
     return Optional.ofNullable(DefaultDataConverter.STANDARD_INSTANCE
-        .fromPayloads(0, Optional.of(type), String.class, String.class));
+        .fromPayloads(0, Optional.of(type), String.class, String.class)).map(HistorySteps::stepOf);
+  }
+
+  /** The step an activity type stands for: its own name, but the session step for {@value #SESSION_THEN_POKE}. */
+  public static String stepOf(String activityType) {
+    return SESSION_THEN_POKE.equals(activityType) ? SESSION : activityType;
   }
 }

@@ -73,10 +73,11 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   static final String CHANGES_2026_12 = "changes-2026-12";
   /**
-   * Version marker for every change of {@value #CHANGES_2026_12} and two more, in the one marker a
+   * Version marker for every change of {@value #CHANGES_2026_12} and three more, in the one marker a
    * new run records: the allocate update waits without a timer until the claim is known (a warm
    * allocation settles within that workflow task; only a cold start's wait is bounded by a timer,
-   * which otherwise fired a minute later into an idle workflow task per allocation); and the
+   * which otherwise fired a minute later into an idle workflow task per allocation); a warm
+   * allocation's poke goes with its session, in one local activity ({@link SessionThenPoke}); and the
    * placement: version 2 ({@link LocalWorkspaceWorkflowImpl}) runs it in the claim's task, as
    * {@value #IN_TASK_PLACEMENT} did, version 1 with regular activities. A history of one class
    * replays on the other only with version 1 (a regular worker refuses version 2).
@@ -198,7 +199,13 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         compensating("session");
         store.deleteSession(params.user(), workspaceId);
       });
-      sagaStore.storeSession(session());
+      // A warm allocation pokes the controller in the session's own local activity, right after it.
+      boolean pokedWithSession = !coldStart && changesB() != Workflow.DEFAULT_VERSION;
+      if (pokedWithSession) {
+        ActivityStubs.localSessionThenPoke().storeSessionThenPoke(session(), "allocated");
+      } else {
+        sagaStore.storeSession(session());
+      }
 
       setState(WorkspaceState.READY);
       step("ready", "done", params.url());
@@ -207,7 +214,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         // by the worker while the task runs could reach the controller first, and a pass that still
         // counted this workflow as waiting would launch a host for it.
         signalCapacity("poke", "allocated");
-      } else {
+      } else if (!pokedWithSession) {
         // Only now: a pass that saw the slot tagged but no session yet would take it for a stray
         // and resync the workspace (a fresh heartbeat token) right after READY.
         pokeCapacity("allocated");

@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>v7 and local v3: as v6 and local v2, with one {@code changes-2026-12} marker for all of
  *       those changes (local v3 keeps {@code in-task-placement} as its own).</li>
  *   <li>v8 and local v4: one {@code changes-2026-12b} marker (version 1, and 2 for the in-task
- *       placement of the local class) and no timer on the warm allocate's answer.</li>
+ *       placement of the local class), no timer on the warm allocate's answer, and the
+ *       session and the controller's poke in one local activity ({@code StoreSessionThenPoke}).</li>
  * </ul>
  * Histories from before {@code in-task-placement} replay on both classes: a local worker running
  * the newer class picks up workflows an older worker started.

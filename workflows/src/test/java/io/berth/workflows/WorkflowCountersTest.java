@@ -54,7 +54,7 @@ class WorkflowCountersTest {
     Worker worker = env.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
     reclaim = new FakeReclaim(env, fakes);
-    worker.registerActivitiesImplementations(fakes, reclaim);
+    worker.registerActivitiesImplementations(fakes, reclaim, new SessionThenPoke(fakes, fakes));
     env.start();
     client = env.getWorkflowClient();
   }

@@ -43,7 +43,7 @@ class WorkspaceWorkflowTest {
     Worker worker = env.newWorker(TaskQueues.BERTH);
     worker.registerWorkflowImplementationTypes(implementation());
     reclaim = new FakeReclaim(env, fakes);
-    worker.registerActivitiesImplementations(fakes, reclaim);
+    worker.registerActivitiesImplementations(fakes, reclaim, new SessionThenPoke(fakes, fakes));
     env.start();
     client = env.getWorkflowClient();
   }
@@ -151,10 +151,13 @@ class WorkspaceWorkflowTest {
   void aWarmAllocationAnswersWithoutATimerAndAColdOneAfterTheAllocateWait() {
     allocate(defaults("tim"));
     List<HistoryEvent> events = history("tim");
-    int answered = indexOf(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED, 0);
-    assertTrue(answered > 0, "update completed");
-    assertTrue(events.subList(0, answered).stream()
-        .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_STARTED), "no timer before the answer");
+    // The update's bound timer would start as it is accepted; the active loop's idle timer comes
+    // only after the session, and may come before the answer.
+    int accepted = indexOf(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, 0);
+    int session = indexOfScheduled(events, "StoreSession");
+    assertTrue(accepted >= 0 && session > accepted, "update accepted, then the session");
+    assertTrue(events.subList(accepted, session).stream()
+        .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_STARTED), "no timer for the answer");
 
     fakes.pool.clear();
     WorkspaceView cold = allocate(defaults("cole"));

@@ -44,7 +44,8 @@ final class ActivityTimer extends ActivityBoundary {
   @Override
   protected ActivityInboundCallsInterceptor.ActivityOutput around(ActivityInfo info,
       ActivityInboundCallsInterceptor.ActivityInput input, Supplier<ActivityInboundCallsInterceptor.ActivityOutput> proceed) {
-    String type = info.getActivityType();
+    // The session step with the controller's poke counts as the session step (HistorySteps).
+    String type = io.berth.workflows.HistorySteps.stepOf(info.getActivityType());
     long t0 = System.nanoTime();
     try {
       ActivityInboundCallsInterceptor.ActivityOutput out = proceed.get();

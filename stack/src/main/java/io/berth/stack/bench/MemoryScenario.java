@@ -10,6 +10,7 @@ import io.berth.testkit.PrivateRedis;
 import io.berth.worker.TemporalConnection;
 import io.berth.worker.WorkerConfig;
 import io.berth.workflows.CapacityPokes;
+import io.berth.workflows.SessionThenPoke;
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
@@ -122,7 +123,7 @@ final class MemoryScenario {
       Worker worker = factory.newWorker(TaskQueues.BERTH);
       worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, IdleCapacityWorkflow.class);
       worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet), new NoDns(), new NullRoutes(),
-          new HttpProbe(), pokes);
+          new HttpProbe(), pokes, new SessionThenPoke(store, pokes));
       factory.start();
       api = startApi(temporal, redis, keys, redisUrl, stateDir);
       CapacityWorkflow capacity = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
