@@ -200,7 +200,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         store.deleteSession(params.user(), workspaceId);
       });
       // A warm allocation pokes the controller in the session's own local activity, right after it.
-      boolean pokedWithSession = !coldStart && changesB() != Workflow.DEFAULT_VERSION;
+      boolean pokedWithSession = !coldStart && hasChangesB();
       if (pokedWithSession) {
         ActivityStubs.localSessionThenPoke().storeSessionThenPoke(session(), "allocated");
       } else {
@@ -358,7 +358,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   /** Version 2 of {@value #CHANGES_2026_12B}, or, in a run from before it, {@value #IN_TASK_PLACEMENT}. */
   private boolean placementInTask() {
-    if (changesB() != Workflow.DEFAULT_VERSION) {
+    if (hasChangesB()) {
       return changesB() == 2;
     }
     return Workflow.getVersion(IN_TASK_PLACEMENT, Workflow.DEFAULT_VERSION, 1) == 1;
@@ -607,7 +607,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   @Override
   public WorkspaceView allocate(AllocateRequest request) {
-    if (changesB() != Workflow.DEFAULT_VERSION) {
+    if (hasChangesB()) {
       if (state.settled() || releaseReason != null) {
         return view();
       }
@@ -761,13 +761,17 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    * the change's own marker, asked in that order (a run records the first that it has).
    */
   private boolean since(String change) {
-    if (changesB() != Workflow.DEFAULT_VERSION) {
+    if (hasChangesB()) {
       return true;
     }
     if (changes202612 == null) {
       changes202612 = Workflow.getVersion(CHANGES_2026_12, Workflow.DEFAULT_VERSION, 1) == 1;
     }
     return changes202612 || Workflow.getVersion(change, Workflow.DEFAULT_VERSION, 1) == 1;
+  }
+
+  private boolean hasChangesB() {
+    return changesB() != Workflow.DEFAULT_VERSION;
   }
 
   private int changesB() {

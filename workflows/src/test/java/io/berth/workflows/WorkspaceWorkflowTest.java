@@ -143,8 +143,8 @@ class WorkspaceWorkflowTest {
     String marker = versions.get(0).toString();
     assertTrue(marker.contains(WorkspaceWorkflowImpl.CHANGES_2026_12B), marker);
     int version = implementation() == LocalWorkspaceWorkflowImpl.class ? 2 : 1;
-    assertTrue(versions.get(0).getMarkerRecordedEventAttributes().getDetailsOrThrow("version").getPayloads(0)
-        .getData().toStringUtf8().equals(String.valueOf(version)), marker);
+    assertEquals(String.valueOf(version), versions.get(0).getMarkerRecordedEventAttributes()
+        .getDetailsOrThrow("version").getPayloads(0).getData().toStringUtf8(), marker);
   }
 
   @Test

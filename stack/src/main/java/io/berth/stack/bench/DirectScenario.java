@@ -145,16 +145,13 @@ final class DirectScenario {
         rows.add(ratioRow("ratio API+Temporal / direct, c=" + c, viaApiRun, d));
       }
       if (c == 10 || concurrencies.length == 1) {
-        Stats tl = t.latency();
-        Stats dl = d.latency();
-        sec.target("saga overhead p50 ratio (Temporal / direct, neither behind HTTP) at c=" + c, tl.p(50) / dl.p(50),
+        sec.target("saga overhead p50 ratio (Temporal / direct, neither behind HTTP) at c=" + c, ratio(t, d, 50),
             2, "×", true);
-        sec.target("saga overhead p99 ratio at c=" + c, tl.p(99) / dl.p(99), 2, "×", true);
+        sec.target("saga overhead p99 ratio at c=" + c, ratio(t, d, 99), 2, "×", true);
         if (viaApiRun != null) {
-          Stats al = viaApiRun.latency();
           sec.verdict(String.format("with the HTTP API in front (API+Temporal / direct) at c=%d: p50 %.2f×, p99 %.2f× "
               + "(the API's request handling is not the saga's, but a user waits for it: BENCHMARKS analysis)", c,
-              al.p(50) / dl.p(50), al.p(99) / dl.p(99)));
+              ratio(viaApiRun, d, 50), ratio(viaApiRun, d, 99)));
         }
       }
       if (d.firstError() != null) {
@@ -195,12 +192,14 @@ final class DirectScenario {
 
   /** p50 and p99 of {@code a} over {@code d}, and CPU per allocation (JVM / machine) likewise. */
   private static List<String> ratioRow(String what, Rounds.Result a, Rounds.Result d) {
-    Stats al = a.latency();
-    Stats dl = d.latency();
-    return List.of(what, "", "", String.format("%.2f×", al.p(50) / dl.p(50)), "",
-        String.format("%.2f×", al.p(99) / dl.p(99)), "", String.format("%.2f× / %.2f×",
-            a.jvmCpuMillis() / al.n() / (d.jvmCpuMillis() / dl.n()),
-            a.machineCpuMillis() / al.n() / (d.machineCpuMillis() / dl.n())));
+    return List.of(what, "", "", String.format("%.2f×", ratio(a, d, 50)), "", String.format("%.2f×", ratio(a, d, 99)),
+        "", String.format("%.2f× / %.2f×", a.jvmCpuPerAllocation() / d.jvmCpuPerAllocation(),
+            a.machineCpuPerAllocation() / d.machineCpuPerAllocation()));
+  }
+
+  /** {@code a}'s latency percentile over {@code d}'s. */
+  private static double ratio(Rounds.Result a, Rounds.Result d, double percentile) {
+    return a.latency().p(percentile) / d.latency().p(percentile);
   }
 
   private static List<String> row(String what, Stats st, int errors, String cpu) {

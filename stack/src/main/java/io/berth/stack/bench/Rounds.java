@@ -38,8 +38,15 @@ final class Rounds {
                 double machineCpuMillis) {
     /** "J ms / M ms": JVM and machine CPU per successful allocation. */
     String cpuPerAllocation() {
-      int n = Math.max(1, latency.n());
-      return Stats.ms(jvmCpuMillis / n) + " / " + Stats.ms(machineCpuMillis / n);
+      return Stats.ms(jvmCpuPerAllocation()) + " / " + Stats.ms(machineCpuPerAllocation());
+    }
+
+    double jvmCpuPerAllocation() {
+      return jvmCpuMillis / Math.max(1, latency.n());
+    }
+
+    double machineCpuPerAllocation() {
+      return machineCpuMillis / Math.max(1, latency.n());
     }
 
     /** Both runs' samples and CPU as one result (rounds of two paths taken in turns). */
