@@ -126,7 +126,7 @@ public final class BerthWorker implements AutoCloseable {
     CapacityPokes pokes = new CapacityPokes(client);
     closeables.add(0, pokes);
     RedisStore store = new RedisStore(redis, keys, fleet);
-    worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet), dns, routes, probe(), armedReclaim,
+    worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), dns, routes, probe(), armedReclaim,
         pokes, new SessionThenPoke(store, pokes));
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);

@@ -169,7 +169,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
         }
       }
       if (h.running() && h.scaleInProtected() && !h.owned() && !h.slots().isEmpty()) {
-        fleet.unprotectHost("reconcile", h.slots().get(0).slot());
+        fleet.unprotectHost(FleetActivities.HOST_WIDE, h.slots().get(0).slot());
       }
     }
   }
@@ -391,7 +391,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       recoverOwner(v.desired(), s, () -> s.owner().equals(fleet.ownerOf(s.slot())));
     }
     for (Slot s : v.unprotect()) {
-      fleet.unprotectHost("reconcile", s);
+      fleet.unprotectHost(FleetActivities.HOST_WIDE, s);
     }
   }
 

@@ -4,13 +4,22 @@ import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Slot;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /** The fleet step/undo pairs on top of a provider. */
 public final class FleetActivitiesImpl implements FleetActivities {
   private final Fleet fleet;
+  private final Predicate<String> claimed;
 
+  /** Without claims to consult: a saga's protection counts only once its owner tag is written. */
   public FleetActivitiesImpl(Fleet fleet) {
+    this(fleet, slotId -> false);
+  }
+
+  /** {@code claimed}: whether a saga under way holds the slot ({@code RedisStore::claimed}). */
+  public FleetActivitiesImpl(Fleet fleet, Predicate<String> claimed) {
     this.fleet = fleet;
+    this.claimed = claimed;
   }
 
   @Override
@@ -48,11 +57,13 @@ public final class FleetActivitiesImpl implements FleetActivities {
 
   @Override
   public void unprotectHost(String requestId, Slot slot) {
-    boolean otherOwner = fleet.describe().hosts().stream()
+    boolean hostWide = HOST_WIDE.equals(requestId);
+    boolean held = fleet.describe().hosts().stream()
         .filter(h -> h.hostId().equals(slot.hostId()))
         .flatMap(h -> h.slots().stream())
-        .anyMatch(s -> s.owner() != null && !s.slot().slotId().equals(slot.slotId()));
-    if (!otherOwner) {
+        .filter(s -> hostWide || !s.slot().slotId().equals(slot.slotId()))
+        .anyMatch(s -> s.owner() != null || claimed.test(s.slot().slotId()));
+    if (!held) {
       fleet.setProtected(slot.hostId(), false);
     }
   }

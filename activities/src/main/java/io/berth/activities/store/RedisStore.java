@@ -196,7 +196,18 @@ public final class RedisStore implements StoreActivities {
 
   @Override
   public PassView passView(String template, int probeOffset) {
-    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset);
+    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset, this::claimed);
+  }
+
+  /**
+   * Whether a request's claim holds the slot now (its mark names a claim that still points at it). A
+   * claim lasts from the claim step to the end of the teardown or the undo, so it covers the moment
+   * a saga has protected the host but not yet tagged the slot.
+   */
+  public boolean claimed(String slotId) {
+    requireSlotId(slotId);
+    String by = redis.hget(keys.slot(slotId), "claimedBy");
+    return by != null && slotId.equals(redis.get(keys.claim(by)));
   }
 
   @Override

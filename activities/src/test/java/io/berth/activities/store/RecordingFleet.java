@@ -2,7 +2,9 @@ package io.berth.activities.store;
 
 import io.berth.activities.fleet.Fleet;
 import io.berth.workflows.model.FleetSnapshot;
+import io.berth.workflows.model.Host;
 import io.berth.workflows.model.Slot;
+import io.berth.workflows.model.SlotStatus;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,9 +28,16 @@ final class RecordingFleet implements Fleet {
     calls.add(new Call(what, slot.slotId(), user, token));
   }
 
+  /** Running hosts {@link #describe} reports (host id → its slots), and which of them are protected. */
+  final java.util.Map<String, List<Slot>> hosts = new java.util.concurrent.ConcurrentHashMap<>();
+  final java.util.Set<String> protectedHosts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   @Override
   public FleetSnapshot describe() {
-    return new FleetSnapshot(0, 0, 0, List.of());
+    List<Host> list = hosts.entrySet().stream().map(e -> new Host(e.getKey(), "RUNNING", "127.0.0.1",
+        protectedHosts.contains(e.getKey()), 0,
+        e.getValue().stream().map(s -> new SlotStatus(s, owners.get(s.slotId()), true)).toList())).toList();
+    return new FleetSnapshot(list.size(), 0, list.size(), list);
   }
 
   @Override
@@ -43,7 +52,13 @@ final class RecordingFleet implements Fleet {
   }
 
   @Override
-  public void setProtected(String hostId, boolean protect) {}
+  public void setProtected(String hostId, boolean protect) {
+    if (protect) {
+      protectedHosts.add(hostId);
+    } else {
+      protectedHosts.remove(hostId);
+    }
+  }
 
   @Override
   public void recycleSlot(Slot slot) {

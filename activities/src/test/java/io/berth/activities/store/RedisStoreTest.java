@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.testkit.RedisPerClass;
+import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.ClaimRequest;
@@ -156,6 +158,55 @@ class RedisStoreTest {
     assertTrue(store.poolState(T).spares().isEmpty(), "quarantined slots do not rejoin the pool");
     store.clearQuarantine(List.of(s.slotId()));
     assertTrue(store.poolState(T).quarantined().isEmpty());
+  }
+
+  /**
+   * Tag and protect run side by side: for a moment (or, when the worker died, for a retry timeout)
+   * a saga's host is protected with no owner. The controller must not take that for an orphan's
+   * protection, neither when it decides from its view nor when its undo runs later.
+   */
+  @Test
+  void aHostProtectedForAClaimKeepsItsProtectionUntilTheClaimIsGone() {
+    Slot s = slot(1, 0);
+    fleet.hosts.put(s.hostId(), List.of(s));
+    store.addSpares(T, List.of(s));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    FleetActivitiesImpl steps = new FleetActivitiesImpl(fleet, store::claimed);
+    steps.protectHost("r1", s.hostId());
+
+    assertTrue(store.passView(T, 0).unprotect().isEmpty(), "a claimed host is not an orphan");
+    steps.unprotectHost(FleetActivities.HOST_WIDE, s); // decided before the claim, run after it
+    assertTrue(fleet.protectedHosts.contains(s.hostId()));
+
+    fleet.owners.put(s.slotId(), "alice");
+    store.forgetClaim("r1");
+    steps.unprotectHost(FleetActivities.HOST_WIDE, s);
+    assertTrue(fleet.protectedHosts.contains(s.hostId()), "the controller's undo counts the named slot's owner");
+
+    fleet.owners.remove(s.slotId());
+    assertEquals(List.of(s), store.passView(T, 0).unprotect());
+    steps.unprotectHost(FleetActivities.HOST_WIDE, s);
+    assertFalse(fleet.protectedHosts.contains(s.hostId()), "protection nothing holds is cleared");
+  }
+
+  @Test
+  void aSagaUndoesItsOwnProtectionButNotAnotherSlotsClaim() {
+    Slot mine = slot(1, 0);
+    Slot other = slot(1, 1);
+    fleet.hosts.put(mine.hostId(), List.of(mine, other));
+    store.addSpares(T, List.of(mine));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    FleetActivitiesImpl steps = new FleetActivitiesImpl(fleet, store::claimed);
+    steps.protectHost("r1", mine.hostId());
+    fleet.owners.put(mine.slotId(), "alice"); // the undo of the tag may come after this one
+    store.addSpares(T, List.of(other));
+    store.claimSpare(new ClaimRequest("r2", "bob", T));
+
+    steps.unprotectHost("r1", mine);
+    assertTrue(fleet.protectedHosts.contains(mine.hostId()), "bob's saga holds the host");
+    store.forgetClaim("r2");
+    steps.unprotectHost("r1", mine);
+    assertFalse(fleet.protectedHosts.contains(mine.hostId()));
   }
 
   @Test

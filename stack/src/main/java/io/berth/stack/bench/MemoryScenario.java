@@ -122,8 +122,8 @@ final class MemoryScenario {
     try {
       Worker worker = factory.newWorker(TaskQueues.BERTH);
       worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, IdleCapacityWorkflow.class);
-      worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet), new NoDns(), new NullRoutes(),
-          new HttpProbe(), pokes, new SessionThenPoke(store, pokes));
+      worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), new NoDns(),
+          new NullRoutes(), new HttpProbe(), pokes, new SessionThenPoke(store, pokes));
       factory.start();
       api = startApi(temporal, redis, keys, redisUrl, stateDir);
       CapacityWorkflow capacity = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()

@@ -10,6 +10,12 @@ import io.temporal.activity.ActivityInterface;
  */
 @ActivityInterface
 public interface FleetActivities {
+  /**
+   * The request id of the controller's {@link #unprotectHost} for protection no owner holds: it
+   * names the host (by its first slot), so every slot's owner and claim is checked.
+   */
+  String HOST_WIDE = "reconcile";
+
   FleetSnapshot describeFleet();
 
   /** Clamped to the group's min/max by the provider. */
@@ -29,7 +35,9 @@ public interface FleetActivities {
 
   /**
    * Undo of {@link #protectHost}: clears the host's protection unless a slot other than this one
-   * still has an owner (this slot's own tag may not be removed yet when the saga unwinds).
+   * still has an owner or is claimed by a saga under way (this slot's own tag may not be removed
+   * yet when the saga unwinds). With {@link #HOST_WIDE} this slot counts too. Checked when the
+   * activity runs, not when it was decided: a saga may have claimed and protected since.
    */
   void unprotectHost(String requestId, Slot slot);
 

@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Joins the fleet and the pool into what one controller pass needs ({@link PassView}). Called by the
@@ -20,6 +21,16 @@ public final class PassViews {
   private PassViews() {}
 
   public static PassView of(FleetSnapshot fleet, PoolState pool, String template, int probeOffset) {
+    return of(fleet, pool, template, probeOffset, slotId -> false);
+  }
+
+  /**
+   * {@code claimed}: whether a slot is claimed by a workspace whose saga is under way. Its host may be
+   * protected before the owner tag lands (tag and protect run side by side), so that protection is
+   * not an orphan's.
+   */
+  public static PassView of(FleetSnapshot fleet, PoolState pool, String template, int probeOffset,
+      Predicate<String> claimed) {
     Map<String, SlotStatus> bySlot = new HashMap<>();
     Map<String, Host> hostOf = new HashMap<>();
     int slots = 0;
@@ -70,7 +81,8 @@ public final class PassViews {
           add(strays, s);
         }
       }
-      if (h.running() && h.scaleInProtected() && !owned && !h.slots().isEmpty()) {
+      if (h.running() && h.scaleInProtected() && !owned && !h.slots().isEmpty()
+          && h.slots().stream().noneMatch(s -> claimed.test(s.slot().slotId()))) {
         add(unprotect, h.slots().get(0).slot());
       }
       if (h.running() && !owned && !h.scaleInProtected() && scaleInSlots < PassView.SCALE_IN_SLOTS) {
