@@ -54,6 +54,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
    * times a second under a burst, and each used to probe the whole pool again.
    */
   static final String SPARE_PROBES_DUE = "spare-probes-due";
+  /** Owned hosts without scale-in protection are protected again (the pass view lists them). */
+  static final String PROTECT_OWNED = "protect-owned";
   /** The pass interval while requests wait for hosts that are launching or not serving yet. */
   static final Duration WAITING_INTERVAL = Duration.ofSeconds(1);
 
@@ -77,6 +79,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private int probeCursor;
   /** When a pass last probed the pooled spares (workflow clock); 0: not in this run yet. */
   private long sparesProbedAt;
+  /** Owned hosts a pass found unprotected, and since when (a pass that no longer lists one drops it). */
+  private Map<String, Long> unprotectedSince = new HashMap<>();
   private boolean scaledOut;
   private CapacityStatus lastStatus = new CapacityStatus(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
 
@@ -392,6 +396,35 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     }
     for (Slot s : v.unprotect()) {
       fleet.unprotectHost(FleetActivities.HOST_WIDE, s);
+    }
+    protectOwned(v);
+  }
+
+  /**
+   * An owned host the group may scale in, whatever left it so (a race this controller once had,
+   * an operator's hand on the group): protected again. Histories from before the field carry no
+   * such hosts, so they replay without the version marker.
+   */
+  private void protectOwned(PassView v) {
+    Map<String, Long> seen = new HashMap<>();
+    if (v.unprotectedOwned().isEmpty() || Workflow.getVersion(PROTECT_OWNED, Workflow.DEFAULT_VERSION, 1) < 1) {
+      unprotectedSince = seen;
+      return;
+    }
+    long now = Workflow.currentTimeMillis();
+    List<String> due = new ArrayList<>();
+    for (String hostId : v.unprotectedOwned()) {
+      long since = unprotectedSince.getOrDefault(hostId, now);
+      seen.put(hostId, since);
+      // A saga tags and protects side by side: give its own protect step an interval to land.
+      if (now - since >= params.reconcileInterval().toMillis()) {
+        due.add(hostId);
+      }
+    }
+    unprotectedSince = seen;
+    due.forEach(hostId -> fleet.protectHost(FleetActivities.HOST_WIDE, hostId));
+    if (!due.isEmpty()) {
+      decide(v.desired(), v.desired(), "protect-owned", due.size() + " owned host(s) were not protected, " + due.get(0) + " first");
     }
   }
 

@@ -128,8 +128,12 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   }
 
   @Override
-  public void protectHost(String requestId, String hostId) {
-    throw new UnsupportedOperationException("not a controller call");
+  public synchronized void protectHost(String requestId, String hostId) {
+    if (!HOST_WIDE.equals(requestId)) {
+      throw new UnsupportedOperationException("not a controller call");
+    }
+    calls.add("protectHost " + hostId);
+    protectedHosts.add(hostId);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.berth.workflows;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.workflows.model.CapacityMemory;
@@ -109,6 +110,25 @@ class CapacityWorkflowTest {
     // A spare that stops answering is still found and replaced by the next interval's pass.
     fakes.unresponsive.add("h-1/0");
     within(Duration.ofSeconds(12), () -> fakes.calls.contains("recycleSlot h-1/0"), fakes.calls::toString);
+  }
+
+  /** A saga's protect step lost (or an operator's hand on the group): the controller protects the owned host. */
+  @Test
+  void anOwnedHostLeftUnprotectedIsProtectedAgainAfterAnInterval() {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
+    fakes.claim("h-1/0", "ada");
+    fakes.protectedHosts.remove("h-1");
+    long passes = passes(fakes);
+    wf.poke("allocated");
+    within(Duration.ofSeconds(2), () -> passes(fakes) > passes, () -> "a pass for the poke: " + fakes.calls);
+    assertFalse(fakes.calls.contains("protectHost h-1"), "the saga's own protect step gets an interval to land");
+
+    within(Duration.ofSeconds(12), () -> fakes.protectedHosts.contains("h-1"), fakes.calls::toString);
+    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("protect-owned")),
+        () -> wf.status().decisions().toString());
+    assertEquals(1, fakes.calls.stream().filter(c -> c.startsWith("protectHost")).count(), fakes.calls::toString);
   }
 
   private static long passes(CapacityFakes fakes) {

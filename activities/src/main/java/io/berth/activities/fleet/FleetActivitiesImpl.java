@@ -52,7 +52,11 @@ public final class FleetActivitiesImpl implements FleetActivities {
 
   @Override
   public void protectHost(String requestId, String hostId) {
-    fleet.setProtected(hostId, true);
+    // The controller's repair was decided on a view: a teardown may have finished since.
+    if (!HOST_WIDE.equals(requestId) || fleet.describe().hosts().stream()
+        .anyMatch(h -> h.hostId().equals(hostId) && h.owned())) {
+      fleet.setProtected(hostId, true);
+    }
   }
 
   @Override

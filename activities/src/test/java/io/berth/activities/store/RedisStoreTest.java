@@ -210,6 +210,20 @@ class RedisStoreTest {
   }
 
   @Test
+  void theControllersRepairProtectsOnlyAHostStillOwnedWhenItRuns() {
+    Slot s = slot(1, 0);
+    fleet.hosts.put(s.hostId(), List.of(s));
+    FleetActivitiesImpl steps = new FleetActivitiesImpl(fleet, store::claimed);
+    steps.protectHost(FleetActivities.HOST_WIDE, s.hostId()); // the teardown finished since the view
+    assertFalse(fleet.protectedHosts.contains(s.hostId()));
+    fleet.owners.put(s.slotId(), "alice");
+    assertEquals(List.of(s.hostId()), store.passView(T, 0).unprotectedOwned());
+    steps.protectHost(FleetActivities.HOST_WIDE, s.hostId());
+    assertTrue(fleet.protectedHosts.contains(s.hostId()));
+    assertEquals(List.of(), store.passView(T, 0).unprotectedOwned());
+  }
+
+  @Test
   void emptyPoolGivesNull() {
     assertNull(store.claimSpare(new ClaimRequest("r1", "alice", T)));
     assertNull(redis.get(keys.claim("r1")));

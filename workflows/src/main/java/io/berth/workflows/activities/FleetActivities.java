@@ -30,7 +30,7 @@ public interface FleetActivities {
   /** Undo of {@link #tagOwner}: back to UNASSIGNED, only if the slot is still tagged with this user. */
   void untagOwner(String requestId, Slot slot, String user);
 
-  /** Protects the host from scale-in. */
+  /** Protects the host from scale-in; with {@link #HOST_WIDE}, only while a slot of it has an owner. */
   void protectHost(String requestId, String hostId);
 
   /**

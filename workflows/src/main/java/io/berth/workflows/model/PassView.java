@@ -25,16 +25,22 @@ import java.util.List;
  *     {@link #SCALE_IN_SLOTS} slots in all
  * @param hosts every host with its slots, only while the fleet has at most {@link #DETAIL_SLOTS}
  *     slots (for the status query); empty past that
+ * @param unprotected running hosts with an owner and no scale-in protection (null in histories from
+ *     before the field: read it through {@link #unprotectedOwned()})
  */
 public record PassView(int desired, int min, int max, int runningHosts, boolean launching, int slots,
                        int activeSlots, int spares, int sessions, List<Slot> deadSpares, List<String> goneSpares,
                        List<SlotStatus> strayOwners, List<Slot> unprotect, List<HostSlots> quarantinedHosts,
                        List<String> quarantineCleared, List<ProbeCandidate> probe, List<HostSlots> scaleIn,
-                       List<Host> hosts) {
+                       List<Host> hosts, List<String> unprotected) {
   public static final int MAX_PROBES = 256;
   public static final int MAX_LISTED = 200;
   public static final int SCALE_IN_SLOTS = 512;
   public static final int DETAIL_SLOTS = 256;
+
+  public List<String> unprotectedOwned() {
+    return unprotected == null ? List.of() : unprotected;
+  }
 
   /** A host and its slots. */
   public record HostSlots(String hostId, List<Slot> slots) {}

@@ -69,6 +69,7 @@ public final class PassViews {
 
     List<SlotStatus> strays = new ArrayList<>();
     List<Slot> unprotect = new ArrayList<>();
+    List<String> unprotected = new ArrayList<>();
     List<HostSlots> scaleIn = new ArrayList<>();
     List<ProbeCandidate> newcomers = new ArrayList<>();
     int scaleInSlots = 0;
@@ -84,6 +85,9 @@ public final class PassViews {
       if (h.running() && h.scaleInProtected() && !owned && !h.slots().isEmpty()
           && h.slots().stream().noneMatch(s -> claimed.test(s.slot().slotId()))) {
         add(unprotect, h.slots().get(0).slot());
+      }
+      if (h.running() && owned && !h.scaleInProtected()) {
+        add(unprotected, h.hostId());
       }
       if (h.running() && !owned && !h.scaleInProtected() && scaleInSlots < PassView.SCALE_IN_SLOTS) {
         scaleIn.add(new HostSlots(h.hostId(), slotsOf(h)));
@@ -129,7 +133,7 @@ public final class PassViews {
     List<Host> detail = slots <= PassView.DETAIL_SLOTS ? fleet.hosts() : List.of();
     return new PassView(fleet.desired(), fleet.min(), fleet.max(), running, launching, slots, active, spares,
         pool.users().size(), deadSpares, goneSpares, strays, unprotect, quarantinedHosts, cleared, probe, scaleIn,
-        detail);
+        detail, unprotected);
   }
 
   /** Unowned, alive, of this template and not quarantined: a slot that may serve as a spare. */
