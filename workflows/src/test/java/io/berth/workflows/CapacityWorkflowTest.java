@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
 class CapacityWorkflowTest {
   /** Set to a file path to record the first test's history (ReplayTest replays the recorded one). */
   static final String RECORD = System.getProperty("berth.recordCapacityHistory");
+  /** The same for the history with {@code protect-owned}'s marker and repair. */
+  static final String RECORD_PROTECT = System.getProperty("berth.recordProtectHistory");
 
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
@@ -68,8 +70,7 @@ class CapacityWorkflowTest {
   @Test
   void onboardsReplacesDeadSparesScalesOutAndWakesWaiters() throws Exception {
     CapacityFakes fakes = new CapacityFakes(1, 6, 2);
-    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
-    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
+    CapacityWorkflow wf = twoSpares(fakes);
 
     fakes.claim("h-1/0", "alice");
     wf.poke("allocated");
@@ -85,25 +86,18 @@ class CapacityWorkflowTest {
     assertEquals(4, s.desired(), "1 active + 2 spares + 1 waiting");
     assertEquals(3, s.sparesReady());
     assertEquals(1, s.provisioning());
-    WorkflowExecutionHistory h = client.fetchHistory(CapacityWorkflow.ID);
-    if (RECORD != null) {
-      Files.writeString(Path.of(RECORD), h.toJson(true), StandardCharsets.UTF_8);
-    }
     // This code's own history replays too (no non-determinism in the compact pass).
-    WorkflowReplayer.replayWorkflowExecution(h, CapacityWorkflowImpl.class);
+    replayAndRecord(RECORD);
     assertTrue(fakes.calls.contains("passView") && !fakes.calls.contains("describeFleet"), fakes.calls::toString);
   }
 
   @Test
   void pokedPassesLeaveThePooledSparesUnprobedUntilAnIntervalHasPassed() {
     CapacityFakes fakes = new CapacityFakes(1, 6, 2);
-    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
-    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
+    CapacityWorkflow wf = twoSpares(fakes);
     int probes = fakes.probed.size();
     for (int i = 0; i < 5; i++) {
-      long passes = passes(fakes);
-      wf.poke("allocated");
-      within(Duration.ofSeconds(2), () -> passes(fakes) > passes, () -> "a pass for the poke: " + fakes.calls);
+      pokedPass(fakes, wf);
     }
     assertEquals(probes, fakes.probed.size(), () -> "no spare probed again by the poked passes: " + fakes.probed);
 
@@ -114,21 +108,42 @@ class CapacityWorkflowTest {
 
   /** A saga's protect step lost (or an operator's hand on the group): the controller protects the owned host. */
   @Test
-  void anOwnedHostLeftUnprotectedIsProtectedAgainAfterAnInterval() {
+  void anOwnedHostLeftUnprotectedIsProtectedAgainAfterAnInterval() throws Exception {
     CapacityFakes fakes = new CapacityFakes(1, 6, 2);
-    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
-    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
+    CapacityWorkflow wf = twoSpares(fakes);
     fakes.claim("h-1/0", "ada");
     fakes.protectedHosts.remove("h-1");
-    long passes = passes(fakes);
-    wf.poke("allocated");
-    within(Duration.ofSeconds(2), () -> passes(fakes) > passes, () -> "a pass for the poke: " + fakes.calls);
+    pokedPass(fakes, wf);
     assertFalse(fakes.calls.contains("protectHost h-1"), "the saga's own protect step gets an interval to land");
 
     within(Duration.ofSeconds(12), () -> fakes.protectedHosts.contains("h-1"), fakes.calls::toString);
     assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("protect-owned")),
         () -> wf.status().decisions().toString());
     assertEquals(1, fakes.calls.stream().filter(c -> c.startsWith("protectHost")).count(), fakes.calls::toString);
+    replayAndRecord(RECORD_PROTECT);
+  }
+
+  /** Replays the controller's history so far on this code, and writes it to {@code file} when given. */
+  private void replayAndRecord(String file) throws Exception {
+    WorkflowExecutionHistory h = client.fetchHistory(CapacityWorkflow.ID);
+    if (file != null) {
+      Files.writeString(Path.of(file), h.toJson(true), StandardCharsets.UTF_8);
+    }
+    WorkflowReplayer.replayWorkflowExecution(h, CapacityWorkflowImpl.class);
+  }
+
+  /** Two one-slot hosts, both onboarded as spares. */
+  private CapacityWorkflow twoSpares(CapacityFakes fakes) {
+    CapacityWorkflow wf = start(fakes, params(2, 2, 6, 1, 2));
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "both hosts onboarded: " + fakes.pool);
+    return wf;
+  }
+
+  /** Pokes the controller as an allocation does and waits for the pass it brings. */
+  private void pokedPass(CapacityFakes fakes, CapacityWorkflow wf) {
+    long passes = passes(fakes);
+    wf.poke("allocated");
+    within(Duration.ofSeconds(2), () -> passes(fakes) > passes, () -> "a pass for the poke: " + fakes.calls);
   }
 
   private static long passes(CapacityFakes fakes) {
