@@ -54,6 +54,11 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
    * times a second under a burst, and each used to probe the whole pool again.
    */
   static final String SPARE_PROBES_DUE = "spare-probes-due";
+  /**
+   * Since version 1 an orphan's slot also loses its dead workflow's claim: the claim kept the recycled
+   * slot out of the pool for good (every pass probed it and the pool refused it).
+   */
+  static final String ORPHAN_CLAIMS = "orphan-claims";
   /** Owned hosts without scale-in protection are protected again (the pass view lists them). */
   static final String PROTECT_OWNED = "protect-owned";
   /** The pass interval while requests wait for hosts that are launching or not serving yet. */
@@ -445,6 +450,9 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       fleet.recycleSlot(s.slot());
       fleet.untagOwner("orphan", s.slot(), owner);
       fleet.unprotectHost("orphan", s.slot());
+      if (Workflow.getVersion(ORPHAN_CLAIMS, Workflow.DEFAULT_VERSION, 1) >= 1) {
+        store.forgetClaimOf(s.slot().slotId());
+      }
       decide(desired, desired, "recycle-orphan", s.slot().slotId() + " had no live workspace");
     }
   }

@@ -38,6 +38,8 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   final List<String> probed = Collections.synchronizedList(new ArrayList<>());
   final Set<String> protectedHosts = ConcurrentHashMap.newKeySet();
   final Set<String> pool = ConcurrentHashMap.newKeySet();
+  /** Slots a claim marks: the pool refuses them, as Redis does. */
+  final Set<String> claimMarks = ConcurrentHashMap.newKeySet();
   final Set<String> quarantined = ConcurrentHashMap.newKeySet();
   final Set<String> sessions = ConcurrentHashMap.newKeySet();
   final List<String> calls = Collections.synchronizedList(new ArrayList<>());
@@ -180,7 +182,7 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   @Override
   public synchronized void addSpares(String template, List<Slot> slots) {
     calls.add("addSpares");
-    slots.forEach(s -> pool.add(s.slotId()));
+    slots.stream().filter(s -> !claimMarks.contains(s.slotId())).forEach(s -> pool.add(s.slotId()));
   }
 
   @Override
@@ -208,6 +210,12 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   @Override
   public void forgetClaim(String requestId) {
     throw new UnsupportedOperationException("not a controller call");
+  }
+
+  @Override
+  public synchronized void forgetClaimOf(String slotId) {
+    calls.add("forgetClaimOf " + slotId);
+    claimMarks.remove(slotId);
   }
 
   @Override

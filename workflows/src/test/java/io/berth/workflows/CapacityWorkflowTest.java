@@ -29,6 +29,8 @@ class CapacityWorkflowTest {
   static final String RECORD = System.getProperty("berth.recordCapacityHistory");
   /** The same for the history with {@code protect-owned}'s marker and repair. */
   static final String RECORD_PROTECT = System.getProperty("berth.recordProtectHistory");
+  /** And for the history with {@code orphan-claims}' marker. */
+  static final String RECORD_ORPHAN = System.getProperty("berth.recordOrphanHistory");
 
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
@@ -121,6 +123,28 @@ class CapacityWorkflowTest {
         () -> wf.status().decisions().toString());
     assertEquals(1, fakes.calls.stream().filter(c -> c.startsWith("protectHost")).count(), fakes.calls::toString);
     replayAndRecord(RECORD_PROTECT);
+  }
+
+  /**
+   * An owner tag whose workflow is gone (the embedded Temporal lost it mid-allocation): the slot is
+   * recycled, untagged, unprotected, and its dead claim dropped, so that it serves as a spare again.
+   */
+  @Test
+  void anOrphansSlotRejoinsThePoolWithoutItsDeadClaim() throws Exception {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = twoSpares(fakes);
+    fakes.claim("h-1/0", "gone");
+    fakes.claimMarks.add("h-1/0");
+    fakes.sessions.remove("gone"); // nothing in the read model, and no workflow "ws-gone" runs
+    pokedPass(fakes, wf);
+    within(Duration.ofSeconds(12), () -> fakes.pool.contains("h-1/0"), fakes.calls::toString);
+    java.util.List<String> calls = fakes.calls.stream().filter(c -> c.contains("h-1/0") || c.endsWith("Owner")
+        || c.startsWith("unprotect")).toList();
+    assertEquals(java.util.List.of("recycleSlot h-1/0", "untagOwner", "unprotectHost", "forgetClaimOf h-1/0"),
+        calls.subList(0, 4));
+    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("recycle-orphan")));
+    assertFalse(fakes.protectedHosts.contains("h-1"));
+    replayAndRecord(RECORD_ORPHAN);
   }
 
   /** Replays the controller's history so far on this code, and writes it to {@code file} when given. */

@@ -117,6 +117,12 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   }
 
   @Override
+  public void forgetClaimOf(String slotId) {
+    calls.add("forgetClaimOf");
+    claims.values().remove(slotId);
+  }
+
+  @Override
   public void storeSession(Session s) {
     call("storeSession");
     sessions.put(s.user(), s.workspaceId());

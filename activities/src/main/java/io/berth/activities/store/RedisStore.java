@@ -57,6 +57,15 @@ public final class RedisStore implements StoreActivities {
       return 1
       """;
 
+  /** KEYS: the slot. ARGV: claim prefix, slot id. The claim record goes only while it still points at the slot. */
+  private static final String FORGET_CLAIM_OF = """
+      local by = redis.call('HGET', KEYS[1], 'claimedBy')
+      if not by then return 0 end
+      if redis.call('GET', ARGV[1] .. by) == ARGV[2] then redis.call('DEL', ARGV[1] .. by) end
+      redis.call('HDEL', KEYS[1], 'claimedBy')
+      return 1
+      """;
+
   /**
    * KEYS: ws, users, pings, new hb, the user's workspaces. ARGV: hb prefix, key, workspaceId, tokenHash,
    * allocatedAt, expireAt, fields... A stored session holds its place in the user's workspaces for
@@ -174,6 +183,12 @@ public final class RedisStore implements StoreActivities {
       fleet.recycleSlot(slot);
     }
     forgetClaim(requestId);
+  }
+
+  @Override
+  public void forgetClaimOf(String slotId) {
+    requireSlotId(slotId);
+    redis.eval(FORGET_CLAIM_OF, List.of(keys.slot(slotId)), List.of(keys.claim(""), slotId));
   }
 
   /** Teardown: the fleet already recycled the slot; drops the claim record. Idempotent. */

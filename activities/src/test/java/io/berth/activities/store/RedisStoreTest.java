@@ -114,6 +114,27 @@ class RedisStoreTest {
     assertEquals(List.of(s.slotId()), store.poolState(T).spares());
   }
 
+  /** The controller gives an orphan's slot back: the dead workflow's claim must not keep it out of the pool. */
+  @Test
+  void anOrphansClaimIsDroppedBySlot() {
+    Slot s = slot(1, 0);
+    store.addSpares(T, List.of(s));
+    store.claimSpare(new ClaimRequest("dead", "alice", T));
+    assertTrue(store.claimed(s.slotId()));
+    store.forgetClaimOf(s.slotId());
+    store.forgetClaimOf(s.slotId());
+    assertFalse(store.claimed(s.slotId()));
+    assertNull(redis.get(keys.claim("dead")));
+    store.addSpares(T, List.of(s));
+    assertEquals(List.of(s.slotId()), store.poolState(T).spares());
+
+    // A claim record that points elsewhere by now is someone's live claim: only the slot's stale mark goes.
+    assertEquals(s, store.claimSpare(new ClaimRequest("r2", "bob", T)));
+    redis.set(keys.claim("r2"), slot(2, 0).slotId());
+    store.forgetClaimOf(s.slotId());
+    assertEquals(slot(2, 0).slotId(), redis.get(keys.claim("r2")));
+  }
+
   @Test
   void unclaimRecyclesTheSlotThroughTheFleetOnce() {
     Slot s = slot(1, 0);

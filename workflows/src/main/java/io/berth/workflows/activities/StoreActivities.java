@@ -27,6 +27,12 @@ public interface StoreActivities {
   void forgetClaim(String requestId);
 
   /**
+   * An orphan's slot (its owner's workflow is gone, the slot recycled): the claim that marks it, whoever
+   * made it, is dropped so that the slot may rejoin the pool; a claim stays a claim otherwise. Idempotent.
+   */
+  void forgetClaimOf(String slotId);
+
+  /**
    * Writes {@code ws:<user>} and mints the workspace's heartbeat token: only its hash is stored,
    * the token itself goes to the slot through the fleet and never returns to the workflow.
    */
