@@ -25,6 +25,7 @@ import io.berth.activities.store.PortAllocator;
 import io.berth.activities.store.RedisStore;
 import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.CapacityPokes;
+import io.berth.workflows.LiveClaims;
 import io.berth.workflows.SessionThenPoke;
 import io.berth.workflows.CapacityWorkflowImpl;
 import io.berth.workflows.LocalWorkspaceWorkflowImpl;
@@ -126,8 +127,8 @@ public final class BerthWorker implements AutoCloseable {
     CapacityPokes pokes = new CapacityPokes(client);
     closeables.add(0, pokes);
     RedisStore store = new RedisStore(redis, keys, fleet);
-    worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), dns, routes, probe(), armedReclaim,
-        pokes, new SessionThenPoke(store, pokes));
+    worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), dns, routes,
+        probe(), armedReclaim, pokes, new SessionThenPoke(store, pokes), new LiveClaims(client));
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {

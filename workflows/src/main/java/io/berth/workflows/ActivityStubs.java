@@ -1,6 +1,7 @@
 package io.berth.workflows;
 
 import io.berth.workflows.activities.CapacityActivities;
+import io.berth.workflows.activities.ClaimActivities;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
@@ -121,6 +122,10 @@ final class ActivityStubs {
 
   static StoreActivities controlStore() {
     return Workflow.newActivityStub(StoreActivities.class, control());
+  }
+
+  static ClaimActivities controlClaims() {
+    return Workflow.newActivityStub(ClaimActivities.class, control());
   }
 
   static FleetActivities controlFleet() {

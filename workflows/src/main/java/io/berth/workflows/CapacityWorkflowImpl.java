@@ -1,6 +1,7 @@
 package io.berth.workflows;
 
 import io.berth.workflows.BerthCounters.Counter;
+import io.berth.workflows.activities.ClaimActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.StoreActivities;
@@ -9,6 +10,7 @@ import io.berth.workflows.model.CapacityMemory.ProbeFailures;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
+import io.berth.workflows.model.ClaimedSlot;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.PassView;
 import io.berth.workflows.model.PassView.HostSlots;
@@ -59,6 +61,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
    * slot out of the pool for good (every pass probed it and the pool refused it).
    */
   static final String ORPHAN_CLAIMS = "orphan-claims";
+  /** Claims with no owner whose workflow is gone are undone (the pass view lists the claims). */
+  static final String DEAD_CLAIMS = "dead-claims";
   /** Owned hosts without scale-in protection are protected again (the pass view lists them). */
   static final String PROTECT_OWNED = "protect-owned";
   /** The pass interval while requests wait for hosts that are launching or not serving yet. */
@@ -66,6 +70,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   private final StoreActivities store = ActivityStubs.controlStore();
   private final FleetActivities fleet = ActivityStubs.controlFleet();
+  private final ClaimActivities claims = ActivityStubs.controlClaims();
   private final ProbeActivities probe = ActivityStubs.probeOnce();
 
   private CapacityParams params;
@@ -84,6 +89,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private int probeCursor;
   /** When a pass last probed the pooled spares (workflow clock); 0: not in this run yet. */
   private long sparesProbedAt;
+  /** Claims without an owner a pass found, by request id, and since when (or since last asked about). */
+  private Map<String, Long> claimSeenSince = new HashMap<>();
   /** Owned hosts a pass found unprotected, and since when (a pass that no longer lists one drops it). */
   private Map<String, Long> unprotectedSince = new HashMap<>();
   private boolean scaledOut;
@@ -403,6 +410,41 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       fleet.unprotectHost(FleetActivities.HOST_WIDE, s);
     }
     protectOwned(v);
+    dropDeadClaims(v);
+  }
+
+  /**
+   * A claim with no owner tag a reconcile interval after a pass first saw it, whose user has no
+   * running workspace workflow (the embedded Temporal lost it mid-allocation, an operator terminated
+   * it): nothing will tag, undo or tear it down, so the controller undoes it (the slot is recycled and
+   * may rejoin the pool; the next pass clears its host's protection). A claim whose workflow runs is
+   * asked about again an interval later.
+   */
+  private void dropDeadClaims(PassView v) {
+    Map<String, Long> seen = new HashMap<>();
+    if (v.claimsWithoutOwner().isEmpty() || Workflow.getVersion(DEAD_CLAIMS, Workflow.DEFAULT_VERSION, 1) < 1) {
+      claimSeenSince = seen;
+      return;
+    }
+    long now = Workflow.currentTimeMillis();
+    List<ClaimedSlot> due = new ArrayList<>();
+    for (ClaimedSlot c : v.claimsWithoutOwner()) {
+      long since = claimSeenSince.getOrDefault(c.requestId(), now);
+      seen.put(c.requestId(), since);
+      if (now - since >= params.reconcileInterval().toMillis()) {
+        due.add(c);
+        seen.put(c.requestId(), now);
+      }
+    }
+    claimSeenSince = seen;
+    if (due.isEmpty()) {
+      return;
+    }
+    List<String> dead = claims.deadClaims(due);
+    dead.forEach(requestId -> store.unclaim(requestId, false));
+    if (!dead.isEmpty()) {
+      decide(v.desired(), v.desired(), "drop-dead-claims", dead.size() + " claim(s) without a running workflow undone");
+    }
   }
 
   /**

@@ -1,9 +1,11 @@
 package io.berth.workflows;
 
+import io.berth.workflows.activities.ClaimActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.ClaimRequest;
+import io.berth.workflows.model.ClaimedSlot;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
 import io.berth.workflows.model.PassView;
@@ -26,7 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * launch at once (RUNNING, every slot alive) when the desired capacity rises, as a provider would
  * a little later. The workspace side (claims, sessions) is what a test sets by hand.
  */
-final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActivities {
+final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActivities, ClaimActivities {
   final int slotsPerHost;
   final int max;
   /** Host id → its slots' owners (null = none); sorted, so hosts read in launch order. */
@@ -40,6 +42,10 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   final Set<String> pool = ConcurrentHashMap.newKeySet();
   /** Slots a claim marks: the pool refuses them, as Redis does. */
   final Set<String> claimMarks = ConcurrentHashMap.newKeySet();
+  /** Claims with no owner yet (slot id → request, user), as the pass view lists them. */
+  final Map<String, ClaimedSlot> claims = new ConcurrentHashMap<>();
+  /** Users whose workspace workflow runs ({@link #deadClaims} answers the others). */
+  final Set<String> running = ConcurrentHashMap.newKeySet();
   final Set<String> quarantined = ConcurrentHashMap.newKeySet();
   final Set<String> sessions = ConcurrentHashMap.newKeySet();
   final List<String> calls = Collections.synchronizedList(new ArrayList<>());
@@ -176,7 +182,7 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   @Override
   public synchronized PassView passView(String template, int probeOffset) {
     calls.add("passView");
-    return PassViews.of(snapshot(), pool(), template, probeOffset);
+    return PassViews.of(snapshot(), pool(), template, probeOffset, claims::get);
   }
 
   @Override
@@ -203,8 +209,24 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   }
 
   @Override
-  public void unclaim(String requestId, boolean quarantine) {
-    throw new UnsupportedOperationException("not a controller call");
+  public synchronized void unclaim(String requestId, boolean quarantine) {
+    calls.add("unclaim " + requestId);
+    claims.values().removeIf(c -> {
+      if (c.requestId().equals(requestId)) {
+        claimMarks.remove(c.slotId());
+        dead.remove(c.slotId());
+        return true;
+      }
+      return false;
+    });
+  }
+
+  // ---- ClaimActivities ----
+
+  @Override
+  public synchronized List<String> deadClaims(List<ClaimedSlot> asked) {
+    calls.add("deadClaims " + asked.size());
+    return asked.stream().filter(c -> !running.contains(c.user())).map(ClaimedSlot::requestId).toList();
   }
 
   @Override

@@ -31,6 +31,8 @@ class CapacityWorkflowTest {
   static final String RECORD_PROTECT = System.getProperty("berth.recordProtectHistory");
   /** And for the history with {@code orphan-claims}' marker. */
   static final String RECORD_ORPHAN = System.getProperty("berth.recordOrphanHistory");
+  /** And for the history with {@code dead-claims}' marker. */
+  static final String RECORD_DEAD_CLAIMS = System.getProperty("berth.recordDeadClaimsHistory");
 
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
@@ -145,6 +147,35 @@ class CapacityWorkflowTest {
     assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("recycle-orphan")));
     assertFalse(fakes.protectedHosts.contains("h-1"));
     replayAndRecord(RECORD_ORPHAN);
+  }
+
+  /**
+   * Two sagas claimed a spare each and protected its host, and neither tagged it yet: ada's workflow
+   * runs (a slow step), gone's does not (lost with the embedded Temporal). An interval later the
+   * controller asks Temporal, undoes the dead claim only, and the slot serves as a spare again.
+   */
+  @Test
+  void aClaimWhoseWorkflowIsGoneIsUndoneAndItsSlotRejoinsThePool() throws Exception {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = twoSpares(fakes);
+    for (String user : java.util.List.of("ada", "gone")) {
+      String slot = user.equals("ada") ? "h-1/0" : "h-2/0";
+      fakes.pool.remove(slot);
+      fakes.claims.put(slot, new io.berth.workflows.model.ClaimedSlot(slot, "req-" + user, user));
+      fakes.claimMarks.add(slot);
+      fakes.protectedHosts.add(slot.split("/")[0]);
+    }
+    fakes.running.add("ada");
+    pokedPass(fakes, wf);
+    assertFalse(fakes.calls.stream().anyMatch(c -> c.startsWith("deadClaims")), "a claim gets an interval to be tagged");
+
+    within(Duration.ofSeconds(25), () -> fakes.pool.contains("h-2/0") && !fakes.protectedHosts.contains("h-2"),
+        fakes.calls::toString);
+    assertFalse(fakes.calls.contains("unclaim req-ada"), fakes.calls::toString);
+    assertTrue(fakes.protectedHosts.contains("h-1"), "a running saga's claim holds its host");
+    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("drop-dead-claims")),
+        () -> wf.status().decisions().toString());
+    replayAndRecord(RECORD_DEAD_CLAIMS);
   }
 
   /** Replays the controller's history so far on this code, and writes it to {@code file} when given. */

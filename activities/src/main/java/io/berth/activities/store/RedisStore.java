@@ -5,6 +5,7 @@ import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.ClaimRequest;
+import io.berth.workflows.model.ClaimedSlot;
 import io.berth.workflows.model.PassView;
 import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
@@ -41,7 +42,7 @@ public final class RedisStore implements StoreActivities {
         id = redis.call('SPOP', KEYS[2])
         if not id then return false end
         redis.call('SET', KEYS[1], id)
-        redis.call('HSET', ARGV[1] .. id, 'claimedBy', ARGV[2])
+        redis.call('HSET', ARGV[1] .. id, 'claimedBy', ARGV[2], 'claimedFor', ARGV[3])
       end
       return id
       """;
@@ -51,7 +52,7 @@ public final class RedisStore implements StoreActivities {
       local id = redis.call('GET', KEYS[1])
       if not id then return 0 end
       if redis.call('HGET', ARGV[1] .. id, 'claimedBy') == ARGV[2] then
-        redis.call('HDEL', ARGV[1] .. id, 'claimedBy')
+        redis.call('HDEL', ARGV[1] .. id, 'claimedBy', 'claimedFor')
       end
       redis.call('DEL', KEYS[1])
       return 1
@@ -62,7 +63,7 @@ public final class RedisStore implements StoreActivities {
       local by = redis.call('HGET', KEYS[1], 'claimedBy')
       if not by then return 0 end
       if redis.call('GET', ARGV[1] .. by) == ARGV[2] then redis.call('DEL', ARGV[1] .. by) end
-      redis.call('HDEL', KEYS[1], 'claimedBy')
+      redis.call('HDEL', KEYS[1], 'claimedBy', 'claimedFor')
       return 1
       """;
 
@@ -118,7 +119,7 @@ public final class RedisStore implements StoreActivities {
         local by = redis.call('HGET', key, 'claimedBy')
         local claimed = by and redis.call('GET', ARGV[2] .. by) == ARGV[i]
         if not claimed then
-          if by then redis.call('HDEL', key, 'claimedBy') end
+          if by then redis.call('HDEL', key, 'claimedBy', 'claimedFor') end
           if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then redis.call('SADD', KEYS[1], ARGV[i]) end
         end
       end
@@ -153,7 +154,7 @@ public final class RedisStore implements StoreActivities {
     requireRequestId(request.requestId());
     requireTemplate(request.template());
     Object id = redis.eval(CLAIM, List.of(keys.claim(request.requestId()), keys.pool(request.template())),
-        List.of(slotPrefix(), request.requestId()));
+        List.of(slotPrefix(), request.requestId(), request.user()));
     if (id == null) {
       return null;
     }
@@ -211,7 +212,7 @@ public final class RedisStore implements StoreActivities {
 
   @Override
   public PassView passView(String template, int probeOffset) {
-    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset, this::claimed);
+    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset, this::claimOf);
   }
 
   /**
@@ -220,9 +221,15 @@ public final class RedisStore implements StoreActivities {
    * a saga has protected the host but not yet tagged the slot.
    */
   public boolean claimed(String slotId) {
+    return claimOf(slotId) != null;
+  }
+
+  /** The claim that holds the slot now, or null; its user is null for a claim made before it was recorded. */
+  public ClaimedSlot claimOf(String slotId) {
     requireSlotId(slotId);
-    String by = redis.hget(keys.slot(slotId), "claimedBy");
-    return by != null && slotId.equals(redis.get(keys.claim(by)));
+    List<String> mark = redis.hmget(keys.slot(slotId), "claimedBy", "claimedFor");
+    String by = mark.get(0);
+    return by != null && slotId.equals(redis.get(keys.claim(by))) ? new ClaimedSlot(slotId, by, mark.get(1)) : null;
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.ClaimRequest;
+import io.berth.workflows.model.ClaimedSlot;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.Session;
 import io.berth.workflows.model.Slot;
@@ -112,6 +113,24 @@ class RedisStoreTest {
     assertNull(redis.get(keys.claim("r1")));
     store.addSpares(T, List.of(s));
     assertEquals(List.of(s.slotId()), store.poolState(T).spares());
+  }
+
+  @Test
+  void thePassViewListsClaimsWithoutAnOwnerWithTheirUser() {
+    Slot s = slot(1, 0);
+    Slot t = slot(2, 0);
+    fleet.hosts.put(s.hostId(), List.of(s));
+    fleet.hosts.put(t.hostId(), List.of(t));
+    store.addSpares(T, List.of(s));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    store.addSpares(T, List.of(t));
+    store.claimSpare(new ClaimRequest("r2", "bob", T));
+    fleet.owners.put(t.slotId(), "bob"); // tagged: its workflow's own teardown will undo it
+
+    assertEquals(List.of(new ClaimedSlot(s.slotId(), "r1", "alice")), store.passView(T, 0).claimsWithoutOwner());
+    store.unclaim("r1", false);
+    assertEquals(List.of(), store.passView(T, 0).claimsWithoutOwner());
+    assertNull(redis.hget(keys.slot(s.slotId()), "claimedFor"));
   }
 
   /** The controller gives an orphan's slot back: the dead workflow's claim must not keep it out of the pool. */

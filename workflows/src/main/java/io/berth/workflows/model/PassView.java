@@ -27,12 +27,15 @@ import java.util.List;
  *     slots (for the status query); empty past that
  * @param unprotected running hosts with an owner and no scale-in protection (null in histories from
  *     before the field: read it through {@link #unprotectedOwned()})
+ * @param claims claims on unowned slots of running hosts, whose user is known (null before the field:
+ *     {@link #claimsWithoutOwner()})
  */
 public record PassView(int desired, int min, int max, int runningHosts, boolean launching, int slots,
                        int activeSlots, int spares, int sessions, List<Slot> deadSpares, List<String> goneSpares,
                        List<SlotStatus> strayOwners, List<Slot> unprotect, List<HostSlots> quarantinedHosts,
                        List<String> quarantineCleared, List<ProbeCandidate> probe, List<HostSlots> scaleIn,
-                       List<Host> hosts, List<String> unprotected) {
+                       List<Host> hosts, List<String> unprotected,
+                       List<ClaimedSlot> claims) {
   public static final int MAX_PROBES = 256;
   public static final int MAX_LISTED = 200;
   public static final int SCALE_IN_SLOTS = 512;
@@ -40,6 +43,10 @@ public record PassView(int desired, int min, int max, int runningHosts, boolean 
 
   public List<String> unprotectedOwned() {
     return unprotected == null ? List.of() : unprotected;
+  }
+
+  public List<ClaimedSlot> claimsWithoutOwner() {
+    return claims == null ? List.of() : claims;
   }
 
   /** A host and its slots. */

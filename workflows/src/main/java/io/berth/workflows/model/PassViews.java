@@ -10,7 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Predicate;
+import java.util.function.Function;
 
 /**
  * Joins the fleet and the pool into what one controller pass needs ({@link PassView}). Called by the
@@ -21,16 +21,16 @@ public final class PassViews {
   private PassViews() {}
 
   public static PassView of(FleetSnapshot fleet, PoolState pool, String template, int probeOffset) {
-    return of(fleet, pool, template, probeOffset, slotId -> false);
+    return of(fleet, pool, template, probeOffset, slotId -> null);
   }
 
   /**
-   * {@code claimed}: whether a slot is claimed by a workspace whose saga is under way. Its host may be
+   * {@code claimOf}: the claim that holds a slot, null when none. A claimed slot's host may be
    * protected before the owner tag lands (tag and protect run side by side), so that protection is
-   * not an orphan's.
+   * not an orphan's; a claim that stays without an owner may be a dead workflow's.
    */
   public static PassView of(FleetSnapshot fleet, PoolState pool, String template, int probeOffset,
-      Predicate<String> claimed) {
+      Function<String, ClaimedSlot> claimOf) {
     Map<String, SlotStatus> bySlot = new HashMap<>();
     Map<String, Host> hostOf = new HashMap<>();
     int slots = 0;
@@ -70,6 +70,7 @@ public final class PassViews {
     List<SlotStatus> strays = new ArrayList<>();
     List<Slot> unprotect = new ArrayList<>();
     List<String> unprotected = new ArrayList<>();
+    List<ClaimedSlot> claims = new ArrayList<>();
     List<HostSlots> scaleIn = new ArrayList<>();
     List<ProbeCandidate> newcomers = new ArrayList<>();
     int scaleInSlots = 0;
@@ -83,8 +84,17 @@ public final class PassViews {
         }
       }
       if (h.running() && h.scaleInProtected() && !owned && !h.slots().isEmpty()
-          && h.slots().stream().noneMatch(s -> claimed.test(s.slot().slotId()))) {
+          && h.slots().stream().noneMatch(s -> claimOf.apply(s.slot().slotId()) != null)) {
         add(unprotect, h.slots().get(0).slot());
+      }
+      if (h.running()) {
+        for (SlotStatus s : h.slots()) {
+          ClaimedSlot c = s.owner() == null && !liveSpareIds.contains(s.slot().slotId())
+              ? claimOf.apply(s.slot().slotId()) : null;
+          if (c != null && c.user() != null) {
+            add(claims, c);
+          }
+        }
       }
       if (h.running() && owned && !h.scaleInProtected()) {
         add(unprotected, h.hostId());
@@ -133,7 +143,7 @@ public final class PassViews {
     List<Host> detail = slots <= PassView.DETAIL_SLOTS ? fleet.hosts() : List.of();
     return new PassView(fleet.desired(), fleet.min(), fleet.max(), running, launching, slots, active, spares,
         pool.users().size(), deadSpares, goneSpares, strays, unprotect, quarantinedHosts, cleared, probe, scaleIn,
-        detail, unprotected);
+        detail, unprotected, claims);
   }
 
   /** Unowned, alive, of this template and not quarantined: a slot that may serve as a spare. */
