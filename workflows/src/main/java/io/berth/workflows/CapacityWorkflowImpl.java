@@ -61,6 +61,8 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
    * slot out of the pool for good (every pass probed it and the pool refused it).
    */
   static final String ORPHAN_CLAIMS = "orphan-claims";
+  /** Slots tagged with a user whose session is on another slot are recycled as orphans. */
+  static final String LEFT_BEHIND = "left-behind";
   /** Claims with no owner whose workflow is gone are undone (the pass view lists the claims). */
   static final String DEAD_CLAIMS = "dead-claims";
   /** Owned hosts without scale-in protection are protected again (the pass view lists them). */
@@ -409,6 +411,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     for (Slot s : v.unprotect()) {
       fleet.unprotectHost(FleetActivities.HOST_WIDE, s);
     }
+    recoverLeftBehind(v);
     protectOwned(v);
     dropDeadClaims(v);
   }
@@ -489,13 +492,35 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       if (!stillOwned.getAsBoolean()) {
         return; // a teardown finished since the view: not an orphan
       }
-      fleet.recycleSlot(s.slot());
-      fleet.untagOwner("orphan", s.slot(), owner);
-      fleet.unprotectHost("orphan", s.slot());
-      if (Workflow.getVersion(ORPHAN_CLAIMS, Workflow.DEFAULT_VERSION, 1) >= 1) {
-        store.forgetClaimOf(s.slot().slotId());
+      recycleOrphan(desired, s, " had no live workspace");
+    }
+  }
+
+  /** Gives an orphan's slot back: a fresh process, no owner tag, no protection of its own, no claim. */
+  private void recycleOrphan(int desired, SlotStatus s, String why) {
+    fleet.recycleSlot(s.slot());
+    fleet.untagOwner("orphan", s.slot(), s.owner());
+    fleet.unprotectHost("orphan", s.slot());
+    if (Workflow.getVersion(ORPHAN_CLAIMS, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      store.forgetClaimOf(s.slot().slotId());
+    }
+    decide(desired, desired, "recycle-orphan", s.slot().slotId() + why);
+  }
+
+  /**
+   * A slot tagged with a user whose session names another slot was left behind by a run that is
+   * gone (lost with the embedded Temporal mid-allocation, and the user allocated again): the user's
+   * live workflow answers the resync a stray gets, so the slot would stay owned for good. A run holds
+   * one slot and a left-behind one is in no pool, so no live run can come to own it.
+   */
+  private void recoverLeftBehind(PassView v) {
+    if (v.ownedElsewhere().isEmpty() || Workflow.getVersion(LEFT_BEHIND, Workflow.DEFAULT_VERSION, 1) < 1) {
+      return;
+    }
+    for (SlotStatus s : v.ownedElsewhere()) {
+      if (s.owner().equals(fleet.ownerOf(s.slot()))) {
+        recycleOrphan(v.desired(), s, " was left behind: " + s.owner() + "'s workspace is on another slot");
       }
-      decide(desired, desired, "recycle-orphan", s.slot().slotId() + " had no live workspace");
     }
   }
 

@@ -8,6 +8,7 @@ import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.ClaimedSlot;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
+import io.berth.workflows.model.PassLookups;
 import io.berth.workflows.model.PassView;
 import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
@@ -44,6 +45,8 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   final Set<String> claimMarks = ConcurrentHashMap.newKeySet();
   /** Claims with no owner yet (slot id → request, user), as the pass view lists them. */
   final Map<String, ClaimedSlot> claims = new ConcurrentHashMap<>();
+  /** The slot of a user's session, where a test says so (user → slot id). */
+  final Map<String, String> sessionSlots = new ConcurrentHashMap<>();
   /** Users whose workspace workflow runs ({@link #deadClaims} answers the others). */
   final Set<String> running = ConcurrentHashMap.newKeySet();
   final Set<String> quarantined = ConcurrentHashMap.newKeySet();
@@ -182,7 +185,17 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   @Override
   public synchronized PassView passView(String template, int probeOffset) {
     calls.add("passView");
-    return PassViews.of(snapshot(), pool(), template, probeOffset, claims::get);
+    return PassViews.of(snapshot(), pool(), template, probeOffset, new PassLookups() {
+      @Override
+      public ClaimedSlot claimOf(String slotId) {
+        return claims.get(slotId);
+      }
+
+      @Override
+      public String sessionSlotOf(String user) {
+        return sessionSlots.get(user);
+      }
+    });
   }
 
   @Override

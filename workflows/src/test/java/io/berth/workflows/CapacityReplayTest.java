@@ -15,17 +15,16 @@ import org.junit.jupiter.params.provider.ValueSource;
  * running controllers must replay after an upgrade, so changes to its command sequence are guarded
  * by {@code Workflow.getVersion}. v1: before {@code compact-pass}; v2: with it; v3: with
  * {@code spare-probes-due} too; v4: a pass that protects an owned host again ({@code protect-owned});
- * v5: an orphan whose claim is dropped ({@code orphan-claims}); v6: a dead claim undone ({@code dead-claims}).
- * Recorded by {@link CapacityWorkflowTest} with {@code -Dberth.recordCapacityHistory=<file>} (v4:
- * {@code -Dberth.recordProtectHistory=<file>}, v5: {@code -Dberth.recordOrphanHistory=<file>},
- * v6: {@code -Dberth.recordDeadClaimsHistory=<file>}).
+ * v5: an orphan whose claim is dropped ({@code orphan-claims}); v6: a dead claim undone
+ * ({@code dead-claims}); v7: a slot left behind given back ({@code left-behind}). Recorded by
+ * {@link CapacityWorkflowTest} with {@code -Dberth.recordCapacityHistory=<file>} (v4:
+ * {@code -Dberth.recordProtectHistory}, v5: {@code -Dberth.recordOrphanHistory}, v6:
+ * {@code -Dberth.recordDeadClaimsHistory}, v7: {@code -Dberth.recordLeftBehindHistory}).
  */
 class CapacityReplayTest {
   @ParameterizedTest
   @ValueSource(strings = {"capacity-passes-v1.json", "capacity-passes-v2.json", "capacity-passes-v3.json",
-      "capacity-passes-v4.json",
-      "capacity-passes-v5.json",
-      "capacity-passes-v6.json"})
+      "capacity-passes-v4.json", "capacity-passes-v5.json", "capacity-passes-v6.json", "capacity-passes-v7.json"})
   void recordedControllerHistoryStillReplays(String name) throws Exception {
     Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));

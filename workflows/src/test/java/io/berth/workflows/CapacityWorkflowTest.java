@@ -33,6 +33,8 @@ class CapacityWorkflowTest {
   static final String RECORD_ORPHAN = System.getProperty("berth.recordOrphanHistory");
   /** And for the history with {@code dead-claims}' marker. */
   static final String RECORD_DEAD_CLAIMS = System.getProperty("berth.recordDeadClaimsHistory");
+  /** And for the history with {@code left-behind}'s marker. */
+  static final String RECORD_LEFT_BEHIND = System.getProperty("berth.recordLeftBehindHistory");
 
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
@@ -176,6 +178,27 @@ class CapacityWorkflowTest {
     assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("drop-dead-claims")),
         () -> wf.status().decisions().toString());
     replayAndRecord(RECORD_DEAD_CLAIMS);
+  }
+
+  /**
+   * dan's first run tagged h-2/0 and was lost with the embedded Temporal; dan allocated again and
+   * holds h-1/0, which his session names. The left-behind slot is given back; his workspace stays.
+   */
+  @Test
+  void aSlotLeftBehindByALostRunIsGivenBackWhileTheUsersWorkspaceStays() throws Exception {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = twoSpares(fakes);
+    fakes.claim("h-1/0", "dan");
+    fakes.claim("h-2/0", "dan");
+    fakes.sessionSlots.put("dan", "h-1/0");
+    pokedPass(fakes, wf);
+    within(Duration.ofSeconds(12), () -> fakes.pool.contains("h-2/0"), fakes.calls::toString);
+    assertEquals("dan", fakes.hosts.get("h-1")[0]);
+    assertTrue(fakes.protectedHosts.contains("h-1"));
+    assertFalse(fakes.protectedHosts.contains("h-2"));
+    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.reason().contains("left behind")),
+        () -> wf.status().decisions().toString());
+    replayAndRecord(RECORD_LEFT_BEHIND);
   }
 
   /** Replays the controller's history so far on this code, and writes it to {@code file} when given. */

@@ -6,6 +6,7 @@ import io.berth.workflows.RedisKeys;
 import io.berth.workflows.activities.StoreActivities;
 import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.ClaimedSlot;
+import io.berth.workflows.model.PassLookups;
 import io.berth.workflows.model.PassView;
 import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
@@ -30,7 +31,7 @@ import redis.clients.jedis.UnifiedJedis;
  * undone or forgotten, so that {@link #addSpares} cannot put a claimed slot back in the pool
  * while its owner tag is not written yet.
  */
-public final class RedisStore implements StoreActivities {
+public final class RedisStore implements StoreActivities, PassLookups {
   static final String INVALID_INPUT = "InvalidInput";
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9_-]{1,100}");
   private static final Pattern SLOT_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}/[0-9]{1,4}");
@@ -212,7 +213,7 @@ public final class RedisStore implements StoreActivities {
 
   @Override
   public PassView passView(String template, int probeOffset) {
-    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset, this::claimOf);
+    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset, this);
   }
 
   /**
@@ -225,6 +226,7 @@ public final class RedisStore implements StoreActivities {
   }
 
   /** The claim that holds the slot now, or null; its user is null for a claim made before it was recorded. */
+  @Override
   public ClaimedSlot claimOf(String slotId) {
     requireSlotId(slotId);
     List<String> mark = redis.hmget(keys.slot(slotId), "claimedBy", "claimedFor");
@@ -262,6 +264,11 @@ public final class RedisStore implements StoreActivities {
     if (!slotIds.isEmpty()) {
       redis.srem(keys.quarantine(), slotIds.toArray(String[]::new));
     }
+  }
+
+  @Override
+  public String sessionSlotOf(String user) {
+    return redis.hget(keys.workspace(user), "slotId");
   }
 
   /** The slot as {@link #addSpares} described it, null when unknown. */

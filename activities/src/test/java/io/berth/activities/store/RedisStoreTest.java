@@ -133,6 +133,24 @@ class RedisStoreTest {
     assertNull(redis.hget(keys.slot(s.slotId()), "claimedFor"));
   }
 
+  @Test
+  void thePassViewListsASlotTaggedWithAUserWhoseSessionIsElsewhere() {
+    Slot kept = slot(1, 0);
+    Slot behind = slot(2, 0);
+    Slot other = slot(3, 0);
+    fleet.hosts.put(kept.hostId(), List.of(kept));
+    fleet.hosts.put(behind.hostId(), List.of(behind));
+    fleet.hosts.put(other.hostId(), List.of(other));
+    List.of(kept, behind).forEach(s -> fleet.owners.put(s.slotId(), "dan"));
+    fleet.owners.put(other.slotId(), "eve");
+    redis.hset(keys.workspace("dan"), "slotId", kept.slotId());
+    redis.hset(keys.workspace("eve"), "slotId", other.slotId());
+    redis.sadd(keys.users(), "dan", "eve");
+
+    assertEquals(List.of(behind.slotId()),
+        store.passView(T, 0).ownedElsewhere().stream().map(s -> s.slot().slotId()).toList());
+  }
+
   /** The controller gives an orphan's slot back: the dead workflow's claim must not keep it out of the pool. */
   @Test
   void anOrphansClaimIsDroppedBySlot() {

@@ -29,13 +29,15 @@ import java.util.List;
  *     before the field: read it through {@link #unprotectedOwned()})
  * @param claims claims on unowned slots of running hosts, whose user is known (null before the field:
  *     {@link #claimsWithoutOwner()})
+ * @param leftBehind slots tagged with a user who has a session on another slot (null before the field:
+ *     {@link #ownedElsewhere()})
  */
 public record PassView(int desired, int min, int max, int runningHosts, boolean launching, int slots,
                        int activeSlots, int spares, int sessions, List<Slot> deadSpares, List<String> goneSpares,
                        List<SlotStatus> strayOwners, List<Slot> unprotect, List<HostSlots> quarantinedHosts,
                        List<String> quarantineCleared, List<ProbeCandidate> probe, List<HostSlots> scaleIn,
                        List<Host> hosts, List<String> unprotected,
-                       List<ClaimedSlot> claims) {
+                       List<ClaimedSlot> claims, List<SlotStatus> leftBehind) {
   public static final int MAX_PROBES = 256;
   public static final int MAX_LISTED = 200;
   public static final int SCALE_IN_SLOTS = 512;
@@ -47,6 +49,10 @@ public record PassView(int desired, int min, int max, int runningHosts, boolean 
 
   public List<ClaimedSlot> claimsWithoutOwner() {
     return claims == null ? List.of() : claims;
+  }
+
+  public List<SlotStatus> ownedElsewhere() {
+    return leftBehind == null ? List.of() : leftBehind;
   }
 
   /** A host and its slots. */

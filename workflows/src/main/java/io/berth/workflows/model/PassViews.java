@@ -10,7 +10,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * Joins the fleet and the pool into what one controller pass needs ({@link PassView}). Called by the
@@ -21,16 +20,17 @@ public final class PassViews {
   private PassViews() {}
 
   public static PassView of(FleetSnapshot fleet, PoolState pool, String template, int probeOffset) {
-    return of(fleet, pool, template, probeOffset, slotId -> null);
+    return of(fleet, pool, template, probeOffset, PassLookups.NONE);
   }
 
   /**
-   * {@code claimOf}: the claim that holds a slot, null when none. A claimed slot's host may be
-   * protected before the owner tag lands (tag and protect run side by side), so that protection is
-   * not an orphan's; a claim that stays without an owner may be a dead workflow's.
+   * {@code lookups}: a claimed slot's host may be protected before the owner tag lands (tag and
+   * protect run side by side), so that protection is not an orphan's; a claim that stays without an
+   * owner may be a dead workflow's. A user tagged on two slots whose session names one of them left
+   * the other behind (a run lost with the embedded Temporal, then a new allocation).
    */
   public static PassView of(FleetSnapshot fleet, PoolState pool, String template, int probeOffset,
-      Function<String, ClaimedSlot> claimOf) {
+      PassLookups lookups) {
     Map<String, SlotStatus> bySlot = new HashMap<>();
     Map<String, Host> hostOf = new HashMap<>();
     int slots = 0;
@@ -68,6 +68,10 @@ public final class PassViews {
     Set<String> liveSpareIds = new HashSet<>(liveSpares);
 
     List<SlotStatus> strays = new ArrayList<>();
+    List<SlotStatus> leftBehind = new ArrayList<>();
+    Map<String, Integer> slotsOwned = new HashMap<>();
+    fleet.hosts().forEach(h -> h.slots().stream().filter(s -> s.owner() != null)
+        .forEach(s -> slotsOwned.merge(s.owner(), 1, Integer::sum)));
     List<Slot> unprotect = new ArrayList<>();
     List<String> unprotected = new ArrayList<>();
     List<ClaimedSlot> claims = new ArrayList<>();
@@ -81,16 +85,21 @@ public final class PassViews {
       for (SlotStatus s : h.slots()) {
         if (s.owner() != null && !users.contains(s.owner())) {
           add(strays, s);
+        } else if (s.owner() != null && slotsOwned.get(s.owner()) > 1) {
+          String kept = lookups.sessionSlotOf(s.owner());
+          if (kept != null && !kept.equals(s.slot().slotId())) {
+            add(leftBehind, s);
+          }
         }
       }
       if (h.running() && h.scaleInProtected() && !owned && !h.slots().isEmpty()
-          && h.slots().stream().noneMatch(s -> claimOf.apply(s.slot().slotId()) != null)) {
+          && h.slots().stream().noneMatch(s -> lookups.claimOf(s.slot().slotId()) != null)) {
         add(unprotect, h.slots().get(0).slot());
       }
       if (h.running()) {
         for (SlotStatus s : h.slots()) {
           ClaimedSlot c = s.owner() == null && !liveSpareIds.contains(s.slot().slotId())
-              ? claimOf.apply(s.slot().slotId()) : null;
+              ? lookups.claimOf(s.slot().slotId()) : null;
           if (c != null && c.user() != null) {
             add(claims, c);
           }
@@ -143,7 +152,7 @@ public final class PassViews {
     List<Host> detail = slots <= PassView.DETAIL_SLOTS ? fleet.hosts() : List.of();
     return new PassView(fleet.desired(), fleet.min(), fleet.max(), running, launching, slots, active, spares,
         pool.users().size(), deadSpares, goneSpares, strays, unprotect, quarantinedHosts, cleared, probe, scaleIn,
-        detail, unprotected, claims);
+        detail, unprotected, claims, leftBehind);
   }
 
   /** Unowned, alive, of this template and not quarantined: a slot that may serve as a spare. */
