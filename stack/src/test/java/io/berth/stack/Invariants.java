@@ -34,7 +34,7 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * What must hold after any fault, once the system has settled: every workspace workflow's state
  * matches Redis, the Nginx route files (and what Nginx serves) and the fleet; nothing is orphaned
- * (route file, session, heartbeat token, owner tag, scale-in protection, host, workspace process);
+ * (route file, session, heartbeat token, owner tag, claim, scale-in protection, host, workspace process);
  * no user holds two slots and no slot belongs to two users; the pool holds only free, live slots.
  *
  * <p>Every fault scenario ends with {@link #awaitHold}: it polls (bounded) until no violation is
@@ -140,6 +140,12 @@ public final class Invariants {
       }
       if (!h.running()) {
         v.add("host " + h.hostId() + " is " + h.state());
+      }
+    }
+    for (SlotStatus st : slots.values()) {
+      String by = s.redis().hget(k.slot(st.slot().slotId()), "claimedBy");
+      if (by != null && st.slot().slotId().equals(s.redis().get(k.claim(by))) && st.owner() == null) {
+        v.add("claim " + by + " holds " + st.slot().slotId() + " with no owner (no saga will finish or undo it)");
       }
     }
     checkPool(s, slots, sessionsBySlot.keySet(), v);

@@ -91,10 +91,10 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private int probeCursor;
   /** When a pass last probed the pooled spares (workflow clock); 0: not in this run yet. */
   private long sparesProbedAt;
-  /** Claims without an owner a pass found, by request id, and since when (or since last asked about). */
-  private Map<String, Long> claimSeenSince = new HashMap<>();
-  /** Owned hosts a pass found unprotected, and since when (a pass that no longer lists one drops it). */
-  private Map<String, Long> unprotectedSince = new HashMap<>();
+  /** Claims without an owner a pass found, by request id, and since when (see {@link #dueAfterAnInterval}). */
+  private final Map<String, Long> claimSeenSince = new HashMap<>();
+  /** Owned hosts a pass found unprotected, and since when (see {@link #dueAfterAnInterval}). */
+  private final Map<String, Long> unprotectedSince = new HashMap<>();
   private boolean scaledOut;
   private CapacityStatus lastStatus = new CapacityStatus(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
 
@@ -424,26 +424,17 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
    * asked about again an interval later.
    */
   private void dropDeadClaims(PassView v) {
-    Map<String, Long> seen = new HashMap<>();
     if (v.claimsWithoutOwner().isEmpty() || Workflow.getVersion(DEAD_CLAIMS, Workflow.DEFAULT_VERSION, 1) < 1) {
-      claimSeenSince = seen;
+      claimSeenSince.clear();
       return;
     }
-    long now = Workflow.currentTimeMillis();
-    List<ClaimedSlot> due = new ArrayList<>();
-    for (ClaimedSlot c : v.claimsWithoutOwner()) {
-      long since = claimSeenSince.getOrDefault(c.requestId(), now);
-      seen.put(c.requestId(), since);
-      if (now - since >= params.reconcileInterval().toMillis()) {
-        due.add(c);
-        seen.put(c.requestId(), now);
-      }
-    }
-    claimSeenSince = seen;
+    Set<String> due = new HashSet<>(dueAfterAnInterval(claimSeenSince,
+        v.claimsWithoutOwner().stream().map(ClaimedSlot::requestId).toList()));
     if (due.isEmpty()) {
       return;
     }
-    List<String> dead = claims.deadClaims(due);
+    List<String> dead = claims.deadClaims(
+        v.claimsWithoutOwner().stream().filter(c -> due.contains(c.requestId())).toList());
     dead.forEach(requestId -> store.unclaim(requestId, false));
     if (!dead.isEmpty()) {
       decide(v.desired(), v.desired(), "drop-dead-claims", dead.size() + " claim(s) without a running workflow undone");
@@ -456,26 +447,35 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
    * such hosts, so they replay without the version marker.
    */
   private void protectOwned(PassView v) {
-    Map<String, Long> seen = new HashMap<>();
     if (v.unprotectedOwned().isEmpty() || Workflow.getVersion(PROTECT_OWNED, Workflow.DEFAULT_VERSION, 1) < 1) {
-      unprotectedSince = seen;
+      unprotectedSince.clear();
       return;
     }
-    long now = Workflow.currentTimeMillis();
-    List<String> due = new ArrayList<>();
-    for (String hostId : v.unprotectedOwned()) {
-      long since = unprotectedSince.getOrDefault(hostId, now);
-      seen.put(hostId, since);
-      // A saga tags and protects side by side: give its own protect step an interval to land.
-      if (now - since >= params.reconcileInterval().toMillis()) {
-        due.add(hostId);
-      }
-    }
-    unprotectedSince = seen;
+    // A saga tags and protects side by side: its own protect step gets an interval to land.
+    List<String> due = dueAfterAnInterval(unprotectedSince, v.unprotectedOwned());
     due.forEach(hostId -> fleet.protectHost(FleetActivities.HOST_WIDE, hostId));
     if (!due.isEmpty()) {
-      decide(v.desired(), v.desired(), "protect-owned", due.size() + " owned host(s) were not protected, " + due.get(0) + " first");
+      decide(v.desired(), v.desired(), "protect-owned",
+          due.size() + " owned host(s) were not protected, " + due.get(0) + " first");
     }
+  }
+
+  /**
+   * The keys passes have listed for a reconcile interval, in {@code listed} order. {@code since}
+   * keeps when each listed key was first seen, or last came due (so it comes due again an interval
+   * later); a key a pass no longer lists is forgotten.
+   */
+  private List<String> dueAfterAnInterval(Map<String, Long> since, List<String> listed) {
+    long now = Workflow.currentTimeMillis();
+    since.keySet().retainAll(new HashSet<>(listed));
+    List<String> due = new ArrayList<>();
+    for (String key : listed) {
+      if (now - since.computeIfAbsent(key, k -> now) >= params.reconcileInterval().toMillis()) {
+        due.add(key);
+        since.put(key, now);
+      }
+    }
+    return due;
   }
 
   /**

@@ -87,9 +87,9 @@ class TemporalRestartTest {
     assertEquals(202, f.release("ben").statusCode());
     assertEquals(WorkspaceState.RELEASED, f.awaitEnd("ben", Duration.ofSeconds(60)).state());
     Invariants.awaitHold(f.sources(), List.of("ava", "ben", "cara"), Duration.ofSeconds(60));
-    // dan's saga went with the server. The tag beside the hanging probe has usually landed: the slot is
-    // an orphan (recycled, its claim dropped); had it not, the claim is undone once Temporal says no
-    // workflow runs for dan. Either way the slot comes back, and no claim is left.
+    // dan's saga went with the server after tagging the slot. The API's call retried into the new
+    // server and dan has a new workspace: the old slot is left behind (had the call not retried, an
+    // orphan). Either way it comes back with no claim left on it.
     Await.until("dan's lost claim undone and its slot given back", Duration.ofSeconds(60),
         () -> f.redis.hget(f.keys.slot(danSlot), "claimedBy") == null
             && (f.redis.sismember(f.keys.pool("demo"), danSlot) || !hostRunning(danSlot.split("/")[0])));
@@ -123,8 +123,12 @@ class TemporalRestartTest {
       }
     });
     f.awaitScheduled("dan", "AwaitReady", Duration.ofSeconds(30));
-    return spares.stream().filter(id -> "dan".equals(f.redis.hget(f.keys.slot(id), "claimedFor"))).findFirst()
+    String slot = spares.stream().filter(id -> "dan".equals(f.redis.hget(f.keys.slot(id), "claimedFor"))).findFirst()
         .orElseThrow(() -> new AssertionError("no spare claimed for dan among " + spares));
+    // The tag runs beside the probe: once it landed the slot's way back does not depend on a race.
+    Await.until("dan's slot tagged", Duration.ofSeconds(30), () -> f.fleet().describe().hosts().stream()
+        .flatMap(h -> h.slots().stream()).anyMatch(s -> s.slot().slotId().equals(slot) && "dan".equals(s.owner())));
+    return slot;
   }
 
   private static boolean hostRunning(String hostId) {
