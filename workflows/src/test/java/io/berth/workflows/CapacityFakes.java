@@ -187,8 +187,10 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
     calls.add("passView");
     return PassViews.of(snapshot(), pool(), template, probeOffset, new PassLookups() {
       @Override
-      public ClaimedSlot claimOf(String slotId) {
-        return claims.get(slotId);
+      public Map<String, ClaimedSlot> claimsOf(List<String> slotIds) {
+        Map<String, ClaimedSlot> found = new java.util.HashMap<>();
+        slotIds.stream().filter(claims::containsKey).forEach(id -> found.put(id, claims.get(id)));
+        return found;
       }
 
       @Override

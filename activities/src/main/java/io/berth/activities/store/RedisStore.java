@@ -16,6 +16,7 @@ import io.temporal.failure.ApplicationFailure;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,20 @@ public final class RedisStore implements StoreActivities, PassLookups {
       if redis.call('GET', ARGV[1] .. by) == ARGV[2] then redis.call('DEL', ARGV[1] .. by) end
       redis.call('HDEL', KEYS[1], 'claimedBy', 'claimedFor')
       return 1
+      """;
+
+  /** ARGV: slot prefix, claim prefix, slot ids. Returns (slot id, request, user or "")* of the claims that hold them. */
+  private static final String CLAIMS_OF = """
+      local out = {}
+      for i = 3, #ARGV do
+        local mark = redis.call('HMGET', ARGV[1] .. ARGV[i], 'claimedBy', 'claimedFor')
+        if mark[1] and redis.call('GET', ARGV[2] .. mark[1]) == ARGV[i] then
+          out[#out + 1] = ARGV[i]
+          out[#out + 1] = mark[1]
+          out[#out + 1] = mark[2] or ''
+        end
+      end
+      return out
       """;
 
   /**
@@ -226,12 +241,23 @@ public final class RedisStore implements StoreActivities, PassLookups {
   }
 
   /** The claim that holds the slot now, or null; its user is null for a claim made before it was recorded. */
-  @Override
   public ClaimedSlot claimOf(String slotId) {
-    requireSlotId(slotId);
-    List<String> mark = redis.hmget(keys.slot(slotId), "claimedBy", "claimedFor");
-    String by = mark.get(0);
-    return by != null && slotId.equals(redis.get(keys.claim(by))) ? new ClaimedSlot(slotId, by, mark.get(1)) : null;
+    return claimsOf(List.of(slotId)).get(slotId);
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public Map<String, ClaimedSlot> claimsOf(List<String> slotIds) {
+    slotIds.forEach(RedisStore::requireSlotId);
+    List<String> args = new ArrayList<>(List.of(slotPrefix(), keys.claim("")));
+    args.addAll(slotIds);
+    List<Object> found = (List<Object>) redis.eval(CLAIMS_OF, List.of(), args);
+    Map<String, ClaimedSlot> claims = new HashMap<>();
+    for (int i = 0; i + 2 < found.size(); i += 3) {
+      String user = found.get(i + 2) instanceof String u && !u.isEmpty() ? u : null;
+      claims.put((String) found.get(i), new ClaimedSlot((String) found.get(i), (String) found.get(i + 1), user));
+    }
+    return claims;
   }
 
   @Override

@@ -1,14 +1,17 @@
 package io.berth.workflows.model;
 
+import java.util.List;
+import java.util.Map;
+
 /**
- * What a pass view asks of the read model slot by slot, only for the few slots that need it (see
- * {@link PassViews}): a lookup per slot of a 10,000-slot fleet each pass would cost more than the pass.
+ * What a pass view asks of the read model beyond the pool, only for the few slots that need it (see
+ * {@link PassViews}), each question asked once for all of them.
  */
 public interface PassLookups {
   PassLookups NONE = new PassLookups() {
     @Override
-    public ClaimedSlot claimOf(String slotId) {
-      return null;
+    public Map<String, ClaimedSlot> claimsOf(List<String> slotIds) {
+      return Map.of();
     }
 
     @Override
@@ -17,8 +20,8 @@ public interface PassLookups {
     }
   };
 
-  /** The claim that holds the slot now, null when none. */
-  ClaimedSlot claimOf(String slotId);
+  /** The claims that hold any of these slots now, by slot id. */
+  Map<String, ClaimedSlot> claimsOf(List<String> slotIds);
 
   /** The slot id of the user's session in the read model, null when it has none. */
   String sessionSlotOf(String user);

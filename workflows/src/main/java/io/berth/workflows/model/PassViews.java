@@ -80,6 +80,12 @@ public final class PassViews {
     int scaleInSlots = 0;
     List<Host> newestFirst = fleet.hosts().stream()
         .sorted(Comparator.comparingLong(Host::launchedAtMillis).reversed()).toList();
+    // Unowned slots outside the pool on running hosts: a claim may hold them (one lookup for all).
+    List<String> mayBeClaimed = new ArrayList<>();
+    fleet.hosts().stream().filter(Host::running).forEach(h -> h.slots().stream()
+        .filter(s -> s.owner() == null && !liveSpareIds.contains(s.slot().slotId()))
+        .forEach(s -> mayBeClaimed.add(s.slot().slotId())));
+    Map<String, ClaimedSlot> claimed = mayBeClaimed.isEmpty() ? Map.of() : lookups.claimsOf(mayBeClaimed);
     for (Host h : newestFirst) {
       boolean owned = h.owned();
       for (SlotStatus s : h.slots()) {
@@ -93,16 +99,13 @@ public final class PassViews {
         }
       }
       if (h.running() && h.scaleInProtected() && !owned && !h.slots().isEmpty()
-          && h.slots().stream().noneMatch(s -> lookups.claimOf(s.slot().slotId()) != null)) {
+          && h.slots().stream().noneMatch(s -> claimed.containsKey(s.slot().slotId()))) {
         add(unprotect, h.slots().get(0).slot());
       }
-      if (h.running()) {
-        for (SlotStatus s : h.slots()) {
-          ClaimedSlot c = s.owner() == null && !liveSpareIds.contains(s.slot().slotId())
-              ? lookups.claimOf(s.slot().slotId()) : null;
-          if (c != null && c.user() != null) {
-            add(claims, c);
-          }
+      for (SlotStatus s : h.slots()) {
+        ClaimedSlot c = claimed.get(s.slot().slotId());
+        if (c != null && c.user() != null) {
+          add(claims, c);
         }
       }
       if (h.running() && owned && !h.scaleInProtected()) {
