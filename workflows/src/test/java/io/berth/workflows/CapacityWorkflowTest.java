@@ -8,6 +8,7 @@ import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
+import io.berth.workflows.model.ScalingDecision;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -123,8 +124,7 @@ class CapacityWorkflowTest {
     assertFalse(fakes.calls.contains("protectHost h-1"), "the saga's own protect step gets an interval to land");
 
     within(Duration.ofSeconds(12), () -> fakes.protectedHosts.contains("h-1"), fakes.calls::toString);
-    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("protect-owned")),
-        () -> wf.status().decisions().toString());
+    assertDecided(wf, d -> d.action().equals("protect-owned"));
     assertEquals(1, fakes.calls.stream().filter(c -> c.startsWith("protectHost")).count(), fakes.calls::toString);
     replayAndRecord(RECORD_PROTECT);
   }
@@ -146,7 +146,7 @@ class CapacityWorkflowTest {
         || c.startsWith("unprotect")).toList();
     assertEquals(java.util.List.of("recycleSlot h-1/0", "untagOwner", "unprotectHost", "forgetClaimOf h-1/0"),
         calls.subList(0, 4));
-    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("recycle-orphan")));
+    assertDecided(wf, d -> d.action().equals("recycle-orphan"));
     assertFalse(fakes.protectedHosts.contains("h-1"));
     replayAndRecord(RECORD_ORPHAN);
   }
@@ -175,8 +175,7 @@ class CapacityWorkflowTest {
         fakes.calls::toString);
     assertFalse(fakes.calls.contains("unclaim req-ada"), fakes.calls::toString);
     assertTrue(fakes.protectedHosts.contains("h-1"), "a running saga's claim holds its host");
-    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.action().equals("drop-dead-claims")),
-        () -> wf.status().decisions().toString());
+    assertDecided(wf, d -> d.action().equals("drop-dead-claims"));
     replayAndRecord(RECORD_DEAD_CLAIMS);
   }
 
@@ -196,9 +195,13 @@ class CapacityWorkflowTest {
     assertEquals("dan", fakes.hosts.get("h-1")[0]);
     assertTrue(fakes.protectedHosts.contains("h-1"));
     assertFalse(fakes.protectedHosts.contains("h-2"));
-    assertTrue(wf.status().decisions().stream().anyMatch(d -> d.reason().contains("left behind")),
-        () -> wf.status().decisions().toString());
+    assertDecided(wf, d -> d.reason().contains("left behind"));
     replayAndRecord(RECORD_LEFT_BEHIND);
+  }
+
+  private static void assertDecided(CapacityWorkflow wf, java.util.function.Predicate<ScalingDecision> which) {
+    java.util.List<ScalingDecision> decisions = wf.status().decisions();
+    assertTrue(decisions.stream().anyMatch(which), decisions::toString);
   }
 
   /** Replays the controller's history so far on this code, and writes it to {@code file} when given. */
