@@ -406,7 +406,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   private void recoverOwners(PassView v) {
     for (SlotStatus s : v.strayOwners()) {
-      recoverOwner(v.desired(), s, () -> s.owner().equals(fleet.ownerOf(s.slot())));
+      recoverOwner(v.desired(), s, () -> stillTagged(s));
     }
     for (Slot s : v.unprotect()) {
       fleet.unprotectHost(FleetActivities.HOST_WIDE, s);
@@ -496,6 +496,11 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     }
   }
 
+  /** The slot still carries the owner tag the pass view saw (one slot asked, not the whole fleet). */
+  private boolean stillTagged(SlotStatus s) {
+    return s.owner().equals(fleet.ownerOf(s.slot()));
+  }
+
   /** Gives an orphan's slot back: a fresh process, no owner tag, no protection of its own, no claim. */
   private void recycleOrphan(int desired, SlotStatus s, String why) {
     fleet.recycleSlot(s.slot());
@@ -518,7 +523,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       return;
     }
     for (SlotStatus s : v.ownedElsewhere()) {
-      if (s.owner().equals(fleet.ownerOf(s.slot()))) {
+      if (stillTagged(s)) {
         recycleOrphan(v.desired(), s, " was left behind: " + s.owner() + "'s workspace is on another slot");
       }
     }

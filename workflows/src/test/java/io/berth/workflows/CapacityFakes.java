@@ -226,14 +226,13 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   @Override
   public synchronized void unclaim(String requestId, boolean quarantine) {
     calls.add("unclaim " + requestId);
-    claims.values().removeIf(c -> {
-      if (c.requestId().equals(requestId)) {
-        claimMarks.remove(c.slotId());
-        dead.remove(c.slotId());
-        return true;
-      }
-      return false;
-    });
+    // As Redis does: the claim and its mark go, and the slot gets a fresh process (recycled).
+    claims.values().stream().filter(c -> c.requestId().equals(requestId)).map(ClaimedSlot::slotId).toList()
+        .forEach(slotId -> {
+          claims.remove(slotId);
+          claimMarks.remove(slotId);
+          dead.remove(slotId);
+        });
   }
 
   // ---- ClaimActivities ----
