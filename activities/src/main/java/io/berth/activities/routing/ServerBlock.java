@@ -48,25 +48,35 @@ final class ServerBlock {
           .append("        error_page 401 = ").append(LOGIN_LOCATION).append(";\n");
     }
     b.append("""
-                proxy_pass http://%s:%d;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection $berth_connection_upgrade;
-                proxy_set_header Host %s;
-                proxy_set_header X-Real-IP $remote_addr;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header X-Forwarded-Proto $scheme;
-                proxy_set_header X-Forwarded-Host $http_host;
-                proxy_connect_timeout 10s;
-                proxy_read_timeout 1h;
-                proxy_send_timeout 1h;
-                proxy_buffering off;
-                client_max_body_size 100m;
+                %s
                 %s
             }
         }
-        """.formatted(Addresses.forUrl(upstreamHost), upstreamPort, hostHeader.nginxValue(), routeHeader));
+        """.formatted(proxyDirectives(Addresses.forUrl(upstreamHost) + ":" + upstreamPort, hostHeader), routeHeader));
     return b.toString();
+  }
+
+  /**
+   * The proxying both kinds of route share, one directive per line at a location's indent:
+   * websocket upgrades, the Host the workspace expects, the browser's own host for its redirects,
+   * and reads that outlast a long build or a terminal left open.
+   */
+  static String proxyDirectives(String upstream, UpstreamHost hostHeader) {
+    return String.join("\n        ",
+        "proxy_pass http://" + upstream + ";",
+        "proxy_http_version 1.1;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $berth_connection_upgrade;",
+        "proxy_set_header Host " + hostHeader.nginxValue() + ";",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-Host $http_host;",
+        "proxy_connect_timeout 10s;",
+        "proxy_read_timeout 1h;",
+        "proxy_send_timeout 1h;",
+        "proxy_buffering off;",
+        "client_max_body_size 100m;");
   }
 
   /**

@@ -87,26 +87,14 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 auth_request_set $berth_route $upstream_http_x_berth_route;
                 error_page 401 = @berth_login;
                 error_page 403 = @berth_not_found;
-                proxy_pass http://$berth_upstream;
-                proxy_http_version 1.1;
-                proxy_set_header Upgrade $http_upgrade;
-                proxy_set_header Connection $berth_connection_upgrade;
-                proxy_set_header Host %13$s;
-                proxy_set_header X-Real-IP $remote_addr;
-                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-                proxy_set_header X-Forwarded-Proto $scheme;
-                proxy_set_header X-Forwarded-Host $http_host;
-                proxy_connect_timeout 10s;
-                proxy_read_timeout 1h;
-                proxy_send_timeout 1h;
-                proxy_buffering off;
-                client_max_body_size 100m;
+                %13$s
                 add_header %14$s $berth_route always;
             }
         }
         """.formatted(gateway.listen(), domain, serverName(), ServerBlock.CHECK_PATH, apiUrl(), API_ROUTE_PATH,
         SUBREQUEST, cookieLocations(), WorkspaceAuth.AUTH_PATH, WorkspaceAuth.API_AUTH_PATH, ROUTING_HEADER,
-        NginxProcess.NOT_FOUND_BODY, upstreamHost.nginxValue(), ServerBlock.ROUTE_HEADER, API_UPSTREAM, apiAddress());
+        NginxProcess.NOT_FOUND_BODY, ServerBlock.proxyDirectives("$berth_upstream", upstreamHost),
+        ServerBlock.ROUTE_HEADER, API_UPSTREAM, apiAddress());
   }
 
   /** {@code http(s)://berth_api}: the API base's scheme, the upstream block for its address. */
