@@ -6,32 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import io.berth.testkit.Await;
 import io.berth.testkit.FakeAgent;
 import io.berth.testkit.FakeAws;
-import io.berth.testkit.FreePorts;
 import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.history.v1.HistoryEvent;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,11 +40,7 @@ class AwsEndToEndTest {
 
   static FakeAws aws;
   static StackFixture f;
-  static int templatePort;
-  static int agentPort;
-  static final Map<String, Box> boxes = new ConcurrentHashMap<>();
-  /** The agents' tag watcher: acts after CreateTags has returned, as a polling agent would. */
-  static final ExecutorService agentLoop = Executors.newSingleThreadExecutor();
+  static final AwsBoxes boxes = new AwsBoxes();
   static final Map<String, String> savedProperties = new HashMap<>();
 
   @BeforeAll
@@ -65,25 +49,7 @@ class AwsEndToEndTest {
     setProperty("aws.accessKeyId", "AKIDBERTHE2E");
     setProperty("aws.secretAccessKey", "berth-e2e-secret");
     setProperty("aws.disableEc2Metadata", "true");
-    templatePort = FreePorts.next();
-    agentPort = FreePorts.next();
-    aws = FakeAws.start()
-        .zone(ZONE, DOMAIN)
-        .launchDelay(Duration.ofMillis(300))
-        .onLaunch(i -> boxes.put(i.id(), Box.start(i.id(), i.privateAddress())))
-        .onTerminate(i -> {
-          Box b = boxes.remove(i.id());
-          if (b != null) {
-            b.close();
-          }
-        })
-        .onTags(i -> {
-          String recycle = i.tags().get("Recycle");
-          if (recycle != null) {
-            agentLoop.submit(() -> recycled(i.id(), recycle));
-          }
-        })
-        .group(GROUP, 0, 4, 0);
+    aws = boxes.attach(FakeAws.start()).zone(ZONE, DOMAIN).launchDelay(Duration.ofMillis(300)).group(GROUP, 0, 4, 0);
     f = StackFixture.start(Map.ofEntries(
         Map.entry("BERTH_PROVIDER", "aws"),
         Map.entry("BERTH_AWS_ENDPOINT", aws.endpoint().toString()),
@@ -91,8 +57,8 @@ class AwsEndToEndTest {
         Map.entry("BERTH_AWS_HOSTED_ZONE_ID", ZONE),
         Map.entry("BERTH_DNS_MODE", "record"),
         Map.entry("BERTH_DOMAIN", DOMAIN),
-        Map.entry("BERTH_AWS_TEMPLATE_PORT", String.valueOf(templatePort)),
-        Map.entry("BERTH_AWS_AGENT_PORT", String.valueOf(agentPort)),
+        Map.entry("BERTH_AWS_TEMPLATE_PORT", String.valueOf(boxes.templatePort)),
+        Map.entry("BERTH_AWS_AGENT_PORT", String.valueOf(boxes.agentPort)),
         Map.entry("BERTH_MAX_HOSTS", "4"),
         Map.entry("BERTH_IDLE_TIMEOUT", IDLE.toString()),
         Map.entry("BERTH_HEARTBEAT_WINDOW", "PT1S"),
@@ -108,8 +74,7 @@ class AwsEndToEndTest {
         f.close();
       }
     } finally {
-      agentLoop.shutdownNow();
-      boxes.values().forEach(Box::close);
+      boxes.close();
       if (aws != null) {
         aws.close();
       }
@@ -127,7 +92,7 @@ class AwsEndToEndTest {
   void allocationHeartbeatsIdleReclaimAndTeardownOnTheGroup() throws Exception {
     HttpResponse<String> r = f.ready("alice");
     String host = AllocationEndToEndTest.field(r.body(), "instanceId");
-    Box box = boxes.get(host);
+    AwsBoxes.Box box = boxes.get(host);
     assertNotNull(box, "a box for " + host);
     String name = f.hostname("alice") + ".";
     assertTrue(name.endsWith("." + DOMAIN + "."), name);
@@ -148,7 +113,7 @@ class AwsEndToEndTest {
     // Nginx routes the workspace's Host to <instance address>:<template port>.
     Map<String, String> route = f.stack.redis().hgetAll(f.stack.keys().route(io.berth.workflows.Labels.labelFor("alice")));
     assertEquals(box.address, route.get("address"), route.toString());
-    assertEquals(String.valueOf(templatePort), route.get("port"), route.toString());
+    assertEquals(String.valueOf(boxes.templatePort), route.get("port"), route.toString());
     assertEquals(302, f.viaGateway("alice", "/").status(), "without the owner's cookie");
     var page = f.asOwner("alice", "/");
     assertEquals(200, page.status());
@@ -282,75 +247,8 @@ class AwsEndToEndTest {
     return attempts;
   }
 
-  /** What the agent does on a new Recycle value: fresh template, then delete its own tag. */
-  static void recycled(String id, String value) {
-    Box b = boxes.get(id);
-    if (b == null) {
-      return;
-    }
-    b.restartTemplate();
-    var instance = aws.instance(id);
-    if (instance != null && value.equals(instance.tags().get("Recycle"))) {
-      aws.untag(id, "Recycle");
-    }
-  }
-
   static void setProperty(String key, String value) {
     savedProperties.put(key, System.getProperty(key));
     System.setProperty(key, value);
-  }
-
-  /** One instance: its template on the template port and its agent, both on the instance address. */
-  static final class Box implements AutoCloseable {
-    final String id;
-    final String address;
-    final FakeAgent agent;
-    final AtomicInteger generation = new AtomicInteger();
-    private HttpServer template;
-
-    private Box(String id, String address) {
-      this.id = id;
-      this.address = address;
-      this.agent = FakeAgent.start(address, agentPort);
-      this.template = serve();
-    }
-
-    static Box start(String id, String address) {
-      return new Box(id, address);
-    }
-
-    synchronized void restartTemplate() {
-      template.stop(0);
-      template = serve();
-      generation.incrementAndGet();
-    }
-
-    private HttpServer serve() {
-      try {
-        HttpServer s = HttpServer.create(new InetSocketAddress(address, templatePort), 16);
-        s.createContext("/", this::page);
-        s.start();
-        return s;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-
-    private void page(HttpExchange ex) throws IOException {
-      try (ex) {
-        FakeAgent.Credentials c = agent.credentials(0);
-        String body = ex.getRequestURI().getPath().equals("/healthz") ? "ok"
-            : c == null ? "warm spare on " + address : "Workspace of " + c.user() + " on " + address;
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(200, bytes.length);
-        ex.getResponseBody().write(bytes);
-      }
-    }
-
-    @Override
-    public synchronized void close() {
-      template.stop(0);
-      agent.close();
-    }
   }
 }

@@ -373,15 +373,14 @@ final class FaultStack implements AutoCloseable {
     if (stubs != null) {
       stubs.shutdownNow();
     }
-    killLeftovers();
+    killLeftovers(state);
     redis.close();
     redisServer.close();
-    keepLogs();
-    deleteTree(root);
+    keepLogsAndDelete(root);
   }
 
-  /** The processes' logs go to stack/target/fault-logs/ for a look after a failure. */
-  private void keepLogs() {
+  /** The processes' logs go to stack/target/fault-logs/ for a look after a failure; then the tree goes. */
+  static void keepLogsAndDelete(Path root) {
     Path dest = Path.of("target", "fault-logs", root.getFileName().toString());
     try (Stream<Path> logs = Files.list(root)) {
       Files.createDirectories(dest);
@@ -391,24 +390,39 @@ final class FaultStack implements AutoCloseable {
     } catch (IOException e) {
       System.err.println("could not keep the logs: " + e);
     }
+    deleteTree(root);
   }
 
-  private void killLeftovers() {
-    List<ProcessHandle> left = leftovers();
-    left.forEach(ProcessHandle::destroyForcibly);
+  /**
+   * Stops what {@link #leftovers(Path)} finds under {@code dir}, and their children: SIGTERM first,
+   * so that an Nginx master takes its workers with it (a SIGKILLed master leaves them running,
+   * renamed, out of sight of the command-line search); SIGKILL for what is left after a bound.
+   */
+  static void killLeftovers(Path dir) {
+    List<ProcessHandle> left = new ArrayList<>();
+    for (ProcessHandle h : leftovers(dir)) {
+      left.add(h);
+      h.descendants().forEach(left::add);
+    }
+    left.forEach(ProcessHandle::destroy);
     left.forEach(h -> {
       try {
-        h.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        h.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
       } catch (Exception e) {
-        System.err.println("process " + h.pid() + " did not exit");
+        h.destroyForcibly();
       }
     });
+    left.stream().filter(ProcessHandle::isAlive).forEach(h -> System.err.println("process " + h.pid() + " did not exit"));
   }
 
   /** Processes started for this stack: Nginx (its prefix is on its command line) and workspaces (their slot dir). */
   List<ProcessHandle> leftovers() {
+    return leftovers(state);
+  }
+
+  static List<ProcessHandle> leftovers(Path dir) {
     List<ProcessHandle> left = new ArrayList<>();
-    String marker = state.toString() + "/";
+    String marker = dir.toString() + "/";
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
       procs.filter(p -> p.getFileName().toString().matches("[0-9]+")).forEach(p -> {
         if (mentions(p.resolve("cmdline"), marker) || mentions(p.resolve("environ"), "BERTH_SLOT_DIR=" + marker)) {
