@@ -20,6 +20,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * and waits until the spares are back.
  */
 final class Rounds {
+  /**
+   * Untimed full rounds at 10 concurrent before a scenario times anything. This JVM holds the test
+   * server, the SDK, Micronaut, gRPC and Netty: the JIT compiler took a quarter of the CPU samples of
+   * the timed rounds after a warm-up of 20 allocations and still did after 100 (async-profiler,
+   * BENCHMARKS.md), so shorter warm-ups time the JVM's warm-up, not Berth.
+   */
+  static final int WARM_UP_ROUNDS = 4;
+
   /** One timed allocation: returns the user it allocated for, or throws. */
   interface Allocation {
     void run(String user) throws Exception;
