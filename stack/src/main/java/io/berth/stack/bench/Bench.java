@@ -193,7 +193,7 @@ public final class Bench {
   static String usage() {
     return String.join("\n",
         "usage: ./berth bench [warm] [direct] [heartbeats] [reclaim] [memory] [capacity] [options]",
-        "  no scenario: all but memory (about 14 min on 2 idle cores); memory (10,000 workflows) takes 20+ min",
+        "  no scenario: all but memory (about 16 min on 2 idle cores); memory (10,000 workflows) takes 20+ min",
         "  --warm-n N            allocations per concurrency level, warm and direct (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
         "  --levels A,B,C        concurrencies of warm and direct (1,10,50; direct takes those up to 10)",

@@ -107,12 +107,12 @@ final class DirectScenario {
       }
     };
 
-    // Both paths warm up alike, in turns (Rounds.WARM_UP_ROUNDS); run alone with a warm-up of 20,
-    // `direct` timed a cold Temporal path.
-    for (int i = 0; i < Rounds.WARM_UP_ROUNDS; i++) {
-      Rounds.run("dwarm", 10, pool.size, pool.size, direct, directTeardown);
-      Rounds.run("twarm", 10, pool.size, pool.size, viaTemporal, pool::releaseAll);
-    }
+    // Both paths warm up alike, in turns, until the JIT has settled (Rounds.warmUp); run alone with a
+    // warm-up of 20, `direct` timed a cold Temporal path.
+    Rounds.WarmUp warmUp = Rounds.warmUp(i -> {
+      Rounds.run("dwarm" + i, 10, pool.size, pool.size, direct, directTeardown);
+      Rounds.run("twarm" + i, 10, pool.size, pool.size, viaTemporal, pool::releaseAll);
+    });
     List<List<String>> rows = new ArrayList<>();
     Map<Integer, Map<String, Stats>> stepStats = new LinkedHashMap<>();
     Report.Section sec = report.section("direct", "The saga without Temporal");
@@ -163,7 +163,7 @@ final class DirectScenario {
     sec.text("The same steps as the allocation saga — claimSpare → awaitReady → tagOwner → protectHost → upsertRecord "
         + "(NoDns) → routeWorkspace → storeSession — called one after another on the running worker's own "
         + "implementations (its LocalFleet, its routes — RedisRoutes, or NginxRoutes and its reloader with "
-        + "BERTH_ROUTING=files — the same Redis), no Temporal, no HTTP. Undone between rounds with the teardown's calls. Same pool and rounds as `warm`; both paths warm up with " + Rounds.WARM_UP_ROUNDS + " untimed rounds each, in turns, and their timed rounds are taken in turns (a direct round, then a Temporal one), so that the JIT and the controller's work fall on both alike.");
+        + "BERTH_ROUTING=files — the same Redis), no Temporal, no HTTP. Undone between rounds with the teardown's calls. Same pool and rounds as `warm`; both paths warm up in turns (" + warmUp.describe() + ", a direct round and a Temporal one each), and their timed rounds are taken in turns (a direct round, then a Temporal one), so that the JIT and the controller's work fall on both alike.");
     sec.text("CPU per allocation as in `warm`: the stack JVM's / the machine's, over the timed rounds only.");
     sec.table(List.of("path", "n", "errors", "p50", "p95", "p99", "max", "CPU per allocation (JVM / machine)"), rows);
     List<String> header = new ArrayList<>(List.of("direct step"));

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
@@ -21,12 +23,44 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class Rounds {
   /**
-   * Untimed full rounds at 10 concurrent before a scenario times anything. This JVM holds the test
-   * server, the SDK, Micronaut, gRPC and Netty: the JIT compiler took a quarter of the CPU samples of
-   * the timed rounds after a warm-up of 20 allocations and still did after 100 (async-profiler,
-   * BENCHMARKS.md), so shorter warm-ups time the JVM's warm-up, not Berth.
+   * Untimed warm-up rounds run until the JIT compiler has settled: its compile time during a round
+   * under {@link #SETTLED} of the round's wall time (at least {@link #MIN_WARM_UP_ROUNDS}, at most
+   * {@link #MAX_WARM_UP_ROUNDS}). This JVM holds the test server, the SDK, Micronaut, gRPC and Netty:
+   * the compiler took a quarter of the CPU samples of the timed rounds after a warm-up of 20
+   * allocations, still after 100 and 200 (async-profiler, BENCHMARKS.md): a fixed short warm-up
+   * times the JVM's warm-up, not Berth.
    */
-  static final int WARM_UP_ROUNDS = 4;
+  static final int MIN_WARM_UP_ROUNDS = 2;
+  static final int MAX_WARM_UP_ROUNDS = 10;
+  static final double SETTLED = 0.05;
+
+  /** One untimed warm-up round (or a pair taken in turns), numbered from 0. */
+  interface WarmUpRound {
+    void run(int round) throws Exception;
+  }
+
+  /** How a warm-up ended: rounds run, and the compiler's share of the last round's wall time. */
+  record WarmUp(int rounds, double lastJitShare) {
+    String describe() {
+      return String.format("%d untimed warm-up round(s) at 10 concurrent, run until the JIT compiler's time fell "
+          + "under %.0f%% of a round (last round: %.1f%%%s)", rounds, SETTLED * 100, lastJitShare * 100,
+          lastJitShare >= SETTLED ? ", stopped at the bound" : "");
+    }
+  }
+
+  static WarmUp warmUp(WarmUpRound round) throws Exception {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    int rounds = 0;
+    double share = 1;
+    while (rounds < MAX_WARM_UP_ROUNDS && (rounds < MIN_WARM_UP_ROUNDS || share >= SETTLED)) {
+      long compiled = jit.getTotalCompilationTime();
+      long t0 = System.nanoTime();
+      round.run(rounds);
+      share = (jit.getTotalCompilationTime() - compiled) / Math.max(1.0, (System.nanoTime() - t0) / 1e6);
+      rounds++;
+    }
+    return new WarmUp(rounds, share);
+  }
 
   /** One timed allocation: returns the user it allocated for, or throws. */
   interface Allocation {

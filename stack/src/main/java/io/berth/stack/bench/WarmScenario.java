@@ -27,14 +27,13 @@ final class WarmScenario {
     this.timer = pool.timer;
   }
 
-  private int warmUpAllocations() {
-    return Rounds.WARM_UP_ROUNDS * pool.size;
-  }
+  private Rounds.WarmUp warmUp;
 
   void run(Report report, int total, int[] concurrencies) throws Exception {
     BenchStack s = pool.stack();
-    // Untimed warm-up: JIT, connections, Nginx with routes (Rounds.WARM_UP_ROUNDS says why so long).
-    Rounds.run("warmup", 10, warmUpAllocations(), pool.size, user -> allocate(s, user), pool::releaseAll);
+    // Untimed warm-up: JIT, connections, Nginx with routes (Rounds.warmUp says why so long).
+    warmUp = Rounds.warmUp(i -> Rounds.run("warmup" + i, 10, pool.size, pool.size, user -> allocate(s, user),
+        pool::releaseAll));
     List<List<String>> rows = new ArrayList<>();
     List<List<String>> profile = new ArrayList<>();
     Map<Integer, Map<String, Stats>> activities = new LinkedHashMap<>();
@@ -121,9 +120,7 @@ final class WarmScenario {
         + pool.size + " allocations; between rounds (untimed) each workspace is opened through Nginx as its owner "
         + "would (a launch link from the API, its cookie, then GET /) and must answer 2xx with its route header; then "
         + "every workspace is released and the bench waits until all spares are back. "
-        + "An untimed warm-up of " + warmUpAllocations() + " allocations at 10 concurrent ran first (the JVM's JIT "
-        + "compiles the hot paths during it; after a warm-up of 20, and still of 100, the compiler took a quarter "
-        + "of the timed rounds' CPU).");
+        + "First, " + warmUp.describe() + ".");
     sec.text("CPU per allocation: CPU time over the timed rounds divided by the allocations, of the stack's JVM "
         + "(API, worker, Temporal's test server, the bench's client) / of the whole machine (also Nginx, Redis and "
         + "the slot processes).");
