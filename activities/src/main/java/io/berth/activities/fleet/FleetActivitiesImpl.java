@@ -5,9 +5,12 @@ import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Slot;
 import java.util.Objects;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The fleet step/undo pairs on top of a provider. */
 public final class FleetActivitiesImpl implements FleetActivities {
+  private static final Logger log = LoggerFactory.getLogger(FleetActivitiesImpl.class);
   private final Fleet fleet;
   private final Predicate<String> claimed;
 
@@ -61,15 +64,18 @@ public final class FleetActivitiesImpl implements FleetActivities {
 
   @Override
   public void unprotectHost(String requestId, Slot slot) {
-    boolean hostWide = HOST_WIDE.equals(requestId);
-    boolean held = fleet.describe().hosts().stream()
-        .filter(h -> h.hostId().equals(slot.hostId()))
-        .flatMap(h -> h.slots().stream())
-        .filter(s -> hostWide || !s.slot().slotId().equals(slot.slotId()))
-        .anyMatch(s -> s.owner() != null || claimed.test(s.slot().slotId()));
-    if (!held) {
+    if (!held(slot.hostId(), HOST_WIDE.equals(requestId) ? null : slot.slotId())) {
       fleet.setProtected(slot.hostId(), false);
     }
+  }
+
+  /** Whether a slot of the host other than {@code except} has an owner or a saga's claim now. */
+  private boolean held(String hostId, String except) {
+    return fleet.describe().hosts().stream()
+        .filter(h -> h.hostId().equals(hostId))
+        .flatMap(h -> h.slots().stream())
+        .filter(s -> !s.slot().slotId().equals(except))
+        .anyMatch(s -> s.owner() != null || claimed.test(s.slot().slotId()));
   }
 
   @Override
@@ -78,8 +84,17 @@ public final class FleetActivitiesImpl implements FleetActivities {
     fleet.recycleSlot(slot);
   }
 
+  /**
+   * The controller decides on a view, and a quarantine's probes take seconds: a saga may have
+   * claimed and tagged a slot of the host since. The controller takes the host's slots out of the
+   * pool before it calls this, so no claim can come after this look; a held host stays.
+   */
   @Override
   public void terminateHost(String hostId, boolean decrement) {
+    if (held(hostId, null)) {
+      log.warn("kept {}: a slot has an owner or a claim now", hostId);
+      return;
+    }
     fleet.terminate(hostId, decrement);
   }
 }

@@ -66,7 +66,9 @@ final class RecordingFleet implements Fleet {
   }
 
   @Override
-  public void terminate(String hostId, boolean decrement) {}
+  public void terminate(String hostId, boolean decrement) {
+    hosts.remove(hostId);
+  }
 
   @Override
   public void deliverCredentials(Slot slot, String user, String heartbeatToken) {

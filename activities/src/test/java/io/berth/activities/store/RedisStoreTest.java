@@ -247,6 +247,30 @@ class RedisStoreTest {
     assertFalse(fleet.protectedHosts.contains(s.hostId()), "protection nothing holds is cleared");
   }
 
+  /**
+   * A quarantine is decided on a view, after probes that take seconds: a saga may claim and tag
+   * another slot of the host meanwhile. The host is kept while any slot is claimed or owned.
+   */
+  @Test
+  void aHostIsTerminatedOnlyWhenNoSlotIsClaimedOrOwnedWhenItRuns() {
+    Slot broken = slot(1, 0);
+    Slot taken = slot(1, 1);
+    fleet.hosts.put(broken.hostId(), List.of(broken, taken));
+    store.addSpares(T, List.of(taken));
+    store.claimSpare(new ClaimRequest("r1", "alice", T));
+    FleetActivitiesImpl steps = new FleetActivitiesImpl(fleet, store::claimed);
+
+    steps.terminateHost(broken.hostId(), false);
+    assertTrue(fleet.hosts.containsKey(broken.hostId()), "claimed: kept");
+    fleet.owners.put(taken.slotId(), "alice");
+    store.forgetClaim("r1");
+    steps.terminateHost(broken.hostId(), false);
+    assertTrue(fleet.hosts.containsKey(broken.hostId()), "owned: kept");
+    fleet.owners.remove(taken.slotId());
+    steps.terminateHost(broken.hostId(), false);
+    assertFalse(fleet.hosts.containsKey(broken.hostId()), "empty: terminated");
+  }
+
   @Test
   void aSagaUndoesItsOwnProtectionButNotAnotherSlotsClaim() {
     Slot mine = slot(1, 0);

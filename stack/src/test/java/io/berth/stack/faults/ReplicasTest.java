@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -198,9 +199,10 @@ class ReplicasTest {
       List<Future<HttpResponse<String>>> answers = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
         int api = i % 2;
-        answers.add(pool.submit((Callable<HttpResponse<String>>) () -> call(api, "POST", "/api/workspaces", token("alice"), "{}")));
+        Callable<HttpResponse<String>> allocate = () -> call(api, "POST", "/api/workspaces", token("alice"), "{}");
+        answers.add(pool.submit(allocate));
       }
-      Set<String> workspaceIds = new java.util.HashSet<>();
+      Set<String> workspaceIds = new HashSet<>();
       for (Future<HttpResponse<String>> a : answers) {
         HttpResponse<String> r = a.get();
         assertEquals(200, r.statusCode(), r.body());
@@ -268,6 +270,7 @@ class ReplicasTest {
     assertEquals(200, gatewayGet(0, "bob", "/", launchCookie(0, "bob", 0)).status());
 
     String instance = field(call(1, "GET", "/api/workspaces/me", token("alice"), null).body(), "instanceId");
+    FakeAgent.Credentials creds = credentials("alice");
     assertEquals(202, call(1, "DELETE", "/api/workspaces/me", token("alice"), null).statusCode());
     WorkspaceView end = awaitEnd("alice", Duration.ofSeconds(60));
     assertEquals("released by user", end.reason());
@@ -280,6 +283,9 @@ class ReplicasTest {
     assertTrue(aws.records(ZONE).values().stream().noneMatch(x -> x.name().startsWith(Labels.labelFor("alice"))));
     assertTrue(redis.hgetAll(keys.workspace("alice")).isEmpty());
     assertNull(boxes.get(instance).agent.credentials(0));
+    for (int api = 0; api < 2; api++) {
+      assertEquals(401, call(api, "POST", "/api/heartbeat", creds.token(), null).statusCode(), "api " + api);
+    }
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
