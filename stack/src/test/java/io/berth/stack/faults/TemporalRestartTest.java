@@ -2,6 +2,7 @@ package io.berth.stack.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.stack.Invariants;
@@ -56,6 +57,8 @@ class TemporalRestartTest {
     String avaRun = runId(WorkspaceWorkflow.idFor("ava"));
     String capacityRun = runId(CapacityWorkflow.ID);
     String danSlot = danInFlight();
+    String danClaim = f.redis.hget(f.keys.slot(danSlot), "claimedBy");
+    assertNotNull(danClaim, "dan's saga holds its slot by a claim");
 
     f.temporal().kill();
     stopped.forEach(pid -> ProcessHandle.of(pid).ifPresent(p -> FaultStack.signal("CONT", pid)));
@@ -89,10 +92,16 @@ class TemporalRestartTest {
     Invariants.awaitHold(f.sources(), List.of("ava", "ben", "cara"), Duration.ofSeconds(60));
     // dan's saga went with the server after tagging the slot. The API's call retried into the new
     // server and dan has a new workspace: the old slot is left behind (had the call not retried, an
-    // orphan). Either way it comes back with no claim left on it.
-    Await.until("dan's lost claim undone and its slot given back", Duration.ofSeconds(60),
-        () -> f.redis.hget(f.keys.slot(danSlot), "claimedBy") == null
-            && (f.redis.sismember(f.keys.pool("demo"), danSlot) || !hostRunning(danSlot.split("/")[0])));
+    // orphan). Either way the lost claim is undone and the slot comes back: to the pool, with its
+    // host gone, or, when the repair gave it back before dan's new saga claimed a spare, to dan's
+    // new workspace itself.
+    Await.until("dan's lost claim undone and its slot given back", Duration.ofSeconds(60), () -> {
+      String claim = f.redis.hget(f.keys.slot(danSlot), "claimedBy");
+      Map<String, String> danNow = f.session("dan");
+      boolean danHoldsItAgain = danSlot.equals(danNow.get("slotId")) && "READY".equals(danNow.get("state"));
+      return !danClaim.equals(claim) && (danHoldsItAgain || claim == null
+          && (f.redis.sismember(f.keys.pool("demo"), danSlot) || !hostRunning(danSlot.split("/")[0])));
+    });
     System.out.println("worker after the Temporal restart:\n" + f.worker().log().lines()
         .filter(l -> l.contains("capacity workflow") || l.contains("re-created")).reduce("", (a, b) -> a + b + "\n"));
     System.out.println("the controller's decisions about dan's slot " + danSlot + ": " + f.client()
