@@ -272,19 +272,30 @@ final class FaultStack implements AutoCloseable {
 
   /** A page of the user's workspace as its owner's browser gets it: launch link, cookie, then the page. */
   GatewayClient.Answer asOwner(String user, String path) {
-    HttpResponse<String> r = call("POST", "/api/workspaces/me/launch", token(user), null);
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"url\"\\s*:\\s*\"([^\"]*)\"").matcher(r.body());
-    if (r.statusCode() != 200 || !m.find()) {
-      throw new AssertionError("launch link for " + user + ": " + r.statusCode() + " " + r.body());
+    String cookie = launchCookie(user, call("POST", "/api/workspaces/me/launch", token(user), null),
+        (host, pathAndQuery) -> gatewayGet(host, pathAndQuery, null));
+    return gatewayGet(Labels.labelFor(user) + ".localhost", path, cookie);
+  }
+
+  /**
+   * What the owner's browser holds after opening a launch link: the cookie pair. {@code answer} is
+   * the API's answer to {@code POST /api/workspaces/me/launch}; {@code open} GETs (host, path?query)
+   * through a gateway with no cookie.
+   */
+  static String launchCookie(String user, HttpResponse<String> answer,
+                             java.util.function.BiFunction<String, String, GatewayClient.Answer> open) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"url\"\\s*:\\s*\"([^\"]*)\"").matcher(answer.body());
+    if (answer.statusCode() != 200 || !m.find()) {
+      throw new AssertionError("launch link for " + user + ": " + answer.statusCode() + " " + answer.body());
     }
     URI launch = URI.create(m.group(1));
-    GatewayClient.Answer opened = gatewayGet(launch.getHost(),
-        launch.getRawPath() + (launch.getRawQuery() == null ? "" : "?" + launch.getRawQuery()), null);
+    GatewayClient.Answer opened = open.apply(launch.getHost(),
+        launch.getRawPath() + (launch.getRawQuery() == null ? "" : "?" + launch.getRawQuery()));
     String cookie = opened.header("Set-Cookie");
     if (opened.status() != 302 || cookie == null) {
       throw new AssertionError("launch for " + user + ": " + opened.status() + " " + opened.body());
     }
-    return gatewayGet(Labels.labelFor(user) + ".localhost", path, cookie.split(";")[0]);
+    return cookie.split(";")[0];
   }
 
   private GatewayClient.Answer gatewayGet(String host, String path, String cookie) {

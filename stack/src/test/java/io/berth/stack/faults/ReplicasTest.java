@@ -28,7 +28,6 @@ import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -321,16 +320,11 @@ class ReplicasTest {
 
   /** The cookie that a launch link from {@code api} sets when opened through {@code gateway}. */
   static String launchCookie(int api, String user, int gateway) {
-    HttpResponse<String> r = call(api, "POST", "/api/workspaces/me/launch", token(user), null);
-    Matcher m = Pattern.compile("\"url\"\\s*:\\s*\"([^\"]*)\"").matcher(r.body());
-    assertTrue(r.statusCode() == 200 && m.find(), "launch link for " + user + ": " + r.statusCode() + " " + r.body());
-    URI launch = URI.create(m.group(1));
-    assertEquals(host(user), launch.getHost());
-    GatewayClient.Answer opened = toGateway(gateway, launch.getHost(),
-        launch.getRawPath() + (launch.getRawQuery() == null ? "" : "?" + launch.getRawQuery()), null);
-    String cookie = opened.header("Set-Cookie");
-    assertTrue(opened.status() == 302 && cookie != null, "launch for " + user + ": " + opened.status());
-    return cookie.split(";")[0];
+    HttpResponse<String> answer = call(api, "POST", "/api/workspaces/me/launch", token(user), null);
+    return FaultStack.launchCookie(user, answer, (host, pathAndQuery) -> {
+      assertEquals(host(user), host);
+      return toGateway(gateway, host, pathAndQuery, null);
+    });
   }
 
   static FakeAgent.Credentials credentials(String user) {
