@@ -32,6 +32,10 @@ public class ApiException extends RuntimeException {
     return new ApiException(HttpStatus.NOT_FOUND, "not_found", message, null);
   }
 
+  public static ApiException tooLarge(String message) {
+    return new ApiException(HttpStatus.REQUEST_ENTITY_TOO_LARGE, "too_large", message, null);
+  }
+
   public static ApiException conflict(String message) {
     return new ApiException(HttpStatus.CONFLICT, "conflict", message, null);
   }

@@ -8,6 +8,7 @@ import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.Post;
@@ -18,7 +19,9 @@ import io.micronaut.security.rules.SecurityRule;
 import java.util.regex.Pattern;
 
 /**
- * Activity from inside a workspace. Not a user JWT: the bearer is the workspace's own token,
+ * Activity from inside a workspace, from any client: the body and its content type are ignored
+ * (no body, {@code curl -d ''}, a form from {@code HttpURLConnection}, a beacon's {@code text/plain},
+ * JSON), so the route consumes every content type. Not a user JWT: the bearer is the workspace's own token,
  * checked by {@link Heartbeats} against its hash in Redis.
  */
 @Controller("/api/heartbeat")
@@ -39,9 +42,15 @@ public class HeartbeatController {
       security = @SecurityRequirement(name = "bearer"))
   @ApiResponse(responseCode = "204", description = "recorded")
   @ApiResponse(responseCode = "401", description = "missing, unknown or stale token")
-  @Post
+  @ApiResponse(responseCode = "413", description = "a body larger than " + RequestFields.MAX_BYTES + " bytes")
+  @Post(consumes = MediaType.ALL)
   @ExecuteOn(TaskExecutors.BLOCKING)
-  public HttpResponse<Void> beat(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization) {
+  public HttpResponse<Void> beat(@Header(HttpHeaders.AUTHORIZATION) @Nullable String authorization,
+                                 @Header(HttpHeaders.CONTENT_LENGTH) @Nullable Long contentLength) {
+    if (contentLength != null && contentLength > RequestFields.MAX_BYTES) {
+      // Refused from its length alone: the body is never read, whatever it holds.
+      throw ApiException.tooLarge("a heartbeat body may hold at most " + RequestFields.MAX_BYTES + " bytes");
+    }
     try {
       heartbeats.beat(token(authorization));
     } catch (ApiException e) {

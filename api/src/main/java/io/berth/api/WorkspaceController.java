@@ -3,6 +3,7 @@ package io.berth.api;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.parameters.RequestBody;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.berth.api.metrics.AllocationMetrics;
 import io.berth.workflows.Labels;
@@ -11,6 +12,8 @@ import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
@@ -19,6 +22,7 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.json.JsonMapper;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.micronaut.security.rules.SecurityRule;
@@ -49,10 +53,12 @@ public class WorkspaceController {
   private final ActiveCap activeCap;
   private final AllocationMetrics metrics;
   private final WorkspaceLimit limit;
+  private final JsonMapper json;
 
   public WorkspaceController(WorkspaceWorkflows workflows, UserQuotas quotas, WorkspaceSettings settings,
                              WorkspaceAccess access, ActiveCap activeCap, AllocationMetrics metrics,
-                             WorkspaceLimit limit) {
+                             WorkspaceLimit limit, JsonMapper json) {
+    this.json = json;
     this.limit = limit;
     this.activeCap = activeCap;
     this.metrics = metrics;
@@ -63,10 +69,18 @@ public class WorkspaceController {
   }
 
   @Serdeable
-  public record AllocateBody(@Nullable String template, @Nullable String name) {}
+  public record AllocateBody(@Nullable String template, @Nullable String name) {
+    static AllocateBody of(RequestFields f) {
+      return new AllocateBody(f.text("template"), f.text("name"));
+    }
+  }
 
   @Serdeable
-  public record ExtendBody(@Nullable Long seconds) {}
+  public record ExtendBody(@Nullable Long seconds) {
+    static ExtendBody of(RequestFields f) {
+      return new ExtendBody(f.whole("seconds"));
+    }
+  }
 
   @Serdeable
   public record Released(String user, @Nullable String name, String message) {
@@ -88,8 +102,12 @@ public class WorkspaceController {
       + "workspace would pass the per-user limit (error workspace_limit)")
   @ApiResponse(responseCode = "429", description = "over the allocation quota; Retry-After")
   @ApiResponse(responseCode = "503", description = "no capacity, allocation failed or Temporal unavailable; Retry-After")
-  @Post
-  public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable AllocateBody body) {
+  @RequestBody(description = "optional; JSON or a form",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = AllocateBody.class)))
+  @Post(consumes = MediaType.ALL)
+  public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable byte[] raw,
+                                              @Header(HttpHeaders.CONTENT_TYPE) @Nullable String contentType) {
+    AllocateBody body = AllocateBody.of(RequestFields.parse(raw, contentType, json));
     String user = Users.of(auth);
     String key = limit.keyFor(user, body == null ? null : body.name(), true);
     String template = template(body);
@@ -144,7 +162,7 @@ public class WorkspaceController {
   }
 
   /** A fresh one-time link into the caller's READY workspace; opening it sets the workspace cookie. */
-  @Post("/me/launch")
+  @Post(value = "/me/launch", consumes = MediaType.ALL)
   public LaunchLink launch(Authentication auth, @QueryValue @Nullable String name) {
     String key = key(auth, name);
     quotas.take(UserQuotas.Kind.LAUNCH, Labels.userOf(key));
@@ -171,9 +189,13 @@ public class WorkspaceController {
   @ApiResponse(responseCode = "200", description = "the workspace with its new deadline")
   @ApiResponse(responseCode = "400", description = "seconds out of range")
   @ApiResponse(responseCode = "409", description = "the workspace is not READY")
-  @Post("/me/extend")
-  public HttpResponse<WorkspaceJson> extend(Authentication auth, @Body @Nullable ExtendBody body,
+  @RequestBody(description = "optional; JSON or a form",
+      content = @Content(mediaType = "application/json", schema = @Schema(implementation = ExtendBody.class)))
+  @Post(value = "/me/extend", consumes = MediaType.ALL)
+  public HttpResponse<WorkspaceJson> extend(Authentication auth, @Body @Nullable byte[] raw,
+                                            @Header(HttpHeaders.CONTENT_TYPE) @Nullable String contentType,
                                             @QueryValue @Nullable String name) {
+    ExtendBody body = ExtendBody.of(RequestFields.parse(raw, contentType, json));
     String key = key(auth, name);
     long max = settings.maxLifetime().toSeconds();
     long seconds = body == null || body.seconds() == null ? settings.idleTimeout().toSeconds() : body.seconds();
