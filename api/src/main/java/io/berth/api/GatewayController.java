@@ -4,6 +4,7 @@ import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
@@ -13,6 +14,8 @@ import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.rules.SecurityRule;
+import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * What Nginx asks on a workspace's host (see {@code ServerBlock} and {@code WildcardServer}): no
@@ -29,10 +32,20 @@ public class GatewayController {
   static final String ROUTING_HEADER = "X-Berth-Routing";
   static final String UPSTREAM_HEADER = "X-Berth-Upstream";
   static final String ROUTE_HEADER = "X-Berth-Route";
+  /** The original request's method: Nginx sends the auth subrequest as GET. */
+  static final String METHOD_HEADER = "X-Berth-Method";
+  /** The sign-in page (BERTH_DASHBOARD_URL), set by Nginx on the gone request. */
+  static final String LOGIN_HEADER = "X-Berth-Login";
+  static final String FETCH_MODE_HEADER = "Sec-Fetch-Mode";
+  private static final Pattern PLAIN_URL = Pattern.compile("https?://[A-Za-z0-9.:\\[\\]-]+(/[A-Za-z0-9._~/-]*)?");
   private final WorkspaceAccess access;
+  private final TrafficActivity traffic;
+  private final WorkspaceWorkflows workflows;
 
-  public GatewayController(WorkspaceAccess access) {
+  public GatewayController(WorkspaceAccess access, TrafficActivity traffic, WorkspaceWorkflows workflows) {
     this.access = access;
+    this.traffic = traffic;
+    this.workflows = workflows;
   }
 
   /**
@@ -42,9 +55,16 @@ public class GatewayController {
   @Get("/auth")
   public HttpResponse<?> auth(@Header(HttpHeaders.HOST) @Nullable String host,
                               @Header(HttpHeaders.COOKIE) @Nullable String cookie,
-                              @Header(ROUTING_HEADER) @Nullable String routing) {
+                              @Header(ROUTING_HEADER) @Nullable String routing,
+                              @Header(METHOD_HEADER) @Nullable String method,
+                              @Header(FETCH_MODE_HEADER) @Nullable String fetchMode,
+                              @Header(HttpHeaders.UPGRADE) @Nullable String upgrade) {
     WorkspaceAccess.Verdict v = access.check(host, cookie, "dynamic".equalsIgnoreCase(routing));
     if (v instanceof WorkspaceAccess.Verdict.Pass pass) {
+      String label = pass.route() != null ? pass.route().label() : access.labelOf(host);
+      if (pass.key() != null && label != null) {
+        traffic.passed(pass.key(), label, method, fetchMode, upgrade);
+      }
       MutableHttpResponse<Void> r = HttpResponse.noContent();
       if (pass.route() != null) {
         r.header(UPSTREAM_HEADER, pass.route().upstream()).header(ROUTE_HEADER, pass.route().label());
@@ -60,6 +80,42 @@ public class GatewayController {
       return r;
     }
     throw ApiException.forbidden("no workspace at this address");
+  }
+
+  /**
+   * A request for a host without a route (Nginx's {@code @berth_gone}). The owner's browser (a
+   * cookie minted for this host) gets a page that says what became of the workspace; a browser
+   * without one is sent to sign in; any other client gets the JSON 404.
+   */
+  @Get("/gone")
+  public HttpResponse<?> gone(@Header(HttpHeaders.HOST) @Nullable String host,
+                              @Header(HttpHeaders.COOKIE) @Nullable String cookie,
+                              @Header(HttpHeaders.ACCEPT) @Nullable String accept,
+                              @Header(LOGIN_HEADER) @Nullable String login) {
+    String label = access.labelOf(host);
+    boolean browser = accept != null && accept.toLowerCase(java.util.Locale.ROOT).contains("text/html");
+    Optional<String> owner = access.cookieOwner(host, cookie);
+    String dashboard = dashboardUrl(login);
+    if (owner.isEmpty()) {
+      if (browser && label != null && dashboard != null) {
+        return HttpResponse.status(HttpStatus.FOUND).header(HttpHeaders.LOCATION, dashboard + "?ws=" + label)
+            .header(HttpHeaders.CACHE_CONTROL, "no-store");
+      }
+      throw ApiException.notFound("no workspace at this address");
+    }
+    GonePage.Story story = GonePage.story(workflows.latest(owner.get()));
+    if (!browser) {
+      throw ApiException.notFound(GonePage.sentence(story));
+    }
+    return HttpResponse.status(HttpStatus.NOT_FOUND).contentType(MediaType.TEXT_HTML_TYPE)
+        .header(HttpHeaders.CACHE_CONTROL, "no-store")
+        .body(GonePage.html(story, dashboard));
+  }
+
+  /** Nginx's sign-in URL, used only when it is a plain http(s) URL (it reaches a Location header and a page). */
+  @Nullable
+  private static String dashboardUrl(@Nullable String login) {
+    return login != null && PLAIN_URL.matcher(login).matches() ? login : null;
   }
 
   /** Dynamic routing's {@code /.berth/route}: 204 with {@value #ROUTE_HEADER} while the host has a route record. */

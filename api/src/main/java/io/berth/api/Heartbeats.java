@@ -21,10 +21,12 @@ public class Heartbeats {
   /**
    * One atomic step, so that a teardown deleting the session between the check and the write
    * cannot leave a half session behind. KEYS: ws:<user>, ws:pings, hbwin:<user>;
-   * ARGV: workspaceId, now (ms), window (ms), user. Answers -1 stale, 0 recorded, 1 recorded and first in window.
+   * ARGV: the session's expected value, now (ms), window (ms), user, the session field that must
+   * hold it (workspaceId for a token's beat, label for traffic through the gateway).
+   * Answers -1 stale, 0 recorded, 1 recorded and first in window.
    */
   static final String RECORD = """
-      if redis.call('HGET', KEYS[1], 'workspaceId') ~= ARGV[1] then return -1 end
+      if redis.call('HGET', KEYS[1], ARGV[5]) ~= ARGV[1] then return -1 end
       redis.call('HSET', KEYS[1], 'lastSeen', ARGV[2])
       redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
       if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then return 1 end
@@ -36,8 +38,12 @@ public class Heartbeats {
   private final RedisKeys keys;
   private final HeartbeatSignals signals;
   private final String windowMillis;
+  /** False when BERTH_ACTIVITY leaves heartbeats out: a good token still gets 204, and nothing is recorded. */
+  private final boolean counted;
 
-  public Heartbeats(RedisClient redis, RedisKeys keys, HeartbeatSignals signals, WorkspaceSettings settings) {
+  public Heartbeats(RedisClient redis, RedisKeys keys, HeartbeatSignals signals, WorkspaceSettings settings,
+                    ActivitySources sources) {
+    this.counted = sources.heartbeat();
     this.redis = redis;
     this.keys = keys;
     this.signals = signals;
@@ -52,19 +58,35 @@ public class Heartbeats {
     if (user == null || workspaceId == null || !Labels.validKey(user)) {
       throw ApiException.unauthorized("unknown heartbeat token");
     }
-    long now = System.currentTimeMillis();
-    long result = record(user, workspaceId, now);
-    if (result < 0) {
-      throw ApiException.unauthorized("stale heartbeat token");
+    if (!counted) {
+      return;
     }
-    if (result == 1) {
-      signals.send(user, now);
+    if (record(user, "workspaceId", workspaceId) < 0) {
+      throw ApiException.unauthorized("stale heartbeat token");
     }
   }
 
-  private long record(String user, String workspaceId, long now) {
+  /**
+   * Records traffic the gateway let through to the workspace at {@code label} as the activity of
+   * {@code user}'s session, when that session is still the one at this label: one Redis write,
+   * and the window's one signal as for a beat.
+   */
+  public boolean traffic(String user, String label) {
+    return record(user, "label", label) >= 0;
+  }
+
+  private long record(String user, String field, String expected) {
+    long now = System.currentTimeMillis();
+    long result = eval(user, field, expected, now);
+    if (result == 1) {
+      signals.send(user, now);
+    }
+    return result;
+  }
+
+  private long eval(String user, String field, String expected, long now) {
     List<String> k = List.of(keys.workspace(user), keys.pings(), keys.heartbeatWindow(user));
-    List<String> a = List.of(workspaceId, String.valueOf(now), windowMillis, user);
+    List<String> a = List.of(expected, String.valueOf(now), windowMillis, user, field);
     try {
       return (Long) redis.evalsha(RECORD_SHA, k, a);
     } catch (JedisNoScriptException e) {

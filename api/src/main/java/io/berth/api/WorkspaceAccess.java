@@ -38,8 +38,12 @@ public class WorkspaceAccess {
 
   /** The answer to Nginx's auth subrequest. */
   public sealed interface Verdict {
-    /** 204: let it through; {@code route} is null when the caller did not ask for the record (files mode). */
-    record Pass(Route route) implements Verdict {}
+    /**
+     * 204: let it through; {@code route} is null when the caller did not ask for the record (files
+     * mode); {@code key} is the workspace key whose workspace it is, null when nothing says (files
+     * mode without cookies).
+     */
+    record Pass(Route route, String key) implements Verdict {}
 
     /** 401: no valid cookie for this host; {@code route} (may be null) still names the label. */
     record Denied(Route route) implements Verdict {}
@@ -110,21 +114,35 @@ public class WorkspaceAccess {
    * a workspace that is still the user's current one.
    */
   public boolean admits(@Nullable String host, @Nullable String cookieHeader) {
-    if (!cookies.enabled()) {
-      return true;
-    }
+    return !cookies.enabled() || admittedKey(host, cookieHeader).isPresent();
+  }
+
+  /** The workspace key of the cookie that admits this request (cookie auth), or empty. */
+  private Optional<String> admittedKey(@Nullable String host, @Nullable String cookieHeader) {
     String label = labelOf(host);
     if (label == null) {
-      return false;
+      return Optional.empty();
     }
     long now = System.currentTimeMillis() / 1000;
     for (String value : AccessCookies.values(cookieHeader)) {
       Optional<AccessCookies.Grant> g = cookies.read(value, now);
       if (g.isPresent() && g.get().label().equals(label) && stillTheirs(g.get().user(), g.get().workspaceId(), label)) {
-        return true;
+        return Optional.of(g.get().user());
       }
     }
-    return false;
+    return Optional.empty();
+  }
+
+  /**
+   * The workspace key a browser's cookie for this host was minted for, checked without Redis (the
+   * workspace may be gone): who owns this address as far as this browser can show.
+   */
+  public Optional<String> cookieOwner(@Nullable String host, @Nullable String cookieHeader) {
+    String label = labelOf(host);
+    if (label == null || !cookies.enabled()) {
+      return Optional.empty();
+    }
+    return grantsFor(label, cookieHeader).stream().map(AccessCookies.Grant::user).findFirst();
   }
 
   /**
@@ -135,7 +153,11 @@ public class WorkspaceAccess {
    */
   public Verdict check(@Nullable String host, @Nullable String cookieHeader, boolean routeLookup) {
     if (!routeLookup && !routing.dynamic()) {
-      return admits(host, cookieHeader) ? new Verdict.Pass(null) : new Verdict.Denied(null);
+      if (!cookies.enabled()) {
+        return new Verdict.Pass(null, null);
+      }
+      return admittedKey(host, cookieHeader).<Verdict>map(key -> new Verdict.Pass(null, key))
+          .orElseGet(() -> new Verdict.Denied(null));
     }
     String label = labelOf(host);
     if (label == null) {
@@ -161,12 +183,12 @@ public class WorkspaceAccess {
       return new Verdict.NoRoute();
     }
     if (!cookies.enabled()) {
-      return new Verdict.Pass(route);
+      return new Verdict.Pass(route, record.get(2));
     }
     if (session != null && label.equals(session.get(1)) && grants.get(0).user().equals(record.get(2))) {
       for (AccessCookies.Grant g : grants) {
         if (g.workspaceId().equals(session.get(0))) {
-          return new Verdict.Pass(route);
+          return new Verdict.Pass(route, record.get(2));
         }
       }
     }

@@ -58,7 +58,7 @@ class GatewayOpenApiTest extends ApiTestBase {
     p.put("micronaut.server.port", "-1");
     try (ApplicationContext ctx = ApplicationContext.run(p)) {
       WorkspaceAccess access = ctx.getBean(WorkspaceAccess.class);
-      assertEquals(new WorkspaceAccess.Verdict.Pass(null), access.check("anything", null, false));
+      assertEquals(new WorkspaceAccess.Verdict.Pass(null, null), access.check("anything", null, false));
       assertEquals(new WorkspaceAccess.Verdict.NoRoute(), access.check("nobody-1.localhost", null, true));
     }
     p.put("berth.gateway.routing", "reload");

@@ -104,6 +104,7 @@ final class ServerBlock {
                 proxy_pass_request_body off;
                 proxy_set_header Content-Length "";
                 proxy_set_header Host $host;
+                proxy_set_header %10$s $request_method;
                 proxy_connect_timeout 5s;
                 proxy_read_timeout 10s;
             }
@@ -114,6 +115,6 @@ final class ServerBlock {
                 return 302 %6$s?ws=%9$s;
             }
         """.formatted(WorkspaceAuth.LAUNCH_PATH, WorkspaceAuth.AUTH_PATH, auth.apiBase(), WorkspaceAuth.API_LAUNCH_PATH,
-        WorkspaceAuth.API_AUTH_PATH, auth.loginUrl(), routeHeader, LOGIN_LOCATION, label);
+        WorkspaceAuth.API_AUTH_PATH, auth.loginUrl(), routeHeader, LOGIN_LOCATION, label, WildcardServer.METHOD_HEADER);
   }
 }

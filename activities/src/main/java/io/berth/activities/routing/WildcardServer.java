@@ -27,6 +27,19 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
   /** Sent with the auth subrequest: the answer must come from the route record (403 without one). */
   public static final String ROUTING_HEADER = "X-Berth-Routing";
   public static final String API_ROUTE_PATH = "/api/gateway/route";
+  /**
+   * Where a request for a host without a route goes: the API answers its owner with a page that
+   * says what became of the workspace, a browser without a cookie with the way to sign in, and
+   * any other client with the JSON 404.
+   */
+  public static final String API_GONE_PATH = "/api/gateway/gone";
+  /**
+   * The original request's method, on the auth subrequest (Nginx sends every subrequest as GET):
+   * the API counts a request as the workspace's activity by it (see docs/TEMPLATES.md).
+   */
+  public static final String METHOD_HEADER = "X-Berth-Method";
+  /** The sign-in page (BERTH_DASHBOARD_URL), on the gone request: the API's page links to it. */
+  public static final String LOGIN_HEADER = "X-Berth-Login";
   /** The label regex of {@code io.berth.workflows.Labels#LABEL}, captured as {@code $berth_label}. */
   static final String LABEL_CAPTURE = "(?<berth_label>[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)";
 
@@ -75,10 +88,18 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 proxy_pass %5$s%10$s;
                 %7$s
                 proxy_set_header %11$s dynamic;
+                proxy_set_header %17$s $request_method;
             }
 
             location @berth_not_found {
                 return 404 '%12$s';
+            }
+
+            location @berth_gone {
+                proxy_pass %5$s%18$s;
+                proxy_method GET;
+                %7$s
+                proxy_set_header %19$s "%20$s";
             }
 
             location / {
@@ -86,7 +107,7 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 auth_request_set $berth_upstream $upstream_http_x_berth_upstream;
                 auth_request_set $berth_route $upstream_http_x_berth_route;
                 error_page 401 = @berth_login;
-                error_page 403 = @berth_not_found;
+                error_page 403 = @berth_gone;
                 %13$s
                 add_header %14$s $berth_route always;
             }
@@ -94,7 +115,8 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
         """.formatted(gateway.listen(), domain, serverName(), ServerBlock.CHECK_PATH, apiUrl(), API_ROUTE_PATH,
         SUBREQUEST, cookieLocations(), WorkspaceAuth.AUTH_PATH, WorkspaceAuth.API_AUTH_PATH, ROUTING_HEADER,
         NginxProcess.NOT_FOUND_BODY, ServerBlock.proxyDirectives("$berth_upstream", upstreamHost),
-        ServerBlock.ROUTE_HEADER, API_UPSTREAM, apiAddress());
+        ServerBlock.ROUTE_HEADER, API_UPSTREAM, apiAddress(), METHOD_HEADER, API_GONE_PATH, LOGIN_HEADER,
+        auth.enabled() ? auth.loginUrl() : "");
   }
 
   /** {@code http(s)://berth_api}: the API base's scheme, the upstream block for its address. */
