@@ -9,6 +9,7 @@ import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Header;
+import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
@@ -25,6 +26,9 @@ import java.util.regex.Pattern;
  * routing's readiness check.
  */
 @Controller("/api/gateway")
+// Nginx passes the browser's Accept along (an image's, a script's): a route that produced JSON
+// only matched none of them, and security then answered 401 in the controller's place.
+@Produces({MediaType.APPLICATION_JSON, MediaType.TEXT_HTML, MediaType.ALL})
 @Secured(SecurityRule.IS_ANONYMOUS)
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class GatewayController {
@@ -73,6 +77,7 @@ public class GatewayController {
     }
     if (v instanceof WorkspaceAccess.Verdict.Denied denied) {
       MutableHttpResponse<ApiError> r = HttpResponse.<ApiError>status(HttpStatus.UNAUTHORIZED)
+          .contentType(MediaType.APPLICATION_JSON_TYPE)
           .body(new ApiError("unauthorized", "no valid workspace cookie for this host"));
       if (denied.route() != null) {
         r.header(ROUTE_HEADER, denied.route().label());

@@ -260,4 +260,125 @@ class GatewayApiTest extends ApiTestBase {
     assertEquals(List.of(), AccessCookies.values(null));
     assertEquals(4, AccessCookies.values("berth_ws=1; ".repeat(10)).size());
   }
+
+  // ---- traffic through the gateway is activity
+
+  private String lastSeen(String user) {
+    return stack.redis.hget("berth:ws:" + user, "lastSeen");
+  }
+
+  private RawHttp.Answer passedAs(String user, String cookie, String method, String fetchMode) {
+    Map<String, String> h = new HashMap<>(Map.of("X-Berth-Routing", "dynamic", "X-Berth-Method", method));
+    if (fetchMode != null) {
+      h.put("Sec-Fetch-Mode", fetchMode);
+    }
+    return RawHttp.get(server.getURI(), "/api/gateway/auth", host(user), cookie, h);
+  }
+
+  @Test
+  void aRequestTheGatewayLetsThroughIsActivityRecordedOncePerWindow() {
+    String user = user("traffic");
+    readyWithSession(user);
+    String cookie = cookieFor(user);
+    long before = System.currentTimeMillis();
+    assertEquals(204, passedAs(user, cookie, "GET", "navigate").status());
+    String first = lastSeen(user);
+    assertTrue(first != null && Long.parseLong(first) >= before, "recorded: " + first);
+    assertEquals(Long.parseLong(first), stack.redis.zscore("berth:ws:pings", user).longValue());
+    for (int i = 0; i < 20; i++) {
+      assertEquals(204, passedAs(user, cookie, "POST", null).status());
+    }
+    assertEquals(first, lastSeen(user), "one write per window: the window is the idle timeout's tenth");
+    io.berth.testkit.Await.until("the window's one signal", java.time.Duration.ofSeconds(10),
+        () -> stack.heartbeatSignals(user) >= 1);
+    assertEquals(1, stack.heartbeatSignals(user));
+  }
+
+  @Test
+  void aBackgroundFetchIsNotActivityButAWriteOrAWebSocketIs() {
+    String user = user("poller");
+    readyWithSession(user);
+    String cookie = cookieFor(user);
+    for (String mode : List.of("cors", "same-origin", "no-cors")) {
+      assertEquals(204, passedAs(user, cookie, "GET", mode).status());
+    }
+    assertNull(lastSeen(user), "an open tab that only polls is not activity");
+    assertTrue(TrafficActivity.counts("POST", "cors", null), "a write from the page");
+    assertTrue(TrafficActivity.counts("GET", "cors", "websocket"), "a WebSocket opening");
+    assertTrue(TrafficActivity.counts("GET", null, null), "curl, a script");
+    assertFalse(TrafficActivity.counts("HEAD", "no-cors", null));
+    assertEquals(204, passedAs(user, cookie, "PUT", "cors").status());
+    assertTrue(lastSeen(user) != null, "the write counted");
+  }
+
+  @Test
+  void whateverTheBrowserAcceptsTheAuthCheckAnswersForTheCookie() {
+    String user = user("accept");
+    readyWithSession(user);
+    String cookie = cookieFor(user);
+    for (String accept : List.of("text/css,*/*;q=0.1", "image/png", "text/csv", "application/javascript", "text/html")) {
+      RawHttp.Answer a = RawHttp.get(server.getURI(), "/api/gateway/auth", host(user), cookie,
+          Map.of("Accept", accept, "X-Berth-Routing", "dynamic"));
+      assertEquals(204, a.status(), accept);
+      assertEquals(401, RawHttp.get(server.getURI(), "/api/gateway/auth", host(user), null,
+          Map.of("Accept", accept, "X-Berth-Routing", "dynamic")).status(), accept);
+    }
+  }
+
+  @Test
+  void aRequestTheGatewayRefusesIsNotActivity() {
+    String user = user("refused");
+    readyWithSession(user);
+    assertEquals(401, passedAs(user, null, "GET", "navigate").status());
+    assertEquals(401, passedAs(user, "berth_ws=v1.forged", "POST", null).status());
+    assertNull(lastSeen(user));
+    assertEquals(0, stack.heartbeatSignals(user));
+  }
+
+  // ---- a host without a route: the owner's page, the way to sign in, the JSON 404
+
+  private RawHttp.Answer gone(String host, String cookie, String accept) {
+    return RawHttp.get(server.getURI(), "/api/gateway/gone", host, cookie,
+        Map.of("Accept", accept, "X-Berth-Login", "http://127.0.0.1:8080/"));
+  }
+
+  @Test
+  void theOwnerOfAReleasedWorkspaceGetsAPageSayingSoAndOthersTheWayIn() {
+    String user = user("gone");
+    readyWithSession(user);
+    String cookie = cookieFor(user);
+    assertEquals(202, http.delete("/api/workspaces/me", token(user)).status());
+    stack.redis.del("berth:route:" + Labels.labelFor(user), "berth:ws:" + user);
+    io.berth.testkit.Await.until("the run to end", java.time.Duration.ofSeconds(10),
+        () -> gone(host(user), cookie, "application/json").body().contains("released"));
+
+    RawHttp.Answer page = gone(host(user), cookie, "text/html,application/xhtml+xml,*/*;q=0.8");
+    assertEquals(404, page.status());
+    assertTrue(page.header("Content-Type").startsWith("text/html"), page.header("Content-Type"));
+    assertTrue(page.body().contains("This workspace was released"), page.body());
+    assertTrue(page.body().contains("released by user"), page.body());
+    assertTrue(page.body().contains("href=\"http://127.0.0.1:8080/\""), "a way to the dashboard: " + page.body());
+
+    RawHttp.Answer json = gone(host(user), cookie, "application/json");
+    assertEquals(404, json.status());
+    assertTrue(json.body().contains("\"not_found\"") && json.body().contains("released by user"), json.body());
+
+    RawHttp.Answer visitor = gone(host(user), null, "text/html");
+    assertEquals(302, visitor.status(), "a browser without a cookie goes to sign in");
+    assertEquals("http://127.0.0.1:8080/?ws=" + Labels.labelFor(user), visitor.header("Location"));
+
+    RawHttp.Answer client = gone(host(user), null, "*/*");
+    assertEquals(404, client.status());
+    assertEquals("{\"error\":\"not_found\",\"message\":\"no workspace at this address\"}", client.body().trim());
+
+    RawHttp.Answer otherHost = gone(host(user("else")), cookie, "text/html");
+    assertEquals(302, otherHost.status(), "a cookie for one host says nothing about another");
+  }
+
+  @Test
+  void aLoginHeaderThatIsNotAPlainUrlIsNotUsed() {
+    RawHttp.Answer a = RawHttp.get(server.getURI(), "/api/gateway/gone", host(user("x")), null,
+        Map.of("Accept", "text/html", "X-Berth-Login", "javascript:alert(1)"));
+    assertEquals(404, a.status());
+  }
 }

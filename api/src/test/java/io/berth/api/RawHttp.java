@@ -19,19 +19,26 @@ import java.util.TreeMap;
 final class RawHttp {
   private RawHttp() {}
 
-  record Answer(int status, Map<String, String> headers) {
+  record Answer(int status, Map<String, String> headers, String body) {
     String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
   }
 
   static Answer get(URI base, String path, String host, String cookie) {
+    return get(base, path, host, cookie, Map.of());
+  }
+
+  /** With more headers, as Nginx passes the browser's own ({@code Accept}, {@code Sec-Fetch-Mode}) and sets its {@code X-Berth-*}. */
+  static Answer get(URI base, String path, String host, String cookie, Map<String, String> sent) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5_000);
       s.setSoTimeout(10_000);
       OutputStream out = s.getOutputStream();
+      StringBuilder extra = new StringBuilder();
+      sent.forEach((k, v) -> extra.append(k).append(": ").append(v).append("\r\n"));
       out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
-          + (cookie == null ? "" : "Cookie: " + cookie + "\r\n")
+          + (cookie == null ? "" : "Cookie: " + cookie + "\r\n") + extra
           + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
@@ -42,7 +49,7 @@ final class RawHttp {
         headers.merge(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), lines[i].substring(colon + 1).trim(),
             (a, b) -> a + "\n" + b);
       }
-      return new Answer(Integer.parseInt(lines[0].split(" ")[1]), headers);
+      return new Answer(Integer.parseInt(lines[0].split(" ")[1]), headers, text.substring(text.indexOf("\r\n\r\n") + 4));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
