@@ -1,6 +1,7 @@
 package io.berth.stack;
 
 import io.berth.worker.BerthWorker;
+import io.berth.worker.PreviousRun;
 import io.berth.worker.TemporalConnection;
 import io.berth.worker.WorkerConfig;
 import io.berth.workflows.RedisKeys;
@@ -52,6 +53,11 @@ public final class EmbeddedStack implements AutoCloseable {
     BerthWorker worker = null;
     RedisClient redis = null;
     try {
+      // After the embedded server took its port (a run still up keeps it, and this one stops there):
+      // no workflow of an earlier run exists, so nothing it left in Redis or on disk is backed.
+      if (config.embeddedTemporal()) {
+        PreviousRun.clear(config);
+      }
       worker = BerthWorker.start(config, temporal.client(), interceptors);
       redis = RedisClient.create(config.redisUrl());
       ApplicationContext api = ApplicationContext.builder()
@@ -123,6 +129,13 @@ public final class EmbeddedStack implements AutoCloseable {
     }
     worker.close();
     redis.close();
+    if (config.embeddedTemporal()) {
+      try {
+        PreviousRun.clear(config); // the workspaces are stopped; their records go with the in-memory history
+      } catch (RuntimeException e) {
+        log.warn("clearing this run's records: {}", e.toString());
+      }
+    }
     temporal.close();
   }
 

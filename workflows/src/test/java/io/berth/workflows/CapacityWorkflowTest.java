@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -266,5 +267,27 @@ class CapacityWorkflowTest {
     start(fakes, params(10, 2, 60, 1, 2));
     within(Duration.ofSeconds(5), () -> !fakes.desiredSet.isEmpty(), () -> "no scale-out");
     assertEquals(4, fakes.desiredSet.get(0), () -> "one step of 2 toward 10 spares: " + fakes.desiredSet);
+  }
+
+  @Test
+  void deadSparesAreReplacedWithinTheTargetNotOnTopOfIt() {
+    // What an earlier run left: seven pooled spares whose processes are dead, two slots tagged by
+    // users with no session, and a pooled spare of a host long gone; the target is 2 spares.
+    CapacityFakes fakes = new CapacityFakes(3, 4, 3);
+    for (String id : List.of("h-1/0", "h-1/1", "h-1/2", "h-2/0", "h-2/1", "h-2/2", "h-3/0")) {
+      fakes.pool.add(id);
+      fakes.dead.add(id);
+    }
+    fakes.pool.add("h-90/0");
+    fakes.hosts.get("h-3")[1] = "gone-1";
+    fakes.hosts.get("h-3")[2] = "gone-2";
+    fakes.calls.clear();
+    start(fakes, params(2, 0, 4, 3, 2));
+    within(Duration.ofSeconds(30), () -> fakes.calls.stream().filter(c -> c.startsWith("recycleSlot")).count() >= 7
+        && fakes.pool.size() >= 2, () -> "dead spares replaced: " + fakes.calls + ", pool " + fakes.pool);
+    within(Duration.ofSeconds(120), () -> fakes.desired == 1, () -> "scaled in to what 2 spares need: "
+        + fakes.desiredSet);
+    assertTrue(fakes.desiredSet.stream().allMatch(d -> d <= 3), () -> "nothing launched: " + fakes.desiredSet);
+    assertTrue(fakes.pool.size() >= 2 && !fakes.pool.contains("h-90/0"), () -> "pool " + fakes.pool);
   }
 }

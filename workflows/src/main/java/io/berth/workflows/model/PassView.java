@@ -10,7 +10,7 @@ import java.util.List;
  * pass leaves out, a later pass finds.
  *
  * @param runningHosts hosts RUNNING; {@code launching}: some host is still PENDING
- * @param slots every slot of every host; {@code activeSlots}: those with an owner
+ * @param slots every slot of every host; {@code activeSlots}: those with an owner who has a session
  * @param spares pool members whose slot is alive (dead and gone ones are listed, not counted)
  * @param sessions users with a session in the read model
  * @param deadSpares pool members whose process died (the host is still there: recycle them)

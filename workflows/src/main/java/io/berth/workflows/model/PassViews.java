@@ -37,6 +37,7 @@ public final class PassViews {
     int active = 0;
     int running = 0;
     boolean launching = false;
+    Set<String> users = new HashSet<>(pool.users());
     for (Host h : fleet.hosts()) {
       running += h.running() ? 1 : 0;
       launching |= "PENDING".equals(h.state());
@@ -44,11 +45,12 @@ public final class PassViews {
         bySlot.put(s.slot().slotId(), s);
         hostOf.put(s.slot().slotId(), h);
         slots++;
-        active += s.owner() != null ? 1 : 0;
+        // Only an owner with a session is a workspace in use: a stray tag (a run that is gone) is
+        // recycled, and counting it would grow the fleet for a workspace nobody has.
+        active += s.owner() != null && users.contains(s.owner()) ? 1 : 0;
       }
     }
     Set<String> quarantined = new HashSet<>(pool.quarantined());
-    Set<String> users = new HashSet<>(pool.users());
 
     List<Slot> deadSpares = new ArrayList<>();
     List<String> goneSpares = new ArrayList<>();

@@ -109,4 +109,14 @@ class PassViewsTest {
         "unowned, unprotected, newest first");
     assertEquals(4, v.hosts().size(), "a small fleet keeps its detail for the status");
   }
+
+  @Test
+  void onlyOwnersWithASessionCountAsActive() {
+    // Three owned slots; only user-0 still has a session: the other two tags are a run that is gone.
+    FleetSnapshot f = fleet(4, 1, 3, Set.of());
+    PoolState pool = new PoolState(List.of(), List.of(), List.of("user-0@example.com"));
+    PassView v = PassViews.of(f, pool, "demo", 0);
+    assertEquals(1, v.activeSlots(), "a stray tag is recycled, not sized for");
+    assertEquals(2, v.strayOwners().size());
+  }
 }

@@ -153,6 +153,26 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     return this;
   }
 
+  /**
+   * Before a fresh start with an embedded Temporal, which kept none of the previous run's
+   * workflows: kills every workspace process a previous run under {@code stateDir} left (found by
+   * the slot directory in its environment) and deletes its host directories, so that nothing of
+   * it is adopted as a host. Users' own directories stay. Returns how many processes were killed.
+   */
+  public static int clearPreviousRun(Path stateDir) {
+    Path fleetDir = stateDir.resolve("fleet");
+    List<SlotProcess> left = SlotProcess.strays(fleetDir, List.of());
+    if (!left.isEmpty() && !SlotProcess.killAll(left, KILL_BOUND)) {
+      log.warn("some workspace processes of the previous run survived");
+    }
+    for (String hostId : listDir(fleetDir)) {
+      if (HOST_ID.matcher(hostId).matches()) {
+        deleteTree(fleetDir.resolve(hostId));
+      }
+    }
+    return left.size();
+  }
+
   public LocalFleetConfig config() {
     return config;
   }
