@@ -73,6 +73,7 @@ public final class BerthWorker implements AutoCloseable {
   private AwsClients aws;
   private ScheduledExecutorService upkeep;
   private LostWorkspaces lostWorkspaces;
+  private StaleSessions staleSessions;
 
   private final WorkerInterceptor[] interceptors;
 
@@ -114,7 +115,9 @@ public final class BerthWorker implements AutoCloseable {
     ArmedReclaim armedReclaim = new ArmedReclaim(redis, keys, routing == RoutingMode.DYNAMIC ? null : routes);
     closeables.add(0, armedReclaim);
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
-    lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet);
+    RedisStore store = new RedisStore(redis, keys, fleet);
+    staleSessions = new StaleSessions(client, redis, keys, store);
+    lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet, staleSessions);
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
@@ -126,7 +129,6 @@ public final class BerthWorker implements AutoCloseable {
         : WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     CapacityPokes pokes = new CapacityPokes(client);
     closeables.add(0, pokes);
-    RedisStore store = new RedisStore(redis, keys, fleet);
     worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), dns, routes,
         probe(), armedReclaim, pokes, new SessionThenPoke(store, pokes), new LiveClaims(client));
     factory.start();
@@ -192,6 +194,7 @@ public final class BerthWorker implements AutoCloseable {
     try {
       WorkflowExecutionStatus status = client.newUntypedWorkflowStub(CapacityWorkflow.ID).describe().getStatus();
       if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        staleSessions.sweep(); // Temporal kept its state: a session whose run closed is stale
         return;
       }
       log.warn("the capacity workflow is {}: starting it again", status);

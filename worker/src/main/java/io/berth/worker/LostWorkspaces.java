@@ -24,7 +24,7 @@ import redis.clients.jedis.UnifiedJedis;
  * reclaim it when idle, and its owner tag would look like an orphan. This re-creates each one's
  * workflow from its Redis session, in the READY state, as continue-as-new does: the user keeps the
  * workspace, its URL and its heartbeat token. Only a session whose slot the fleet still shows as
- * the user's is brought back.
+ * the user's is brought back; any other session is dropped.
  */
 final class LostWorkspaces {
   private static final Logger log = LoggerFactory.getLogger(LostWorkspaces.class);
@@ -37,8 +37,11 @@ final class LostWorkspaces {
   private final RedisKeys keys;
   private final String domain;
   private final Fleet fleet;
+  private final StaleSessions stale;
 
-  LostWorkspaces(WorkflowClient client, UnifiedJedis redis, RedisKeys keys, String domain, Fleet fleet) {
+  LostWorkspaces(WorkflowClient client, UnifiedJedis redis, RedisKeys keys, String domain, Fleet fleet,
+                 StaleSessions stale) {
+    this.stale = stale;
     this.client = client;
     this.fleet = fleet;
     this.redis = redis;
@@ -55,7 +58,11 @@ final class LostWorkspaces {
       }
       Map<String, String> ws = redis.hgetAll(keys.workspace(user));
       WorkspaceParams params = ws.isEmpty() || !"READY".equals(ws.get("state")) ? null : params(user, ws);
-      if (params == null || known(user) || !user.equals(fleet.ownerOf(params.resume().slot()))) {
+      if (known(user)) {
+        continue;
+      }
+      if (params == null || !user.equals(fleet.ownerOf(params.resume().slot()))) {
+        stale.drop(user, ws); // nothing runs it and nothing can: it only misleads the list and the gateway
         continue;
       }
       try {
