@@ -293,6 +293,17 @@ final class HeadlessChromium implements AutoCloseable {
     }
   }
 
+  /** Moves the mouse to (x, y) in the page: an input event, as a person's hand makes it. */
+  void moveMouse(int x, int y) {
+    call("Input.dispatchMouseEvent", Map.of("type", "mouseMoved", "x", x, "y", y));
+  }
+
+  /** Presses and releases one key that types {@code text}. */
+  void pressKey(String text) {
+    call("Input.dispatchKeyEvent", Map.of("type", "keyDown", "text", text, "key", text));
+    call("Input.dispatchKeyEvent", Map.of("type", "keyUp", "key", text));
+  }
+
   /** Focuses the field and types into it, as keyboard input does. */
   void type(String selector, String value) {
     eval("(() => { const e = document.querySelector(" + quote(selector) + "); e.focus(); e.value = ''; })()");

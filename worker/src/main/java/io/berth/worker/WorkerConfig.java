@@ -114,7 +114,15 @@ public record WorkerConfig(
         e.get("BERTH_UPSTREAM_HOST", "chromium".equals(template) ? "upstream" : "client"),
         Path.of(e.get("BERTH_CODE_SERVER_BIN", codeServerDir.resolve("bin/code-server").toString())).toAbsolutePath(),
         e.get("BERTH_CHROMIUM_BIN", ""),
-        e.duration("BERTH_ACTIVITY_INTERVAL", "PT5S"));
+        e.duration("BERTH_ACTIVITY_INTERVAL", defaultActivityInterval(e.duration("BERTH_IDLE_TIMEOUT", "PT30M")).toString()));
+  }
+
+  /** A tenth of the idle timeout, at most 5 s: several reports fit in every idle period, however short. */
+  static java.time.Duration defaultActivityInterval(java.time.Duration idle) {
+    java.time.Duration tenth = idle.dividedBy(10);
+    java.time.Duration max = java.time.Duration.ofSeconds(5);
+    java.time.Duration min = java.time.Duration.ofMillis(100);
+    return tenth.compareTo(max) > 0 ? max : tenth.compareTo(min) < 0 ? min : tenth;
   }
 
   public boolean embeddedTemporal() {

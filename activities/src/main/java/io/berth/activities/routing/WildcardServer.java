@@ -96,7 +96,8 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
             }
 
             location @berth_gone {
-                proxy_pass %5$s%18$s;
+                rewrite ^ %18$s? break;
+                proxy_pass %5$s;
                 proxy_method GET;
                 %7$s
                 proxy_set_header %19$s "%20$s";

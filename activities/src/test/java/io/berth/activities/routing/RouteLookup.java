@@ -14,7 +14,8 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * The API's two gateway answers that dynamic routing needs without workspace auth (the API's own
  * tests cover the cookie side): {@code /api/gateway/auth} answers 204 with the route record's
- * upstream, or 403; {@code /api/gateway/route} 204 with the label, or 404. Real HTTP, real Redis.
+ * upstream, or 403; {@code /api/gateway/route} 204 with the label, or 404; {@code /api/gateway/gone}
+ * the JSON 404 a client without a cookie gets. Real HTTP, real Redis.
  */
 final class RouteLookup implements AutoCloseable {
   private final HttpServer server;
@@ -37,6 +38,7 @@ final class RouteLookup implements AutoCloseable {
     }
     server.createContext(WorkspaceAuth.API_AUTH_PATH, this::auth);
     server.createContext(WildcardServer.API_ROUTE_PATH, this::route);
+    server.createContext(WildcardServer.API_GONE_PATH, this::gone);
     server.start();
   }
 
@@ -64,6 +66,15 @@ final class RouteLookup implements AutoCloseable {
       ex.getResponseHeaders().set(ServerBlock.ROUTE_HEADER, label);
       ex.sendResponseHeaders(204, -1);
     }
+    ex.close();
+  }
+
+  /** What the API answers a client without a workspace cookie; the method must be GET whatever the request's. */
+  private void gone(HttpExchange ex) throws IOException {
+    byte[] body = NginxProcess.NOT_FOUND_BODY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 404 : 405, body.length);
+    ex.getResponseBody().write(body);
     ex.close();
   }
 

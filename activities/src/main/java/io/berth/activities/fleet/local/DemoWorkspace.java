@@ -28,13 +28,16 @@ import java.util.regex.Pattern;
  * the slot's directory.
  */
 public final class DemoWorkspace {
-  private static final long HEARTBEAT_EVERY_NANOS = 5_000_000_000L;
+  /** How often activity is reported when nothing says (BERTH_ACTIVITY_INTERVAL_MS). */
+  static final long DEFAULT_EVERY_MILLIS = 5_000;
   private static final int MAX_FILE_BYTES = 4096;
   private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9_-]{16,256}");
 
   private final Path slotDir;
   private final URI heartbeat;
-  private final AtomicLong lastBeat = new AtomicLong(System.nanoTime() - HEARTBEAT_EVERY_NANOS);
+  /** The page reports input at most this often, and this server sends at most one heartbeat per period. */
+  private final long everyMillis;
+  private final AtomicLong lastBeat;
   private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "heartbeat");
     t.setDaemon(true);
@@ -42,19 +45,33 @@ public final class DemoWorkspace {
   });
 
   DemoWorkspace(Path slotDir, URI heartbeat) {
+    this(slotDir, heartbeat, DEFAULT_EVERY_MILLIS);
+  }
+
+  DemoWorkspace(Path slotDir, URI heartbeat, long everyMillis) {
     this.slotDir = slotDir;
     this.heartbeat = heartbeat;
+    this.everyMillis = Math.max(100, everyMillis);
+    this.lastBeat = new AtomicLong(System.nanoTime() - this.everyMillis * 1_000_000);
   }
 
   public static void main(String[] args) throws IOException {
     int port = Integer.parseInt(required("BERTH_PORT"));
     Path slotDir = Path.of(required("BERTH_SLOT_DIR"));
     String api = System.getenv().getOrDefault("BERTH_API_URL", LocalFleetConfig.DEFAULT_API_URL).replaceAll("/+$", "");
-    DemoWorkspace w = new DemoWorkspace(slotDir, URI.create(api + "/api/heartbeat"));
+    DemoWorkspace w = new DemoWorkspace(slotDir, URI.create(api + "/api/heartbeat"), every());
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
     server.createContext("/", w::handle);
     server.start();
     System.out.println("demo workspace on 127.0.0.1:" + port);
+  }
+
+  private static long every() {
+    try {
+      return Long.parseLong(System.getenv().getOrDefault("BERTH_ACTIVITY_INTERVAL_MS", "" + DEFAULT_EVERY_MILLIS));
+    } catch (NumberFormatException e) {
+      return DEFAULT_EVERY_MILLIS;
+    }
   }
 
   private static String required(String name) {
@@ -77,7 +94,7 @@ public final class DemoWorkspace {
             return;
           }
           reportActivity();
-          send(ex, 200, "text/html; charset=utf-8", page(owner()));
+          send(ex, 200, "text/html; charset=utf-8", page(owner(), everyMillis));
         }
         case "/activity" -> {
           if (!method.equals("POST")) {
@@ -115,7 +132,7 @@ public final class DemoWorkspace {
     }
     long now = System.nanoTime();
     long last = lastBeat.get();
-    if (now - last < HEARTBEAT_EVERY_NANOS || !lastBeat.compareAndSet(last, now)) {
+    if (now - last < everyMillis * 1_000_000 || !lastBeat.compareAndSet(last, now)) {
       return;
     }
     sender.execute(() -> postHeartbeat(token));
@@ -163,6 +180,14 @@ public final class DemoWorkspace {
   }
 
   static String page(String owner) {
+    return page(owner, DEFAULT_EVERY_MILLIS);
+  }
+
+  /**
+   * The page reports input (mouse, keys, touch, scroll) once per {@code everyMillis} while there
+   * was some since its last report, and only while it is visible: a tab left open reports nothing.
+   */
+  static String page(String owner, long everyMillis) {
     String who = escape(owner);
     return """
         <!doctype html>
@@ -174,18 +199,19 @@ public final class DemoWorkspace {
         leave it idle and it goes back to the pool.</p>
         <script>
         (function () {
-          var last = Date.now();
+          var input = false;
           ['mousemove', 'keydown', 'pointerdown', 'scroll', 'touchstart'].forEach(function (e) {
-            addEventListener(e, function () { last = Date.now(); }, {passive: true});
+            addEventListener(e, function () { input = true; }, {passive: true});
           });
           setInterval(function () {
-            if (document.visibilityState === 'visible' && Date.now() - last < 60000) {
+            if (input && document.visibilityState === 'visible') {
+              input = false;
               fetch('/activity', {method: 'POST', credentials: 'same-origin'}).catch(function () {});
             }
-          }, 15000);
+          }, %2$d);
         })();
         </script></body></html>
-        """.formatted(who);
+        """.formatted(who, everyMillis);
   }
 
   static String escape(String s) {

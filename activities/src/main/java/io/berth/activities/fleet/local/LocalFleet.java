@@ -788,6 +788,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       env.put("BERTH_SLOT_DIR", dir.toString());
       env.put("BERTH_PORT", String.valueOf(port));
       env.put("BERTH_API_URL", config.apiUrl());
+      env.put("BERTH_ACTIVITY_INTERVAL_MS", String.valueOf(config.activityInterval().toMillis()));
       Template.Launch launch = new Template.Launch(port, dir, userDir, scratch, Map.copyOf(env));
       template.prepare(launch);
       List<String> argv = template.argv(launch);
