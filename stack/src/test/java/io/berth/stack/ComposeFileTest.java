@@ -444,6 +444,13 @@ class ComposeFileTest {
       }
       ex.close();
     });
+    // No route: the api's answer to a client without a workspace cookie (the owner's page is the api's own test).
+    api.createContext("/api/gateway/gone", ex -> {
+      byte[] body = NginxProcess.NOT_FOUND_BODY.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ex.sendResponseHeaders("GET".equals(ex.getRequestMethod()) ? 404 : 405, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
     api.createContext("/api/gateway/route", ex -> {
       String label = ex.getRequestHeaders().getFirst("Host").split("\\.")[0];
       if (label.equals("bob-1") || label.equals("carol-1")) {
