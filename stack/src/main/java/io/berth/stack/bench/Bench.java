@@ -18,7 +18,10 @@ import java.util.Set;
  */
 public final class Bench {
   static final List<String> ALL = List.of("warm", "direct", "heartbeats", "gateway", "reclaim", "memory", "capacity");
-  /** What fits in about ten minutes on two cores; {@code memory} (10,000 workflows) runs when named. */
+  /**
+   * What fits in about ten minutes on two cores; {@code memory} (10,000 workflows) and {@code gateway}
+   * (two stacks, about 3 minutes) run when named.
+   */
   static final List<String> DEFAULT = List.of("warm", "direct", "heartbeats", "reclaim", "capacity");
 
   /** Connections (and sockets) of the gateway scenario's rows. */
@@ -200,7 +203,8 @@ public final class Bench {
   static String usage() {
     return String.join("\n",
         "usage: ./berth bench [warm] [direct] [heartbeats] [gateway] [reclaim] [memory] [capacity] [options]",
-        "  no scenario: all but memory (about 16 min on 2 idle cores); memory (10,000 workflows) takes 20+ min",
+        "  no scenario: all but memory and gateway (about 16 min on 2 idle cores); memory (10,000 workflows) takes",
+        "  20+ min, gateway (two stacks: pages, WebSockets and heartbeats with a body) about 3 min",
         "  --warm-n N            allocations per concurrency level, warm and direct (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
         "  --levels A,B,C        concurrencies of warm and direct (1,10,50; direct takes those up to 10)",

@@ -26,7 +26,7 @@ import java.util.Map;
  */
 final class GatewayScenario {
   private static final Duration CELL_WARM_UP = Duration.ofSeconds(1);
-  private static final Duration STACK_WARM_UP = Duration.ofSeconds(3);
+  private static final Duration WARM_UP_ROUND = Duration.ofSeconds(1);
   private static final int HEARTBEAT_CONNECTIONS = 32;
   private static final byte[] MESSAGE = "{\"type\":\"input\",\"data\":\"a keystroke's worth of text, 64 bytes.\"}"
       .getBytes(StandardCharsets.US_ASCII);
@@ -49,6 +49,8 @@ final class GatewayScenario {
 
   private final List<Cell> http = new ArrayList<>();
   private final List<Cell> ws = new ArrayList<>();
+  private final List<Cell> authChecks = new ArrayList<>();
+  private final List<String> warmUps = new ArrayList<>();
   private final List<Cell> heartbeats = new ArrayList<>();
   private Duration timed;
   private String template;
@@ -80,9 +82,9 @@ final class GatewayScenario {
       www = Templates.www();
       env.put("BERTH_TEMPLATE", "command");
       env.put("BERTH_TEMPLATE_COMMAND", Templates.pythonCommand(www));
-      template = "`command` (python3 -m http.server; its route is then pointed at the bench's servers)";
+      template = "`command`, python3 -m http.server per slot";
     } else {
-      template = "`demo` (its route is then pointed at the bench's servers)";
+      template = "`demo`";
     }
     System.out.println("bench: starting a gateway stack with BERTH_ACTIVITY=" + activity);
     try (BenchStack s = BenchStack.start(env)) {
@@ -98,22 +100,35 @@ final class GatewayScenario {
           null, MESSAGE);
       KeepAliveLoad.Opener gatewayWs = KeepAliveLoad.webSocket("127.0.0.1", s.gatewayPort, s.hostname("gw-ws"),
           wsCookie, MESSAGE);
-      // Untimed: the JIT of the API's auth path and of this generator, Nginx's and Redis's first connections.
-      KeepAliveLoad.run(10, STACK_WARM_UP, Duration.ofSeconds(1), gatewayPage);
-      KeepAliveLoad.run(10, STACK_WARM_UP, Duration.ofSeconds(1), gatewayWs);
+      KeepAliveLoad.Opener auth = KeepAliveLoad.http("127.0.0.1", apiPort(s),
+          i -> authCheck(s.hostname("gw-page"), pageCookie), 204);
+      List<String> tokens = USERS.stream().map(s::workspaceToken).toList();
+      KeepAliveLoad.Opener beats = KeepAliveLoad.http("127.0.0.1", apiPort(s),
+          i -> heartbeat(tokens.get(i % tokens.size()), BODIES.get(0)), 204);
+      // Untimed, until the JIT compiler has settled: the API's auth and heartbeat paths, this generator.
+      // The second stack runs in the same JVM with much of it compiled already; without this the
+      // first stack's rows would carry the compiler and the recording would look dearer than it is.
+      Rounds.WarmUp warm = Rounds.warmUp(round -> {
+        KeepAliveLoad.run(10, Duration.ZERO, WARM_UP_ROUND, gatewayPage);
+        KeepAliveLoad.run(10, Duration.ZERO, WARM_UP_ROUND, auth);
+        KeepAliveLoad.run(10, Duration.ZERO, WARM_UP_ROUND, gatewayWs);
+        KeepAliveLoad.run(10, Duration.ZERO, WARM_UP_ROUND, beats);
+      });
+      warmUps.add("BERTH_ACTIVITY=" + activity + ": " + warm.describe().replace(" at 10 concurrent", ""));
       String straight = "straight (in the run of the stack with activity " + tag + ")";
       String through = "gateway, activity " + tag + " (BERTH_ACTIVITY=" + activity + ")";
       boolean recorded = activity.contains("traffic");
       for (int c : levels) {
         http.add(measure(straight, false, recorded, c, directPage));
         http.add(measure(through, true, recorded, c, gatewayPage));
+        authChecks.add(measure("auth check alone, activity " + tag + " (BERTH_ACTIVITY=" + activity + ")", true,
+            recorded, c, auth));
         ws.add(measure(straight, false, recorded, c, directWs));
         ws.add(measure(through, true, recorded, c, gatewayWs));
       }
       if (withHeartbeats) {
-        List<String> tokens = USERS.stream().map(s::workspaceToken).toList();
         for (Body b : BODIES) {
-          KeepAliveLoad.Opener o = KeepAliveLoad.http("127.0.0.1", URI.create(s.stack.apiUrl()).getPort(),
+          KeepAliveLoad.Opener o = KeepAliveLoad.http("127.0.0.1", apiPort(s),
               i -> heartbeat(tokens.get(i % tokens.size()), b), 204);
           heartbeats.add(measure("heartbeat, " + b.name(), false, recorded, HEARTBEAT_CONNECTIONS, o));
         }
@@ -154,6 +169,16 @@ final class GatewayScenario {
     return new Cell(path, gateway, recorded, r);
   }
 
+  private static int apiPort(BenchStack s) {
+    return URI.create(s.stack.apiUrl()).getPort();
+  }
+
+  /** What Nginx's auth subrequest sends the API for a page request of the workspace's owner. */
+  private static byte[] authCheck(String host, String cookie) {
+    return ("GET /api/gateway/auth HTTP/1.1\r\nHost: " + host + "\r\nCookie: " + cookie + "\r\n"
+        + "X-Berth-Routing: dynamic\r\nX-Berth-Method: GET\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+  }
+
   private static byte[] get(String host, String cookie) {
     return ("GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: berth-bench\r\nAccept: text/html\r\n"
         + (cookie == null ? "" : "Cookie: " + cookie + "\r\n") + "\r\n").getBytes(StandardCharsets.US_ASCII);
@@ -178,14 +203,20 @@ final class GatewayScenario {
         + "setting is read at the API's start, so the two gateway rows come from two stacks run one after the "
         + "other; each is set against the straight path measured in its own run. Closed loop: a fixed number of "
         + "keep-alive connections (or sockets), each with one request (or message) in flight, from threads of the "
-        + "bench's JVM, " + seconds + " s timed per row after a 1 s warm-up (and " + STACK_WARM_UP.toSeconds()
-        + " s untimed per stack before the first row). CPU: all cores' busy share over the window, and the load "
+        + "bench's JVM, " + seconds + " s timed per row after a 1 s warm-up. Before its first row, each stack ran "
+        + String.join("; ", warmUps) + " (a round: 1 s each of gateway pages, auth checks, WebSocket messages and "
+        + "heartbeats at 10 connections). CPU: all cores' busy share over the window, and the load "
         + "generator's own part of it (the API, the worker and Temporal share this JVM; Nginx and Redis are "
         + "processes of their own). Nginx opens a new connection to the workspace for every request (the upstream "
         + "comes from a variable, so there is no upstream keepalive).");
     sec.text("Page requests (GET /, " + PageServer.PAGE.length + "-byte answer):");
     sec.table(List.of("path", "connections", "requests", "requests/s", "p50", "p99", "errors", "CPU busy"),
         rows(http, false));
+    sec.text("The API's part of each gateway request alone: GET /api/gateway/auth straight to the API, with what "
+        + "Nginx's subrequest carries (the workspace's Host, the owner's cookie, X-Berth-Routing: dynamic, "
+        + "X-Berth-Method: GET); 204 with the upstream. An upper bound on pages/s through the gateway on this machine:");
+    sec.table(List.of("path", "connections", "requests", "requests/s", "p50", "p99", "errors", "CPU busy"),
+        rows(authChecks, false));
     sec.text("WebSocket: sockets opened (Upgrade) all at once, then " + MESSAGE.length + "-byte text messages echoed; "
         + "open = the handshake (through the gateway: with its auth subrequest), round trip = one message out and "
         + "its echo back.");
@@ -195,8 +226,14 @@ final class GatewayScenario {
     for (int c : levels) {
       ratios.add(ratioRow("page requests", c, http));
       ratios.add(ratioRow("WebSocket messages", c, ws));
+      double rec = rate(authChecks, c, true, true);
+      double plain = rate(authChecks, c, true, false);
+      ratios.add(List.of("auth check alone", String.valueOf(c), "-", "-", String.format("%+.1f%%", 100 * (1 - rec / plain))));
     }
-    sec.text("Ratios (each gateway row against the straight row of its own stack's run):");
+    sec.text("Ratios (each gateway row against the straight row of its own stack's run). A WebSocket's messages do "
+        + "not pass the API (only its opening does), so its recorded / not recorded difference is this machine's "
+        + "run-to-run noise; so is the auth check's, which differs only by the map lookup that finds the "
+        + "workspace written within its window.");
     sec.table(List.of("what", "concurrency", "gateway recorded / straight", "gateway not recorded / straight",
         "cost of recording (1 − recorded / not recorded)"), ratios);
     sec.text("Heartbeats: POST /api/heartbeat straight to the API with the " + USERS.size() + " workspaces' own "
