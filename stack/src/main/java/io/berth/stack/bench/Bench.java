@@ -17,15 +17,21 @@ import java.util.Set;
  * scenarios (default: all), prints each table as it finishes and writes docs/BENCHMARKS.md.
  */
 public final class Bench {
-  static final List<String> ALL = List.of("warm", "direct", "heartbeats", "reclaim", "memory", "capacity");
-  /** What fits in about ten minutes on two cores; {@code memory} (10,000 workflows) runs when named. */
+  static final List<String> ALL = List.of("warm", "direct", "heartbeats", "gateway", "reclaim", "memory", "capacity");
+  /**
+   * What fits in about ten minutes on two cores; {@code memory} (10,000 workflows) and {@code gateway}
+   * (two stacks, about 3 minutes) run when named.
+   */
   static final List<String> DEFAULT = List.of("warm", "direct", "heartbeats", "reclaim", "capacity");
+
+  /** Connections (and sockets) of the gateway scenario's rows. */
+  static final int[] GATEWAY_LEVELS = {10, 50};
 
   private Bench() {}
 
   record Options(Set<String> scenarios, int warmN, int pool, boolean demo, int heartbeatSeconds, int reclaimN,
                  int[] memoryCounts, int workflowCache, int burst, Path out, String note, String command,
-                 int[] levels) {}
+                 int[] levels, int gatewaySeconds) {}
 
   public static void main(String[] args) throws Exception {
     Options o;
@@ -59,6 +65,8 @@ public final class Bench {
       failures += step(report, o, header, "heartbeats",
           () -> new HeartbeatScenario(pool).run(report, o.heartbeatSeconds()));
     }
+    failures += step(report, o, header, "gateway",
+        () -> new GatewayScenario().run(report, o.gatewaySeconds(), GATEWAY_LEVELS));
     failures += step(report, o, header, "reclaim", () -> new ReclaimScenario().run(report, o.reclaimN()));
     failures += step(report, o, header, "memory",
         () -> new MemoryScenario().run(report, o.memoryCounts(), o.workflowCache()));
@@ -131,6 +139,7 @@ public final class Bench {
     Path out = Path.of("docs/BENCHMARKS.md");
     String note = "";
     int[] levels = {1, 10, 50};
+    int gatewaySeconds = 4;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -145,6 +154,7 @@ public final class Bench {
         case "--burst" -> burst = positive(a, value(args, ++i));
         case "--levels" -> levels = Arrays.stream(value(args, ++i).split(",")).mapToInt(v -> positive(a, v.trim()))
             .sorted().distinct().toArray();
+        case "--gateway-seconds" -> gatewaySeconds = positive(a, value(args, ++i));
         case "--out" -> out = Path.of(value(args, ++i));
         case "--note" -> note = value(args, ++i);
         case "-h", "--help" -> throw new IllegalArgumentException("usage");
@@ -168,7 +178,7 @@ public final class Bench {
       shown.subList(n, Math.min(n + 2, shown.size())).clear(); // the note is shown on its own
     }
     return new Options(scenarios, warmN, pool, demo, hbSeconds, reclaimN, memory, cache, burst, out, note,
-        "./berth bench " + String.join(" ", shown), levels);
+        "./berth bench " + String.join(" ", shown), levels, gatewaySeconds);
   }
 
   private static String value(String[] args, int i) {
@@ -192,13 +202,15 @@ public final class Bench {
 
   static String usage() {
     return String.join("\n",
-        "usage: ./berth bench [warm] [direct] [heartbeats] [reclaim] [memory] [capacity] [options]",
-        "  no scenario: all but memory (about 16 min on 2 idle cores); memory (10,000 workflows) takes 20+ min",
+        "usage: ./berth bench [warm] [direct] [heartbeats] [gateway] [reclaim] [memory] [capacity] [options]",
+        "  no scenario: all but memory and gateway (about 16 min on 2 idle cores); memory (10,000 workflows) takes",
+        "  20+ min, gateway (two stacks: pages, WebSockets and heartbeats with a body) about 3 min",
         "  --warm-n N            allocations per concurrency level, warm and direct (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
         "  --levels A,B,C        concurrencies of warm and direct (1,10,50; direct takes those up to 10)",
         "  --demo                demo template for the pool stack (default: python3 http.server per slot)",
         "  --heartbeat-seconds N seconds per heartbeat load run (20)",
+        "  --gateway-seconds N   seconds per timed row of the gateway scenario (4)",
         "  --reclaim-n N         workspaces going idle together (100; the issue's figure is 1000)",
         "  --memory-n A,B        idle workspace counts for the heap figure (1000,10000)",
         "  --workflow-cache N    sticky workflow cache of the memory scenario's worker (600, the SDK default)",

@@ -166,24 +166,33 @@ final class BenchStack implements AutoCloseable {
    */
   boolean serves(String user) {
     try {
-      HttpResponse<String> link = call("POST", "/api/workspaces/me/launch", token(user), null);
-      String url = link.statusCode() == 200 ? field(link.body(), "url") : null;
-      if (url == null) {
-        return false;
-      }
-      URI u = URI.create(url);
-      GatewayClient.Answer launch = GatewayClient.get("127.0.0.1", gatewayPort, u.getHost(),
-          u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), Duration.ofSeconds(5));
-      String setCookie = launch.header("Set-Cookie");
-      if (launch.status() != 302 || setCookie == null) {
+      String cookie = cookie(user);
+      if (cookie == null) {
         return false;
       }
       GatewayClient.Answer page = GatewayClient.get("127.0.0.1", gatewayPort, hostname(user), "/",
-          Duration.ofSeconds(5), Map.of("Cookie", setCookie.split(";")[0]));
+          Duration.ofSeconds(5), Map.of("Cookie", cookie));
       return page.status() >= 200 && page.status() < 300 && Labels.labelFor(user).equals(page.header("X-Berth-Route"));
     } catch (IOException | RuntimeException e) {
       return false;
     }
+  }
+
+  /**
+   * What the owner's browser holds after opening a fresh launch link on the gateway: the
+   * {@code berth_ws=...} cookie pair, or null when the API or the gateway did not hand one out.
+   */
+  String cookie(String user) throws IOException {
+    HttpResponse<String> link = call("POST", "/api/workspaces/me/launch", token(user), null);
+    String url = link.statusCode() == 200 ? field(link.body(), "url") : null;
+    if (url == null) {
+      return null;
+    }
+    URI u = URI.create(url);
+    GatewayClient.Answer launch = GatewayClient.get("127.0.0.1", gatewayPort, u.getHost(),
+        u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()), Duration.ofSeconds(5));
+    String setCookie = launch.header("Set-Cookie");
+    return launch.status() == 302 && setCookie != null ? setCookie.split(";")[0] : null;
   }
 
   /** Nginx has the workspace's route: {@code /.berth/route} (answered by Nginx itself) carries its header. */
