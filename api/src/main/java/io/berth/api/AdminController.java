@@ -7,6 +7,7 @@ import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.berth.workflows.model.CapacityStatus;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Delete;
 import io.micronaut.http.annotation.Get;
@@ -52,7 +53,7 @@ public class AdminController {
   @ApiResponse(responseCode = "202", description = "release started", content = @Content(mediaType = "application/json",
       schema = @Schema(implementation = WorkspaceController.Released.class)))
   @ApiResponse(responseCode = "404", description = "the user has no workspace")
-  @Delete("/admin/workspaces/{user}")
+  @Delete(value = "/admin/workspaces/{user}", consumes = MediaType.ALL)
   public HttpResponse<WorkspaceController.Released> release(String user, @QueryValue @Nullable String name) {
     String key = limit.keyFor(Users.checked(user), name, false);
     workflows.release(key, "admin");

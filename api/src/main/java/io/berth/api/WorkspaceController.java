@@ -178,7 +178,7 @@ public class WorkspaceController {
   @ApiResponse(responseCode = "202", description = "release started",
       content = @Content(mediaType = "application/json", schema = @Schema(implementation = Released.class)))
   @ApiResponse(responseCode = "404", description = "no workspace")
-  @Delete("/me")
+  @Delete(value = "/me", consumes = MediaType.ALL)
   public HttpResponse<Released> release(Authentication auth, @QueryValue @Nullable String name) {
     String key = key(auth, name);
     workflows.release(key, "user");

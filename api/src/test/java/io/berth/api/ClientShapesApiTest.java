@@ -136,7 +136,7 @@ class ClientShapesApiTest extends ApiTestBase {
   }
 
   @Test
-  void allocateExtendAndLaunchTakeEveryEmptyBodyShape() {
+  void allocateExtendLaunchAndReleaseTakeEveryEmptyBodyShape() {
     for (Shape shape : SHAPES) {
       if (shape.body() != null && !shape.body().isEmpty()) {
         continue;
@@ -150,6 +150,8 @@ class ClientShapesApiTest extends ApiTestBase {
       Raw launch = raw("POST", "/api/workspaces/me/launch", bearer, shape.contentType(), shape.body());
       assertNotEquals(401, launch.status(), shape.name() + " launch: " + launch.body());
       assertNotEquals(415, launch.status(), shape.name() + " launch: " + launch.body());
+      Raw release = raw("DELETE", "/api/workspaces/me", bearer, shape.contentType(), shape.body());
+      assertEquals(202, release.status(), shape.name() + " release: " + release.body());
     }
   }
 
@@ -166,6 +168,15 @@ class ClientShapesApiTest extends ApiTestBase {
     assertTrue(bad.body().contains("\"bad_request\""), bad.body());
     Raw text = raw("POST", "/api/workspaces/me/extend", bearer, "text/plain", "not json");
     assertEquals(400, text.status(), text.body());
+  }
+
+  @Test
+  void anOperatorsForceReleaseTakesAnEmptyForm() {
+    String user = user("forced");
+    allocated(user);
+    Raw a = raw("DELETE", "/api/admin/workspaces/" + user, "Bearer " + admin("ops"),
+        "application/x-www-form-urlencoded", "");
+    assertEquals(202, a.status(), a.body());
   }
 
   /** An answer read off the socket. */

@@ -436,7 +436,7 @@ public final class NginxProcess implements AutoCloseable {
         }
 
         http {
-            access_log %1$s/logs/access.log;
+            access_log %1$s/logs/access.log combined buffer=64k flush=1s;
             client_body_temp_path %1$s/temp/client_body;
             proxy_temp_path %1$s/temp/proxy;
             fastcgi_temp_path %1$s/temp/fastcgi;
