@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import java.io.ByteArrayOutputStream;
@@ -19,7 +18,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -47,11 +45,7 @@ class ClientShapesApiTest extends ApiTestBase {
       new Shape("octet-stream", "application/octet-stream", "\u0001\u0002"));
 
   private String session(String user, String workspaceId) {
-    String token = UUID.randomUUID() + "-" + UUID.randomUUID();
-    stack.redis.hset(keys.workspace(user), Map.of("user", user, "workspaceId", workspaceId, "state", "READY"));
-    stack.redis.sadd(keys.users(), user);
-    stack.redis.hset(keys.heartbeatToken(Labels.sha256Hex(token)), Map.of("user", user, "workspaceId", workspaceId));
-    return token;
+    return stack.heartbeatSession(user, workspaceId);
   }
 
   private String allocated(String user) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.testkit.Await;
-import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import java.time.Duration;
@@ -18,13 +17,8 @@ import org.junit.jupiter.api.Test;
 class HeartbeatApiTest extends ApiTestBase {
   private final RedisKeys keys = new RedisKeys("berth:");
 
-  /** What the worker's session activity writes: the session and the token's hash, never the token. */
   private String session(String user, String workspaceId) {
-    String token = UUID.randomUUID() + "-" + UUID.randomUUID();
-    stack.redis.hset(keys.workspace(user), Map.of("user", user, "workspaceId", workspaceId, "state", "READY"));
-    stack.redis.sadd(keys.users(), user);
-    stack.redis.hset(keys.heartbeatToken(Labels.sha256Hex(token)), Map.of("user", user, "workspaceId", workspaceId));
-    return token;
+    return stack.heartbeatSession(user, workspaceId);
   }
 
   private String allocated(String user) {

@@ -108,4 +108,18 @@ final class TestStack {
   static Duration seconds(long s) {
     return Duration.ofSeconds(s);
   }
+
+  /**
+   * What the worker's session activity writes for {@code user}'s workspace {@code workspaceId}: the
+   * session and the heartbeat token's hash, never the token, which is returned.
+   */
+  String heartbeatSession(String user, String workspaceId) {
+    String token = java.util.UUID.randomUUID() + "-" + java.util.UUID.randomUUID();
+    io.berth.workflows.RedisKeys keys = new io.berth.workflows.RedisKeys("berth:");
+    redis.hset(keys.workspace(user), Map.of("user", user, "workspaceId", workspaceId, "state", "READY"));
+    redis.sadd(keys.users(), user);
+    redis.hset(keys.heartbeatToken(io.berth.workflows.Labels.sha256Hex(token)),
+        Map.of("user", user, "workspaceId", workspaceId));
+    return token;
+  }
 }
