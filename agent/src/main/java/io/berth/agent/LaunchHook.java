@@ -32,6 +32,7 @@ final class LaunchHook implements Runnable {
   public void run() {
     try {
       if (Files.exists(marker)) {
+        Log.info("lifecycle hook " + config.lifecycleHook() + ": already completed during this boot (" + marker + ")");
         return;
       }
       if (!awaitTemplates()) {
@@ -64,12 +65,12 @@ final class LaunchHook implements Runnable {
   private void complete() throws Exception {
     boolean completed = Retry.call("CompleteLifecycleAction " + config.lifecycleHook(), 5, Duration.ofSeconds(2),
         () -> aws.completeLaunch(group, config.lifecycleHook(), instanceId));
-    Log.info(completed ? "lifecycle hook " + config.lifecycleHook() + " completed (CONTINUE) for " + instanceId + " in " + group
-        : "lifecycle hook " + config.lifecycleHook() + ": no action waiting for " + instanceId + " (already completed or timed out)");
     try {
       Files.writeString(marker, instanceId);
     } catch (IOException e) {
       Log.warn("could not write " + marker + ": " + Retry.describe(e));
     }
+    Log.info(completed ? "lifecycle hook " + config.lifecycleHook() + " completed (CONTINUE) for " + instanceId + " in " + group
+        : "lifecycle hook " + config.lifecycleHook() + ": no action waiting for " + instanceId + " (already completed or timed out)");
   }
 }
