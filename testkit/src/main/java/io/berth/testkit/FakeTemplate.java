@@ -1,4 +1,4 @@
-package io.berth.agent;
+package io.berth.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
