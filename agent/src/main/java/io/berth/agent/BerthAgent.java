@@ -1,7 +1,9 @@
 package io.berth.agent;
 
 import java.net.InetAddress;
+import java.math.BigDecimal;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -63,8 +65,12 @@ public final class BerthAgent {
         + (config.allowFrom().isEmpty() ? "" : " (from " + System.getenv("BERTH_AGENT_ALLOW_FROM") + ")")
         + ", " + config.slots() + " slot(s) of " + config.template() + " from port " + config.templatePort()
         + ", heartbeats to " + config.apiUrl() + (activity.isEmpty() ? " (none: " + config.template()
-        + " reports no activity to the agent)" : " every " + config.heartbeatInterval().toSeconds() + " s")
+        + " reports no activity to the agent)" : " every " + seconds(config.heartbeatInterval()))
         + ", tokens in " + config.stateDir());
+  }
+
+  private static String seconds(Duration d) {
+    return BigDecimal.valueOf(d.toMillis(), 3).stripTrailingZeros().toPlainString() + " s";
   }
 
   /** Fixed delay, not rate: a slow pass (retries, a recycle) is never followed by a burst. */
