@@ -3,6 +3,7 @@ package io.berth.agent;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,9 @@ record AgentConfig(String listenHost, int listenPort, List<Cidr> allowFrom, URI 
       throw new IllegalArgumentException("BERTH_TEMPLATE must be one of " + TEMPLATES + ", not " + template);
     }
     String[] listen = s.get("BERTH_AGENT_LISTEN", ":9100").split(":", 2);
+    if (listen.length != 2 || !listen[1].matches("\\d{1,5}")) {
+      throw new IllegalArgumentException("BERTH_AGENT_LISTEN must be [address]:port, e.g. :9100 or 10.0.2.15:9100");
+    }
     String unit = "berth-" + template + "@{slot}.service";
     return new AgentConfig(
         listen[0].isBlank() ? null : listen[0], Integer.parseInt(listen[1]),
@@ -98,7 +102,11 @@ record AgentConfig(String listenHost, int listenPort, List<Cidr> allowFrom, URI 
     }
 
     int positive(String name, int fallback) {
-      int v = Integer.parseInt(get(name, String.valueOf(fallback)));
+      String raw = get(name, String.valueOf(fallback));
+      if (!raw.matches("\\d{1,6}")) {
+        throw new IllegalArgumentException(name + " must be a number, not " + raw);
+      }
+      int v = Integer.parseInt(raw);
       if (v < 1) {
         throw new IllegalArgumentException(name + " must be at least 1, not " + v);
       }
@@ -106,7 +114,11 @@ record AgentConfig(String listenHost, int listenPort, List<Cidr> allowFrom, URI 
     }
 
     Duration duration(String name, String fallback) {
-      return Duration.parse(get(name, fallback));
+      try {
+        return Duration.parse(get(name, fallback));
+      } catch (DateTimeParseException e) {
+        throw new IllegalArgumentException(name + " must be an ISO-8601 duration such as PT30S, not " + get(name, fallback));
+      }
     }
   }
 }
