@@ -28,6 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * no tokens handed over, so nothing to relay); prints one line.
  */
 public final class AgentFootprint {
+  /** The JVM flags of deploy/aws/systemd/berth-agent.service; {@code -Dflags=...} tries others. */
+  static final String UNIT_FLAGS = "-Xmx48m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+
   private AgentFootprint() {}
 
   public static void main(String[] args) throws Exception {
@@ -40,8 +43,10 @@ public final class AgentFootprint {
       List<HttpServer> templates = templates(instance.privateAddress(), templatePort, slots);
       int agentPort = FreePorts.next();
       Path state = Files.createTempDirectory("footprint");
-      ProcessBuilder pb = new ProcessBuilder("java", "-Xmx48m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-jar", "agent/target/berth-agent.jar").redirectErrorStream(true).redirectOutput(state.resolve("agent.log").toFile());
+      List<String> command = new ArrayList<>(List.of("java"));
+      command.addAll(List.of(System.getProperty("flags", UNIT_FLAGS).split(" ")));
+      command.addAll(List.of("-jar", "agent/target/berth-agent.jar"));
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(state.resolve("agent.log").toFile());
       pb.environment().putAll(Map.of("BERTH_AGENT_LISTEN", ":" + agentPort, "BERTH_API_URL", api.url().toString(),
           "BERTH_AGENT_STATE_DIR", state.resolve("run").toString(), "BERTH_SLOTS_PER_HOST", String.valueOf(slots),
           "BERTH_AGENT_TEMPLATE_HOST", instance.privateAddress(), "BERTH_AWS_TEMPLATE_PORT", String.valueOf(templatePort),
