@@ -23,8 +23,8 @@ import java.util.stream.Stream;
 /**
  * How a template shows use, read the same way the local fleet's activity watcher reads it: a
  * slot is active when its reading changed since the previous one of the same token, or when a
- * client is connected. {@code command} and {@code demo} have no signal here: their traffic is
- * what Berth records at the gateway, or the program posts heartbeats itself.
+ * client is connected. {@code command} and {@code demo} have no signal the agent can read: their
+ * use is the traffic the gateway sees.
  */
 interface Activity {
   /** One reading: a state whose change means use, and whether a client is connected right now. */
