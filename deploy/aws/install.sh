@@ -117,14 +117,15 @@ install_agent_and_units() {
   done
 }
 
+# The agent first: the template units wait for it (/run/berth/ready) before they start.
 start_services() {
   systemctl daemon-reload
+  systemctl enable --now berth-agent.service
   i=0
   while [ "$i" -lt "$slots" ]; do
     systemctl enable --now "berth-$template@$i.service"
     i=$((i + 1))
   done
-  systemctl enable --now berth-agent.service
 }
 
 if [ "$render_only" != 1 ]; then

@@ -3,6 +3,7 @@ package io.berth.agent;
 import java.net.InetAddress;
 import java.math.BigDecimal;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -56,6 +57,9 @@ public final class BerthAgent {
       hook.setDaemon(true);
       hook.start();
     }
+    // The template units wait for this file (ExecStartPre) at boot: a slot must not be pooled
+    // before the agent can take its token.
+    Files.writeString(config.stateDir().resolve("ready"), ProcessHandle.current().pid() + "\n");
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
       timers.shutdownNow();

@@ -55,6 +55,7 @@ class AgentContractTest {
   void credentialsAreHandedOverReplacedAndRevokedAndKeptInARootOnlyFileAcrossRestarts() throws Exception {
     box.startAgent();
     Path file = box.stateDir().resolve("slot-0.json");
+    assertTrue(Files.exists(box.stateDir().resolve("ready")), "the file the template units wait for at boot");
 
     assertEquals(204, box.put(0, "alice", "tok-alice-1"));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));

@@ -65,6 +65,9 @@ class RecipeTest {
     assertEquals("/home/berth1", instance(service.get("WorkingDirectory")));
     assertEquals("169.254.169.254/32", service.get("IPAddressDeny"), "no metadata service for the workspace");
     assertEquals(expectedCommand(template), expand(instance(service.get("ExecStart")), slotEnv));
+    // At boot the template waits for the file the agent writes once it serves.
+    assertTrue(service.get("ExecStartPre").contains("[ ! -e " + agent.stateDir().resolve("ready") + " ]"), service.get("ExecStartPre"));
+    assertTrue(service.get("After").contains("berth-agent.service"));
   }
 
   @Test

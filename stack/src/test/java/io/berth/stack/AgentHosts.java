@@ -48,8 +48,9 @@ final class AgentHosts implements AutoCloseable {
     try {
       AgentHost host = new AgentHost(dir.resolve(instance.id()), aws, instance, apiUrl, agentPort, templatePort);
       hosts.put(instance.id(), host);
-      host.startTemplate(0);
+      // As the recipe's units do: the template starts once the agent serves.
       host.startAgent();
+      host.startTemplate(0);
     } catch (Exception e) {
       throw new IllegalStateException("could not boot " + instance.id(), e);
     }
