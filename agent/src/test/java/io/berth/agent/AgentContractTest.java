@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * file, who may call it, and heartbeats from template activity to the API.
  */
 class AgentContractTest {
-  static final Duration BOUND = Duration.ofSeconds(20);
+  static final Duration BOUND = Duration.ofSeconds(60);
 
   @TempDir Path tmp;
   FakeAws aws;

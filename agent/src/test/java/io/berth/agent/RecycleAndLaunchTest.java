@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the template answers its health path, not before.
  */
 class RecycleAndLaunchTest {
-  static final Duration BOUND = Duration.ofSeconds(30);
+  static final Duration BOUND = Duration.ofSeconds(60);
 
   @TempDir Path tmp;
   FakeAws aws;
@@ -89,6 +89,8 @@ class RecycleAndLaunchTest {
   void theLaunchHookIsCompletedOnceTheTemplateAnswersItsHealthPath() throws Exception {
     aws = FakeAws.start().launchHook("berth-launch");
     box = new AgentBox(tmp, aws).env("BERTH_AGENT_LIFECYCLE_HOOK", "berth-launch");
+    // No static keys: the SDK signs with the instance role, read from the metadata service as on EC2.
+    box.instanceRole();
     String id = box.instance.id();
     assertEquals("Pending:Wait", aws.members(AgentBox.GROUP).get(0).lifecycle());
 
@@ -105,6 +107,7 @@ class RecycleAndLaunchTest {
     assertEquals("berth-launch", p.get("LifecycleHookName"));
     assertEquals(id, p.get("InstanceId"));
     assertEquals("CONTINUE", p.get("LifecycleActionResult"));
+    assertTrue(box.imds.credentialReads() > 0, "credentials from the instance role");
 
     // A restarted agent does not complete it again during the same boot.
     Await.until("the agent done with the hook", BOUND, () -> box.logText().contains("completed (CONTINUE) for " + id));

@@ -107,13 +107,13 @@ class AwsAgentEndToEndTest {
     WorkspaceView end = f.awaitEnd("alice", IDLE.multipliedBy(5));
     assertEquals("idle", end.reason());
     long released = System.nanoTime();
-    Await.until("Recycle deleted by the agent", Duration.ofSeconds(30), () -> !aws.instance(id).tags().containsKey("Recycle"));
+    Await.until("Recycle deleted by the agent", Duration.ofSeconds(60), () -> !aws.instance(id).tags().containsKey("Recycle"));
     assertFalse(Files.exists(tokenFile), "the token is gone from the instance");
     assertFalse(Files.exists(host.home(0).resolve("notes.txt")), "alice's file is gone");
     assertEquals(2, host.templateStarts(0).size(), "the template was restarted once");
     List<FakeAws.Call> deletes = aws.calls("DeleteTags");
     assertEquals(id, deletes.get(deletes.size() - 1).params().get("ResourceId.1"));
-    Await.until(id + " back in the pool", Duration.ofSeconds(30),
+    Await.until(id + " back in the pool", Duration.ofSeconds(60),
         () -> f.stack.redis().sismember(f.stack.keys().pool("code-server"), id + "/0"));
     // For the record (surefire's output file): how long a recycled slot is out of the pool.
     System.out.println("recycle: workspace ended -> slot back in the pool in " + (System.nanoTime() - released) / 1_000_000 + " ms");

@@ -35,6 +35,7 @@ public class AgentHost implements AutoCloseable {
   public final int templatePort;
   private final URI apiUrl;
   private final Map<String, String> extraEnv = new HashMap<>();
+  private boolean instanceRole;
   private Process agent;
   private int agentStarts;
   private long touches = 1_700_000_000_000L;
@@ -83,7 +84,7 @@ public class AgentHost implements AutoCloseable {
         .redirectErrorStream(true).redirectOutput(log().toFile());
     pb.environment().putAll(agentEnv());
     agent = pb.start();
-    Await.until("the agent listening on " + address() + ":" + agentPort, Duration.ofSeconds(30),
+    Await.until("the agent listening on " + address() + ":" + agentPort, Duration.ofSeconds(60),
         () -> agent.isAlive() && logText().contains("berth-agent on " + instance.id()));
   }
 
@@ -94,6 +95,12 @@ public class AgentHost implements AutoCloseable {
         agent.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /** The agent's AWS calls sign with the instance role's credentials from the metadata service, as on EC2. */
+  public AgentHost instanceRole() {
+    instanceRole = true;
+    return this;
   }
 
   public Map<String, String> agentEnv() {
@@ -111,11 +118,17 @@ public class AgentHost implements AutoCloseable {
         Map.entry("BERTH_AWS_ENDPOINT", aws.endpoint().toString()),
         Map.entry("BERTH_AGENT_HEARTBEAT_INTERVAL", "PT0.2S"),
         Map.entry("BERTH_AGENT_TAG_INTERVAL", "PT0.2S"),
-        Map.entry("BERTH_AGENT_TEMPLATE_TIMEOUT", "PT30S"),
+        Map.entry("BERTH_AGENT_TEMPLATE_TIMEOUT", "PT60S"),
         // Static credentials for the SDK; nothing may look for a metadata service off this machine.
         Map.entry("AWS_ACCESS_KEY_ID", "AKIDBERTHAGENT"),
         Map.entry("AWS_SECRET_ACCESS_KEY", "berth-agent-test-secret"),
         Map.entry("AWS_EC2_METADATA_DISABLED", "true")));
+    if (instanceRole) {
+      env.remove("AWS_ACCESS_KEY_ID");
+      env.remove("AWS_SECRET_ACCESS_KEY");
+      env.remove("AWS_EC2_METADATA_DISABLED");
+      env.put("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint().toString());
+    }
     env.putAll(extraEnv);
     return env;
   }
@@ -164,7 +177,7 @@ public class AgentHost implements AutoCloseable {
     if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IllegalStateException("start.sh failed");
     }
-    Await.until("the template answering /healthz", Duration.ofSeconds(30), () -> templateGet(slot, "/healthz") != null);
+    Await.until("the template answering /healthz", Duration.ofSeconds(60), () -> templateGet(slot, "/healthz") != null);
   }
 
   public void stopTemplate(int slot) throws IOException, InterruptedException {
@@ -194,7 +207,7 @@ public class AgentHost implements AutoCloseable {
   /** Waits for {@code n} more agent readings of the slot. */
   public void awaitReadings(int slot, int n) {
     int from = readings(slot);
-    Await.until(n + " more activity readings", Duration.ofSeconds(20), () -> readings(slot) >= from + n);
+    Await.until(n + " more activity readings", Duration.ofSeconds(60), () -> readings(slot) >= from + n);
   }
 
   /** Use of the workspace, as code-server records it: its heartbeat file's time moves. */

@@ -7,6 +7,8 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -17,18 +19,21 @@ import java.util.stream.Collectors;
 /**
  * The instance metadata service of one {@link FakeAws} instance, IMDSv2 only, on 127.0.0.1:
  * {@code PUT /latest/api/token} hands out a session token, every read must carry it (401
- * otherwise). It serves {@code instance-id}, {@code local-ipv4}, {@code placement/region} and
- * the instance's tags as metadata tags ({@code tags/instance}, {@code tags/instance/<key>}), read
+ * otherwise). It serves {@code instance-id}, {@code local-ipv4}, {@code placement/region}, the
+ * instance role's credentials ({@code iam/security-credentials/}) and the instance's tags as metadata tags ({@code tags/instance}, {@code tags/instance/<key>}), read
  * live from the fake, so a tag the worker writes with CreateTags shows at once.
  */
 public final class FakeImds implements AutoCloseable {
   private static final String META = "/latest/meta-data/";
+  /** The instance profile's role; its credentials are the fake's dummy ones (FakeAws checks no signature). */
+  public static final String ROLE = "berth-workspace";
 
   private final HttpServer server;
   private final FakeAws aws;
   private final String instanceId;
   private final Set<String> tokens = ConcurrentHashMap.newKeySet();
   private final AtomicInteger refused = new AtomicInteger();
+  private final AtomicInteger credentialReads = new AtomicInteger();
   private volatile boolean tagsEnabled = true;
 
   private FakeImds(FakeAws aws, String instanceId) throws IOException {
@@ -54,6 +59,11 @@ public final class FakeImds implements AutoCloseable {
   /** Reads refused for a missing or unknown session token (an IMDSv1-style read counts here). */
   public int refused() {
     return refused.get();
+  }
+
+  /** How often the role's credentials were read (the SDK's instance profile provider). */
+  public int credentialReads() {
+    return credentialReads.get();
   }
 
   /** Off: {@code tags/instance} answers 404, as with InstanceMetadataTags=disabled. */
@@ -93,9 +103,18 @@ public final class FakeImds implements AutoCloseable {
       case "local-ipv4" -> i.privateAddress();
       case "public-ipv4" -> i.publicAddress();
       case "placement/region" -> "us-east-1";
+      case "iam/security-credentials/" -> ROLE;
+      case "iam/security-credentials/" + ROLE -> roleCredentials();
       case "tags/instance" -> tagsEnabled ? tags.keySet().stream().sorted().collect(Collectors.joining("\n")) : null;
       default -> path.startsWith("tags/instance/") && tagsEnabled ? tags.get(path.substring("tags/instance/".length())) : null;
     };
+  }
+
+  private String roleCredentials() {
+    credentialReads.incrementAndGet();
+    return "{\"Code\":\"Success\",\"LastUpdated\":\"" + Instant.now() + "\",\"Type\":\"AWS-HMAC\","
+        + "\"AccessKeyId\":\"ASIABERTHFAKEIMDS\",\"SecretAccessKey\":\"fake-imds-secret\","
+        + "\"Token\":\"fake-imds-session\",\"Expiration\":\"" + Instant.now().plus(Duration.ofHours(6)) + "\"}";
   }
 
   private static void reply(HttpExchange ex, int status, String body) throws IOException {
