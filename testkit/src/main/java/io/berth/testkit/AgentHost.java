@@ -36,6 +36,7 @@ public class AgentHost implements AutoCloseable {
   private final URI apiUrl;
   private final Map<String, String> extraEnv = new HashMap<>();
   private boolean instanceRole;
+  private String templateCommand;
   private Process agent;
   private int agentStarts;
   private long touches = 1_700_000_000_000L;
@@ -52,6 +53,8 @@ public class AgentHost implements AutoCloseable {
     this.imds = FakeImds.start(aws, instance.id());
     Files.createDirectories(home(0));
     Files.createDirectories(dir.resolve("run/slot-0"));
+    templateCommand = "'" + java() + "' -cp '" + System.getProperty("java.class.path") + "' io.berth.testkit.FakeTemplate"
+        + " {address} {port} {home}";
     writeScripts();
   }
 
@@ -224,15 +227,32 @@ public class AgentHost implements AutoCloseable {
     return Files.exists(starts) ? Files.readAllLines(starts) : List.of();
   }
 
+  /**
+   * The template each slot runs instead of {@link FakeTemplate}: a command line with {@code {address}},
+   * {@code {port}} and {@code {home}}, e.g. a real code-server.
+   */
+  public AgentHost templateCommand(String command) throws IOException {
+    templateCommand = command;
+    writeScripts();
+    return this;
+  }
+
+  /**
+   * start.sh runs the template in its own session, in the background (as systemctl start returns
+   * once it forked), and records its pid; stop.sh ends the whole process group (as the units'
+   * KillMode=control-group does) and waits, bounded, until it is gone.
+   */
   private void writeScripts() throws IOException {
     String run = dir.resolve("run") + "/slot-$1";
+    String home = dir.resolve("home") + "$1";
+    String command = templateCommand.replace("{address}", address()).replace("{port}", "$((" + templatePort + " + $1))")
+        .replace("{home}", home);
     String start = "#!/bin/sh\n# Starts slot $1's template in the background and returns, as systemctl start does.\nset -eu\n"
         + "mkdir -p " + run + "\n"
-        + "nohup '" + java() + "' -cp '" + System.getProperty("java.class.path") + "' io.berth.testkit.FakeTemplate "
-        + address() + " $((" + templatePort + " + $1)) " + dir.resolve("home") + "$1 " + run + " >" + run + "/template.log 2>&1 &\n"
-        + "echo $! >" + run + "/pid\n";
+        + "HOME=" + home + " setsid nohup " + command + " >>" + run + "/template.log 2>&1 </dev/null &\n"
+        + "echo $! >" + run + "/pid\necho $! >>" + run + "/starts\n";
     String stop = "#!/bin/sh\n# Stops slot $1's template and waits (bounded) until it is gone, as systemctl stop does.\n"
-        + "pid=$(cat " + run + "/pid 2>/dev/null) || exit 0\nkill \"$pid\" 2>/dev/null || exit 0\n"
+        + "pid=$(cat " + run + "/pid 2>/dev/null) || exit 0\nkill -- \"-$pid\" 2>/dev/null || kill \"$pid\" 2>/dev/null || exit 0\n"
         + "i=0\nwhile kill -0 \"$pid\" 2>/dev/null && [ \"$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)\" != Z ] && [ $i -lt 100 ]; do\n"
         + "  i=$((i + 1)); sleep 0.1\ndone\nrm -f " + run + "/pid\n";
     Files.writeString(dir.resolve("start.sh"), start);

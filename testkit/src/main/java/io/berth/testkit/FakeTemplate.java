@@ -7,22 +7,19 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A stand-in for code-server, run as its own process by the tests' start script: {@code /healthz}
  * answers {@code {"status":"alive","lastHeartbeat":<mtime of <home>/.heartbeat>}} as code-server
  * reports the last touch of its heartbeat file; {@code /count} says how many {@code /healthz}
- * requests it served (the agent's readings). Each start appends a line to {@code <run>/starts}.
- * Args: bind address, port, home, run directory.
+ * requests it served (the agent's readings). Args: bind address, port, home.
  */
 public final class FakeTemplate {
   private FakeTemplate() {}
 
   public static void main(String[] args) throws IOException {
     Path home = Path.of(args[2]);
-    Path run = Path.of(args[3]);
     AtomicInteger healthz = new AtomicInteger();
     HttpServer server = HttpServer.create(new InetSocketAddress(args[0], Integer.parseInt(args[1])), 16);
     server.createContext("/healthz", ex -> {
@@ -35,8 +32,6 @@ public final class FakeTemplate {
     server.createContext("/count", ex -> reply(ex, String.valueOf(healthz.get())));
     server.createContext("/", ex -> reply(ex, "workspace in " + home));
     server.start();
-    Files.writeString(run.resolve("starts"), ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }
 
   private static void reply(HttpExchange ex, String body) throws IOException {
