@@ -47,6 +47,10 @@ public final class BerthAgent {
     CredentialsServer server = new CredentialsServer(
         new InetSocketAddress(InetAddress.getByName(host), config.listenPort()), config.allowFrom(), store, config.slots());
 
+    // The template units wait for this file (ExecStartPre) at boot: a slot must not be pooled
+    // before the agent can take its token.
+    Files.writeString(config.stateDir().resolve("ready"), ProcessHandle.current().pid() + "\n");
+
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
     Optional<Activity> activity = Activity.of(config.template());
     activity.ifPresent(a -> every(timers, config.heartbeatInterval().toMillis(), new Heartbeats(config, slots, store, a)));
@@ -57,20 +61,23 @@ public final class BerthAgent {
       hook.setDaemon(true);
       hook.start();
     }
-    // The template units wait for this file (ExecStartPre) at boot: a slot must not be pooled
-    // before the agent can take its token.
-    Files.writeString(config.stateDir().resolve("ready"), ProcessHandle.current().pid() + "\n");
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
       timers.shutdownNow();
       aws.close();
     }));
     Log.info("berth-agent on " + instanceId + ": credentials on " + host + ":" + server.address().getPort()
-        + (config.allowFrom().isEmpty() ? "" : " (from " + System.getenv("BERTH_AGENT_ALLOW_FROM") + ")")
+        + describe(config, activity.isPresent()));
+  }
+
+  /** The rest of the startup line: what the operator checks first when a slot never becomes a spare. */
+  private static String describe(AgentConfig config, boolean relaysActivity) {
+    return (config.allowFrom().isEmpty() ? "" : " (from " + System.getenv("BERTH_AGENT_ALLOW_FROM") + ")")
         + ", " + config.slots() + " slot(s) of " + config.template() + " from port " + config.templatePort()
-        + ", heartbeats to " + config.apiUrl() + (activity.isEmpty() ? " (none: " + config.template()
-        + " reports no activity to the agent)" : " every " + seconds(config.heartbeatInterval()))
-        + ", tokens in " + config.stateDir());
+        + ", heartbeats to " + config.apiUrl()
+        + (relaysActivity ? " every " + seconds(config.heartbeatInterval()) : " (none: " + config.template()
+        + " reports no activity to the agent)")
+        + ", tokens in " + config.stateDir();
   }
 
   private static String seconds(Duration d) {
