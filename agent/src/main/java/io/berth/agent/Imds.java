@@ -46,8 +46,13 @@ final class Imds {
 
   /** A value the instance always has (instance id, address, region), with a few attempts for a slow boot. */
   String require(String path) throws Exception {
-    return Retry.call("reading metadata " + path, 5, Duration.ofSeconds(1),
-        () -> get(path).orElseThrow(() -> new IOException("the metadata service has no " + path)));
+    try {
+      return Retry.call("reading metadata " + path, 5, Duration.ofSeconds(1),
+          () -> get(path).orElseThrow(() -> new IOException("the metadata service has no " + path)));
+    } catch (IOException e) {
+      throw new IOException("no " + path + " from the metadata service at " + base + " (" + Retry.describe(e)
+          + "); the agent runs on an EC2 instance with the metadata endpoint enabled (BERTH_AGENT_METADATA_URL)", e);
+    }
   }
 
   /** The instance's tag keys, or empty when metadata tags are not enabled on the instance. */
