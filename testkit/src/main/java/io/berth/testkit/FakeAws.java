@@ -97,6 +97,7 @@ public final class FakeAws implements AutoCloseable {
   private final List<Call> calls = new ArrayList<>();
   private final Deque<Fault> faults = new ArrayDeque<>();
   private Duration launchDelay = Duration.ZERO;
+  private String launchHook;
   private int pageSize = 1000;
   private Consumer<Instance> onLaunch = i -> {};
   private Consumer<Instance> onTerminate = i -> {};
@@ -139,6 +140,15 @@ public final class FakeAws implements AutoCloseable {
   /** New instances stay Pending this long before InService. */
   public synchronized FakeAws launchDelay(Duration delay) {
     launchDelay = delay;
+    return this;
+  }
+
+  /**
+   * A launch lifecycle hook of this name: new instances wait in {@code Pending:Wait} (EC2
+   * {@code running}) after their launch delay until CompleteLifecycleAction names them.
+   */
+  public synchronized FakeAws launchHook(String name) {
+    launchHook = name;
     return this;
   }
 
@@ -296,6 +306,7 @@ public final class FakeAws implements AutoCloseable {
     return switch (action) {
       case "DescribeInstances" -> describeInstances(p);
       case "CreateTags" -> createTags(p);
+      case "DeleteTags" -> deleteTags(p);
       default -> throw new Failure(400, "InvalidAction", "unsupported " + action);
     };
   }
@@ -352,6 +363,21 @@ public final class FakeAws implements AutoCloseable {
     return ec2Response("CreateTags", el("return", "true"));
   }
 
+  /** A tag given with a value is deleted only while it has that value, as EC2 does. */
+  private String deleteTags(Map<String, String> p) {
+    List<Vm> targets = list(p, "ResourceId.").stream().map(this::knownInstance).toList();
+    for (int i = 1; p.containsKey("Tag." + i + ".Key"); i++) {
+      String key = p.get("Tag." + i + ".Key");
+      String value = p.get("Tag." + i + ".Value");
+      targets.forEach(v -> {
+        if (value == null || value.equals(v.tags.get(key))) {
+          v.tags.remove(key);
+        }
+      });
+    }
+    return ec2Response("DeleteTags", el("return", "true"));
+  }
+
   private Vm knownInstance(String id) {
     if (!INSTANCE_ID.matcher(id).matches()) {
       throw new Failure(400, "InvalidInstanceID.Malformed", "Invalid id: \"" + id + "\"");
@@ -373,6 +399,7 @@ public final class FakeAws implements AutoCloseable {
       case "SetDesiredCapacity" -> setDesired(p);
       case "SetInstanceProtection" -> setProtection(p);
       case "TerminateInstanceInAutoScalingGroup" -> terminate(p);
+      case "CompleteLifecycleAction" -> completeLifecycleAction(p);
       default -> throw new Failure(400, "InvalidAction", "unsupported " + action);
     };
   }
@@ -450,6 +477,22 @@ public final class FakeAws implements AutoCloseable {
         + el("Progress", 0) + "</Activity>");
   }
 
+  /** CONTINUE puts an instance held by the launch hook in service; ABANDON terminates it. */
+  private String completeLifecycleAction(Map<String, String> p) {
+    Group g = group(p.get("AutoScalingGroupName"));
+    String id = p.get("InstanceId");
+    Vm vm = g.members.stream().filter(v -> v.id.equals(id)).findFirst().orElse(null);
+    if (vm == null || !"Pending:Wait".equals(vm.lifecycle) || !p.get("LifecycleHookName").equals(launchHook)) {
+      throw new Failure(400, "ValidationError", "No active Lifecycle Action found with instance ID " + id);
+    }
+    if ("CONTINUE".equals(p.get("LifecycleActionResult"))) {
+      vm.lifecycle = "InService";
+    } else {
+      kill(g, vm);
+    }
+    return queryResponse("CompleteLifecycleAction", "");
+  }
+
   /** The group's launches and scale-in: fill up to desired, then drop unprotected members, oldest first. */
   private void converge(Group g) {
     while (g.members.size() < g.desired) {
@@ -479,7 +522,7 @@ public final class FakeAws implements AutoCloseable {
     long now = System.currentTimeMillis();
     for (Vm v : vms) {
       if ("Pending".equals(v.lifecycle) && now - v.launchedAt >= launchDelay.toMillis()) {
-        v.lifecycle = "InService";
+        v.lifecycle = launchHook == null ? "InService" : "Pending:Wait";
         v.ec2State = "running";
       }
     }
