@@ -132,7 +132,7 @@ public class WorkspaceWorkflows {
 
   public void release(String user, String reason) {
     call(user, () -> {
-      untyped(user).signal("release", reason);
+      stub(user).release(reason);
       return null;
     });
   }
@@ -147,7 +147,7 @@ public class WorkspaceWorkflows {
    * signal arrives. Fire-and-forget callers log the failure; nothing here is shown to the workspace.
    */
   public void beat(String user, long atMillis) {
-    untyped(user).signal("beat", atMillis);
+    stub(user).beat(atMillis);
   }
 
   WorkspaceParams params(String user, String template) {

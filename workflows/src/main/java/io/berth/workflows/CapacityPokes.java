@@ -69,7 +69,7 @@ public final class CapacityPokes implements CapacityActivities, AutoCloseable {
       lastSent = System.nanoTime();
     }
     try {
-      client.newUntypedWorkflowStub(CapacityWorkflow.ID).signal("poke", reason);
+      client.newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID).poke(reason);
     } catch (RuntimeException e) {
       // Best effort, as the signal from the workflow was: the controller reconciles on its timer too.
       log.debug("poke '{}' not delivered: {}", reason, e.toString());
