@@ -61,13 +61,12 @@ public class GatewayController {
                               @Header(HttpHeaders.COOKIE) @Nullable String cookie,
                               @Header(ROUTING_HEADER) @Nullable String routing,
                               @Header(METHOD_HEADER) @Nullable String method,
-                              @Header(FETCH_MODE_HEADER) @Nullable String fetchMode,
-                              @Header(HttpHeaders.UPGRADE) @Nullable String upgrade) {
+                              @Header(FETCH_MODE_HEADER) @Nullable String fetchMode) {
     WorkspaceAccess.Verdict v = access.check(host, cookie, "dynamic".equalsIgnoreCase(routing));
     if (v instanceof WorkspaceAccess.Verdict.Pass pass) {
       String label = pass.route() != null ? pass.route().label() : access.labelOf(host);
       if (pass.key() != null && label != null) {
-        traffic.passed(pass.key(), label, method, fetchMode, upgrade);
+        traffic.passed(pass.key(), label, method, fetchMode);
       }
       MutableHttpResponse<Void> r = HttpResponse.noContent();
       if (pass.route() != null) {

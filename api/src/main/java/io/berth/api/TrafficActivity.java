@@ -13,9 +13,11 @@ import java.util.function.LongSupplier;
  * signals the workflow at most once per window across all processes). Every other request costs
  * a map lookup.
  *
- * <p>What counts is what a person does: a page load (navigation), a WebSocket opening, a write
- * (any method but GET, HEAD and OPTIONS), and any request from a client that is not a browser's
- * background fetch (no {@code Sec-Fetch-Mode}: curl, scripts, API clients). A browser's background
+ * <p>What counts is what a person does: a page load (navigation), a WebSocket opening (a
+ * browser's is {@code Sec-Fetch-Mode: websocket}; Nginx does not pass the hop-by-hop
+ * {@code Upgrade} on to the subrequest), a write (any method but GET, HEAD and OPTIONS), and any
+ * request from a client that is not a browser's background fetch (no {@code Sec-Fetch-Mode}:
+ * curl, scripts, API clients, WebSocket libraries). A browser's background
  * GET (fetch or XHR, {@code Sec-Fetch-Mode: cors|same-origin|no-cors}) does not: an open tab that
  * only polls must not keep a workspace forever.
  */
@@ -41,9 +43,8 @@ public class TrafficActivity {
   }
 
   /** A request to {@code key}'s workspace at {@code label} went through; records it when it counts and is due. */
-  public void passed(String key, String label, @Nullable String method, @Nullable String fetchMode,
-                     @Nullable String upgrade) {
-    if (!enabled || !counts(method, fetchMode, upgrade)) {
+  public void passed(String key, String label, @Nullable String method, @Nullable String fetchMode) {
+    if (!enabled || !counts(method, fetchMode)) {
       return;
     }
     long now = clock.getAsLong();
@@ -60,10 +61,7 @@ public class TrafficActivity {
     heartbeats.traffic(key, label);
   }
 
-  static boolean counts(@Nullable String method, @Nullable String fetchMode, @Nullable String upgrade) {
-    if (upgrade != null && !upgrade.isBlank()) {
-      return true;
-    }
+  static boolean counts(@Nullable String method, @Nullable String fetchMode) {
     String m = method == null ? "GET" : method.toUpperCase(Locale.ROOT);
     if (!m.equals("GET") && !m.equals("HEAD") && !m.equals("OPTIONS")) {
       return true;

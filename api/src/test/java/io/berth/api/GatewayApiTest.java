@@ -303,10 +303,10 @@ class GatewayApiTest extends ApiTestBase {
       assertEquals(204, passedAs(user, cookie, "GET", mode).status());
     }
     assertNull(lastSeen(user), "an open tab that only polls is not activity");
-    assertTrue(TrafficActivity.counts("POST", "cors", null), "a write from the page");
-    assertTrue(TrafficActivity.counts("GET", "cors", "websocket"), "a WebSocket opening");
-    assertTrue(TrafficActivity.counts("GET", null, null), "curl, a script");
-    assertFalse(TrafficActivity.counts("HEAD", "no-cors", null));
+    assertTrue(TrafficActivity.counts("POST", "cors"), "a write from the page");
+    assertTrue(TrafficActivity.counts("GET", "websocket"), "a browser's WebSocket opening");
+    assertTrue(TrafficActivity.counts("GET", null), "curl, a script");
+    assertFalse(TrafficActivity.counts("HEAD", "no-cors"));
     assertEquals(204, passedAs(user, cookie, "PUT", "cors").status());
     assertTrue(lastSeen(user) != null, "the write counted");
   }
