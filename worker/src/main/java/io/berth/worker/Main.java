@@ -11,6 +11,11 @@ public final class Main {
 
   public static void main(String[] args) throws InterruptedException {
     WorkerConfig config = WorkerConfig.fromEnv(System.getenv());
+    String refusal = refusal(config, System.getenv());
+    if (refusal != null) {
+      System.err.println("berth worker: " + refusal);
+      System.exit(2);
+    }
     TemporalConnection temporal = TemporalConnection.open(config);
     BerthWorker worker = BerthWorker.start(config, temporal.client());
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -19,5 +24,18 @@ public final class Main {
       temporal.close();
     }, "berth-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /**
+   * Without BERTH_TEMPORAL_TARGET this worker would run an in-memory Temporal that forgets every
+   * workspace when it stops: a deployment that lost the setting must not start that way. Only an
+   * explicit BERTH_TEMPORAL_EMBEDDED=true asks for it ({@code ./berth up} runs its own launcher).
+   */
+  static String refusal(WorkerConfig config, java.util.Map<String, String> env) {
+    if (!config.embeddedTemporal() || "true".equalsIgnoreCase(env.getOrDefault("BERTH_TEMPORAL_EMBEDDED", ""))) {
+      return null;
+    }
+    return "BERTH_TEMPORAL_TARGET is not set: give the Temporal frontend (host:port), or set "
+        + "BERTH_TEMPORAL_EMBEDDED=true for an in-memory Temporal that forgets every workspace at exit";
   }
 }
