@@ -145,7 +145,7 @@ public final class EmbeddedStack implements AutoCloseable {
         "  gateway     http://" + config.gatewayListen() + "/  (workspaces at http://<label>." + config.domain()
             + ":" + config.gatewayListen().replaceAll(".*:", "") + "/; routing " + config.routing() + ")",
         "  temporal    " + temporal.target() + " (embedded test server, history in memory)",
-        "  redis       " + config.redisUrl() + " (prefix " + config.redisPrefix() + ")",
+        "  redis       " + io.berth.workflows.RedisUrls.redact(config.redisUrl()) + " (prefix " + config.redisPrefix() + ")",
         "Get a token:  ./berth token alice        (operators: ./berth token ops --admin)",
         "Allocate:     curl -XPOST -H \"Authorization: Bearer $(./berth token alice)\" " + apiUrl() + "/api/workspaces",
         "Open it:      " + ("none".equalsIgnoreCase(config.workspaceAuth())

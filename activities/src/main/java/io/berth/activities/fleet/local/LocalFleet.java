@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -770,8 +771,13 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       env.put("BERTH_API_URL", config.apiUrl());
       Template.Launch launch = new Template.Launch(port, dir, userDir, scratch, Map.copyOf(env));
       template.prepare(launch);
-      List<String> argv = template.argv(launch);
-      SlotProcess p = SlotProcess.start(argv, dir, env, dir.resolve(LOG_FILE));
+      List<String> argv = boxed() ? boxedArgv(launch, hostId, index) : template.argv(launch);
+      Path logFile = dir.resolve(LOG_FILE);
+      if (Files.exists(logFile, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(logFile, LinkOption.NOFOLLOW_LINKS)) {
+        // Only Berth writes the log (as root, when slots are boxed): never through a link a slot left there.
+        deleteTree(logFile);
+      }
+      SlotProcess p = SlotProcess.start(argv, dir, env, logFile);
       processes.put(slotId, p);
       // "pid start port [userLabel]": enough to record the slot again if Redis loses it.
       Files.writeString(pidFile(hostId, index), p.format() + " " + port + (userLabel == null ? "" : " " + userLabel),
@@ -787,6 +793,35 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       ports.release(port, slotId);
       throw new UncheckedIOException("could not start " + template.name() + " in " + slotId, e);
     }
+  }
+
+  /** Whether this fleet's slots run in a {@link SlotBox}. */
+  public boolean boxed() {
+    return config.box() != null && template.runsUserCode();
+  }
+
+  /**
+   * The slot's directories made its uid's, a passwd file naming that uid beside the slot's pid
+   * file, and the template's command wrapped in the box.
+   */
+  private List<String> boxedArgv(Template.Launch launch, String hostId, int index) throws IOException {
+    SlotBox box = config.box();
+    long uid = SlotBox.uidFor(launch.port());
+    box.own(launch.slotDir(), launch.userDir(), uid, LOG_FILE);
+    Path passwd = hostDir(hostId).resolve("slot-" + index + ".passwd");
+    SlotBox.writePasswd(passwd, uid, launch.userDir() != null ? launch.userDir() : launch.slotDir());
+    List<String> argv = template.boxedArgv(launch);
+    List<Path> readOnly = new ArrayList<>(template.readOnlyPaths());
+    // Executables and scripts the operator's command names by absolute path (a script in a temp dir, say).
+    for (String word : argv) {
+      if (word.startsWith("/")) {
+        Path p = Path.of(word).normalize();
+        if (Files.isRegularFile(p) && !p.startsWith(config.stateDir().toAbsolutePath().normalize())) {
+          readOnly.add(p);
+        }
+      }
+    }
+    return box.wrap(argv, uid, launch.slotDir(), launch.userDir(), readOnly, passwd);
   }
 
   private void killSlot(String slotId, SlotState s) {
@@ -975,7 +1010,8 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   private void wipeSlotDir(Slot slot) {
     Path dir = slotDir(slot);
     for (String name : listDir(dir)) {
-      if (!name.equals(LOG_FILE)) {
+      // The log stays, unless a slot swapped it for a link or a directory.
+      if (!name.equals(LOG_FILE) || !Files.isRegularFile(dir.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
         deleteTree(dir.resolve(name));
       }
     }
@@ -1025,6 +1061,11 @@ public final class LocalFleet implements Fleet, AutoCloseable {
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(SECRET_MODE)));
       try {
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        // A boxed slot owns its directory: its files (the token) are its uid's, readable by it and root only.
+        int dirOwner = (Integer) Files.getAttribute(file.getParent(), "unix:uid");
+        if (dirOwner >= SlotBox.UID_BASE) {
+          SlotBox.chown(tmp, dirOwner);
+        }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(tmp);
