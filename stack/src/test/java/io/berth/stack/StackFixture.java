@@ -45,7 +45,8 @@ final class StackFixture implements AutoCloseable {
     // With a password, as ./berth up's own Redis has: a workspace process must not be able to write to it.
     PrivateRedis redis = PrivateRedis.withPassword();
     try {
-      Path state = Files.createTempDirectory("berth-e2e");
+      Path state = overrides.containsKey("BERTH_STATE_DIR") ? Path.of(overrides.get("BERTH_STATE_DIR"))
+          : Files.createTempDirectory("berth-e2e");
       Path password = state.resolve("redis-password");
       Files.createFile(password, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
           java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
