@@ -119,13 +119,13 @@ class ChromiumIsolationEndToEndTest {
     Files.writeString(visible, "the slot's own file 4d1e");
     Map<String, String> secrets = new LinkedHashMap<>();
     secrets.put("jwt secret", JWT_SECRET_TEXT);
-    secrets.put("gateway secret", Files.readString(stateDir.resolve("gateway-secret")).trim());
+    secrets.put("redis password", f.redisServer.password());
     secrets.put("gateway token", Files.readString(stateDir.resolve(GatewayToken.FILE_NAME)).trim());
     secrets.put("victim's token", f.workspaceToken("victim"));
     secrets.put("victim's home", VICTIM_NOTES);
     Map<String, Path> files = new LinkedHashMap<>();
     files.put("jwt secret", stateDir.resolve("jwt-secret"));
-    files.put("gateway secret", stateDir.resolve("gateway-secret"));
+    files.put("redis password", stateDir.resolve("redis-password"));
     files.put("gateway token", stateDir.resolve(GatewayToken.FILE_NAME));
     files.put("victim's token", slotDir("victim").resolve("token"));
     files.put("victim's home", stateDir.resolve("users").resolve(Labels.labelFor("victim")).resolve("notes.txt"));
@@ -137,7 +137,7 @@ class ChromiumIsolationEndToEndTest {
       assertFalse(text.contains(secrets.get(name)), name + " shown to the browser: " + text);
     }
     String listing = pageText(port, "file://" + stateDir + "/");
-    assertFalse(listing.contains("jwt-secret") || listing.contains("gateway-secret"), "state dir listed: " + listing);
+    assertFalse(listing.contains("jwt-secret") || listing.contains("redis-password"), "state dir listed: " + listing);
     assertNotEquals(0, SlotBox.uidFor(port));
   }
 
@@ -160,7 +160,9 @@ class ChromiumIsolationEndToEndTest {
     RawHttp.Answer created = RawHttp.send(port, "127.0.0.1", "PUT", "/json/new?" + url);
     assertEquals(200, created.status(), created.body());
     JsonNode target = JSON.readTree(created.body());
-    try (Cdp cdp = new Cdp(URI.create(target.path("webSocketDebuggerUrl").asText()))) {
+    // The answer's ws URL names the Host we sent (no port): the path is what counts.
+    URI ws = URI.create(target.path("webSocketDebuggerUrl").asText());
+    try (Cdp cdp = new Cdp(URI.create("ws://127.0.0.1:" + port + ws.getRawPath()))) {
       String[] text = {""};
       Await.until("page " + url + " loaded", Duration.ofSeconds(20), () -> {
         JsonNode r = cdp.evaluate("document.readyState + '\\n' + (document.body ? document.body.innerText : '')");
