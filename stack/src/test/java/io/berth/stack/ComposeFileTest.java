@@ -298,7 +298,7 @@ class ComposeFileTest {
     while (m.find()) {
       used.add(m.group(1));
     }
-    assertEquals(Set.of("BERTH_DASHBOARD_URL"), used);
+    assertEquals(Set.of("BERTH_DASHBOARD_URL", GatewayToken.ENV), used);
     used.forEach(v -> assertNotNull(env.get(v), "the nginx service defines " + v));
     Map<String, String> worker = resolved(environment("worker"));
     URI api = URI.create(worker.get("BERTH_API_URL"));
