@@ -10,6 +10,7 @@ import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
 import io.berth.activities.fleet.local.SlotBox;
+import io.berth.activities.fleet.local.SlotFirewall;
 import io.berth.workflows.GatewayToken;
 import io.berth.workflows.RedisUrls;
 import io.berth.activities.fleet.local.Template;
@@ -288,15 +289,36 @@ public final class BerthWorker implements AutoCloseable {
       return null;
     }
     log.info("isolation: each {} slot runs as its own uid in a bubblewrap box (its directory only)", template.name());
-    // Said at every start: what the box does not cover here (docs/SECURITY.md).
-    log.warn("isolation: slots share this machine's network namespace (the gateway reaches them on 127.0.0.1): a "
-        + "workspace can connect to other workspaces' loopback ports; Redis (password), the gateway endpoints "
-        + "(token) and the embedded Temporal (peer uid) refuse it");
+    StringBuilder noFirewall = new StringBuilder();
+    SlotFirewall firewall = SlotFirewall.probe(config.portFrom(), config.portTo(),
+        List.of(localPort(config.redisUrl()), config.embeddedTemporal() ? config.embeddedTemporalPort() : 0), noFirewall);
+    box.withFirewall(firewall);
+    // Said at every start: slots have no network namespace of their own (docs/SECURITY.md).
+    if (firewall != null) {
+      log.info("isolation: slots share this machine's network namespace (the gateway reaches them on 127.0.0.1); an "
+          + "nftables rule per slot resets its connections to local ports {} but its own", firewall.describe());
+    } else {
+      log.warn("isolation: slots share this machine's network namespace (the gateway reaches them on 127.0.0.1) and "
+          + "cannot be filtered ({}): a workspace can connect to other workspaces' ports around the gateway; Redis "
+          + "(password), the gateway endpoints (token) and the embedded Temporal (peer uid) refuse it", noFirewall);
+    }
     if (!RedisUrls.hasPassword(config.redisUrl())) {
       log.warn("isolation: Redis is used without a password: any workspace can write to it. Give it one "
           + "(requirepass) and set it in BERTH_REDIS_URL or BERTH_REDIS_PASSWORD_FILE");
     }
     return box;
+  }
+
+  /** The port of a Redis URL naming a local host (what a slot could connect to), else 0. */
+  private static int localPort(String redisUrl) {
+    try {
+      java.net.URI u = java.net.URI.create(redisUrl);
+      String h = u.getHost() == null ? "" : u.getHost();
+      boolean local = h.equals("localhost") || h.startsWith("127.") || h.equals("[::1]") || h.equals("::1");
+      return local ? (u.getPort() > 0 ? u.getPort() : 6379) : 0;
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
   }
 
   /**

@@ -355,7 +355,10 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       processes.clear();
       try {
         for (HostState h : hosts) {
-          h.slots().forEach(s -> ports.release(s.port(), Slot.idOf(h.id(), s.index())));
+          h.slots().forEach(s -> {
+            forgetFirewallRule(s.port());
+            ports.release(s.port(), Slot.idOf(h.id(), s.index()));
+          });
           forgetHost(h.id());
         }
       } catch (RuntimeException e) {
@@ -582,6 +585,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     }
     for (SlotState s : h.slots()) {
       if (s.port() > 0) {
+        forgetFirewallRule(s.port());
         ports.release(s.port(), Slot.idOf(h.id(), s.index()));
       }
     }
@@ -795,6 +799,14 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     }
   }
 
+  /** The slot's firewall rule goes with its process (the next slot on the port makes its own). */
+  private void forgetFirewallRule(int port) {
+    SlotBox box = config.box();
+    if (boxed() && box.firewall() != null && port > 0 && port <= 65535) {
+      box.firewall().remove(SlotBox.uidFor(port));
+    }
+  }
+
   /** Whether this fleet's slots run in a {@link SlotBox}. */
   public boolean boxed() {
     return config.box() != null && template.runsUserCode();
@@ -808,6 +820,9 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     SlotBox box = config.box();
     long uid = SlotBox.uidFor(launch.port());
     box.own(launch.slotDir(), launch.userDir(), uid, LOG_FILE);
+    if (box.firewall() != null) {
+      box.firewall().allow(uid, launch.port()); // before the process runs: it never has a moment unfiltered
+    }
     Path passwd = hostDir(hostId).resolve("slot-" + index + ".passwd");
     SlotBox.writePasswd(passwd, uid, launch.userDir() != null ? launch.userDir() : launch.slotDir());
     List<String> argv = template.boxedArgv(launch);
@@ -836,6 +851,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     if (!SlotProcess.killAll(procs, KILL_BOUND)) {
       throw new IllegalStateException("process of " + slotId + " survived recycling");
     }
+    forgetFirewallRule(s.port());
   }
 
   /** The slot's own port once it is free again; a retry of the tag tries again when it stays busy. */

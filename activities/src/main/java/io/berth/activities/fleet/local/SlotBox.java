@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The network is not boxed: the gateway, the probes and the activity watcher reach the slot on
  * 127.0.0.1:<port>, which needs the machine's network namespace. The control plane is kept out of
- * reach by credentials instead (Redis password, gateway token, the embedded Temporal's peer check).
+ * reach by credentials instead (Redis password, gateway token, the embedded Temporal's peer check),
+ * and, with nftables, by a {@link SlotFirewall} rule per slot (no other slot's port, nor Redis's or
+ * Temporal's).
  */
 public final class SlotBox {
   private static final Logger log = LoggerFactory.getLogger(SlotBox.class);
@@ -65,9 +67,21 @@ public final class SlotBox {
   }
 
   private final Path stateDir;
+  /** null: the slots' connections are not filtered (no nftables). */
+  private volatile SlotFirewall firewall;
 
   private SlotBox(Path stateDir) {
     this.stateDir = stateDir.toAbsolutePath().normalize();
+  }
+
+  /** What boxed slots may connect to on this machine (null: anything). */
+  public SlotBox withFirewall(SlotFirewall f) {
+    this.firewall = f;
+    return this;
+  }
+
+  SlotFirewall firewall() {
+    return firewall;
   }
 
   /**
