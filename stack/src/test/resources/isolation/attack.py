@@ -2,7 +2,7 @@
 # GET /attack?cfg=<base64url JSON>, tries from inside its slot what a workspace user must never
 # manage, then answers what each try gave. IsolationEndToEndTest reads the answer.
 import base64, json, os, socket, subprocess, sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse, parse_qs
 
 PORT = int(sys.argv[1])
@@ -74,6 +74,8 @@ def attack(cfg):
     out['dirs'] = {p: listdir(p) for p in cfg['dirs']}
     out['redis'] = redis_write(cfg['redisPort'])
     out['temporal'] = temporal_terminate(cfg['temporalPort'])
+    out['neighbour'] = http_get(cfg['victimPort'], '/healthz', '127.0.0.1', {})
+    out['self'] = http_get(PORT, '/healthz', '127.0.0.1', {})
     out['gateway'] = {p: http_get(cfg['apiPort'], p, cfg['victimHost'], {'X-Berth-Routing': 'dynamic'})
                       for p in ['/api/gateway/auth', '/api/gateway/route', '/api/gateway/launch?t=x']}
     return out
@@ -101,4 +103,4 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-HTTPServer(('127.0.0.1', PORT), Handler).serve_forever()
+ThreadingHTTPServer(('127.0.0.1', PORT), Handler).serve_forever()

@@ -128,6 +128,7 @@ class IsolationEndToEndTest {
     cfg.put("temporalPort", Integer.parseInt(f.stack.temporal().target().replaceAll(".*:", "")));
     cfg.put("apiPort", Integer.parseInt(f.stack.apiUrl().replaceAll(".*:", "")));
     cfg.put("victimHost", f.hostname("victim"));
+    cfg.put("victimPort", Integer.parseInt(victim.get("port")));
     String q = Base64.getUrlEncoder().encodeToString(JSON.writeValueAsBytes(cfg));
 
     // The attack runs in mallory's workspace, reached the legitimate way: through the gateway with the owner's cookie.
@@ -150,18 +151,35 @@ class IsolationEndToEndTest {
       assertTrue(out.path("dirs").path(d).asText().startsWith("DENIED:"), d + " listed from a slot: " + out.path("dirs"));
     }
 
-    // 2. Redis: no write without the password
+    // 2. Redis: no write. The slot's firewall rule resets the connection (with nftables), and the
+    // password refuses it anyway: shown apart, from a client no rule filters.
     String redisReply = out.path("redis").asText();
-    assertTrue(redisReply.startsWith("-NOAUTH"), "Redis answered the slot: " + redisReply);
+    assertTrue(redisReply.startsWith("-NOAUTH") || redisReply.startsWith("ERROR:Connection"),
+        "Redis answered the slot: " + redisReply);
     assertFalse(f.stack.redis().exists("berth:pwned"), "the slot's SET landed");
+    assertTrue(redisWithoutPassword(f.redisServer.port()).startsWith("-NOAUTH"), "Redis wants its password");
 
-    // 3. Temporal: the terminate is refused, the controller still runs
+    // 3. Temporal: the terminate is refused (reset by the firewall, or PERMISSION_DENIED), the
+    // controller still runs; the peer check alone refuses a uid no firewall rule names, and lets
+    // Berth's own user in (control).
+    int temporalPort = Integer.parseInt(f.stack.temporal().target().replaceAll(".*:", ""));
     String temporal = out.path("temporal").asText();
-    assertTrue(temporal.contains("grpc-status: 7"), "Temporal must refuse the slot (PERMISSION_DENIED): " + temporal);
+    assertTrue(temporal.contains("grpc-status: 7") || temporal.matches("(?s).*exit=(7|52|56)$"),
+        "Temporal must refuse the slot: " + temporal);
     assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
         f.stack.temporal().client().newUntypedWorkflowStub("capacity").describe().getStatus());
-    String control = systemInfoAsBerth(Integer.parseInt(f.stack.temporal().target().replaceAll(".*:", "")));
+    assertTrue(grpcCall(temporalPort, "TerminateWorkflowExecution", OTHER_UID).contains("grpc-status: 7"),
+        "the peer check refuses another uid");
+    assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+        f.stack.temporal().client().newUntypedWorkflowStub("capacity").describe().getStatus());
+    String control = grpcCall(temporalPort, "GetSystemInfo", -1);
     assertTrue(control.contains("grpc-status: 0"), "control: Berth's own user reaches the frontend: " + control);
+
+    // 5. the neighbour's port, around the gateway: reset by the slot's firewall rule; its own port answers
+    if (nftables()) {
+      assertTrue(out.path("neighbour").asText().startsWith("ERROR:"), "the neighbour answered: " + out.path("neighbour"));
+    }
+    assertTrue(out.path("self").asText().startsWith("HTTP/1.0 200"), "control: its own port: " + out.path("self"));
 
     // 4. the gateway endpoints: 403 without the gateway token, no upstream handed out
     out.path("gateway").fields().forEachRemaining(e -> {
@@ -174,15 +192,47 @@ class IsolationEndToEndTest {
     assertEquals(204, f.heartbeat(f.workspaceToken("victim")).statusCode(), "the victim's own token still beats");
   }
 
-  /** GetSystemInfo over the TCP frontend with curl, as the attacker sends its terminate, but as Berth's user. */
-  private static String systemInfoAsBerth(int port) throws Exception {
-    Process p = new ProcessBuilder("curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-D", "-",
+  /** A uid below the slots' range: no firewall rule names it, so only the peer check stands in its way. */
+  private static final long OTHER_UID = SlotBox.UID_BASE - 1;
+
+  private static boolean nftables() {
+    return Files.isExecutable(Path.of("/usr/sbin/nft"));
+  }
+
+  /**
+   * A gRPC call over the TCP frontend with curl, as the attacker sends its terminate
+   * (TerminateWorkflowExecution of the controller; GetSystemInfo with an empty request), as
+   * {@code uid} ({@code -1}: Berth's own user). Returns curl's headers and trailers.
+   */
+  private static String grpcCall(int port, String method, long uid) throws Exception {
+    byte[] msg = method.equals("TerminateWorkflowExecution")
+        ? new byte[] {0x0a, 0x07, 'd', 'e', 'f', 'a', 'u', 'l', 't', 0x12, 0x0a, 0x0a, 0x08, 'c', 'a', 'p', 'a', 'c', 'i',
+            't', 'y'}
+        : new byte[0];
+    List<String> argv = new ArrayList<>();
+    if (uid >= 0) {
+      argv.addAll(List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--"));
+    }
+    argv.addAll(List.of("curl", "-s", "--http2-prior-knowledge", "-o", "/dev/null", "-D", "-",
         "--max-time", "10", "-H", "content-type: application/grpc", "-H", "te: trailers", "--data-binary", "@-",
-        "http://127.0.0.1:" + port + "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo")
-        .redirectErrorStream(true).start();
-    p.getOutputStream().write(new byte[] {0, 0, 0, 0, 0});
+        "http://127.0.0.1:" + port + "/temporal.api.workflowservice.v1.WorkflowService/" + method));
+    Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+    p.getOutputStream().write(new byte[] {0, 0, 0, 0, (byte) msg.length});
+    p.getOutputStream().write(msg);
     p.getOutputStream().close();
     assertTrue(p.waitFor(20, TimeUnit.SECONDS), "curl ended");
     return new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+  }
+
+  /** SET over a plain socket, as a client without the password (the test's own uid: no firewall rule). */
+  private static String redisWithoutPassword(int port) throws IOException {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5_000);
+      s.getOutputStream().write("*3\r\n$3\r\nSET\r\n$11\r\nberth:pwned\r\n$1\r\n1\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      byte[] buf = new byte[200];
+      int n = s.getInputStream().read(buf);
+      return n <= 0 ? "" : new String(buf, 0, n, StandardCharsets.US_ASCII);
+    }
   }
 }
