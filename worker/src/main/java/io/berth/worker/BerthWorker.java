@@ -9,6 +9,7 @@ import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
+import io.berth.activities.fleet.local.CommandTemplate;
 import io.berth.activities.fleet.local.SlotBox;
 import io.berth.activities.fleet.local.SlotFirewall;
 import io.berth.workflows.GatewayToken;
@@ -289,6 +290,9 @@ public final class BerthWorker implements AutoCloseable {
       return null;
     }
     log.info("isolation: each {} slot runs as its own uid in a bubblewrap box (its directory only)", template.name());
+    if (template instanceof CommandTemplate c) {
+      SlotBox.checkProgram(c.words().get(0), System.getenv().getOrDefault("PATH", ""));
+    }
     StringBuilder noFirewall = new StringBuilder();
     SlotFirewall firewall = SlotFirewall.probe(config.portFrom(), config.portTo(),
         List.of(localPort(config.redisUrl()), config.embeddedTemporal() ? config.embeddedTemporalPort() : 0), noFirewall);

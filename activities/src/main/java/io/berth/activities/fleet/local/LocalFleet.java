@@ -827,13 +827,19 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     SlotBox.writePasswd(passwd, uid, launch.userDir() != null ? launch.userDir() : launch.slotDir());
     List<String> argv = template.boxedArgv(launch);
     List<Path> readOnly = new ArrayList<>(template.readOnlyPaths());
-    // Executables and scripts the operator's command names by absolute path (a script in a temp dir, say).
+    // Files and directories the operator's command names by absolute path (a script, --directory=/srv/www),
+    // read-only; never the state directory, anything in it, or anything holding it.
+    Path state = config.stateDir().toAbsolutePath().normalize();
     for (String word : argv) {
-      if (word.startsWith("/")) {
-        Path p = Path.of(word).normalize();
-        if (Files.isRegularFile(p) && !p.startsWith(config.stateDir().toAbsolutePath().normalize())) {
-          readOnly.add(p);
-        }
+      String path = word.startsWith("/") ? word : word.startsWith("-") && word.contains("=/")
+          ? word.substring(word.indexOf("=/") + 1) : null;
+      if (path == null) {
+        continue;
+      }
+      Path p = Path.of(path).normalize();
+      if (p.getNameCount() > 0 && !p.startsWith(state) && !state.startsWith(p)
+          && (Files.isRegularFile(p) || Files.isDirectory(p))) {
+        readOnly.add(p);
       }
     }
     return box.wrap(argv, uid, launch.slotDir(), launch.userDir(), readOnly, passwd);

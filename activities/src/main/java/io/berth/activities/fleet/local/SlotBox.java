@@ -147,6 +147,42 @@ public final class SlotBox {
     }
   }
 
+  /**
+   * Refuses a command whose program the box would not show: a name found on PATH only outside
+   * /usr and /opt (a pyenv shim, a home directory), or a path in the state directory. The box
+   * passes PATH on but shows only its directories under /usr and /opt; an absolute path outside
+   * the state directory is shown as that one file.
+   */
+  public static void checkProgram(String program, String path) {
+    if (program.contains("/")) {
+      return; // absolute (CommandTemplate checks it exists): the fleet shows exactly that file
+    }
+    String firstAnywhere = null;
+    for (String dir : path.split(":")) {
+      if (dir.isEmpty() || !Files.isExecutable(Path.of(dir, program))) {
+        continue;
+      }
+      if (SYSTEM.stream().anyMatch(s -> Path.of(dir).toAbsolutePath().normalize().startsWith(s))) {
+        if (firstAnywhere != null) {
+          log.warn("isolation: {} is {} outside the box but {} inside it (only PATH directories under /usr and /opt "
+              + "exist there)", program, firstAnywhere, Path.of(dir, program));
+        }
+        return;
+      }
+      if (firstAnywhere == null) {
+        firstAnywhere = Path.of(dir, program).toString();
+      }
+    }
+    throw new IllegalArgumentException("command template: " + program + " is " + firstAnywhere + ", which a boxed slot "
+        + "cannot see (only PATH directories under /usr and /opt exist in the box): install it there or name it by "
+        + "an absolute path (docs/TEMPLATES.md)");
+  }
+
+  /** A box for tests of what it binds (no trial run). */
+  static SlotBox forTest(Path stateDir) {
+    return new SlotBox(stateDir);
+  }
+
   /** The slot's uid (and gid). */
   public static long uidFor(int port) {
     if (port < 1 || port > 65535) {
