@@ -3,6 +3,7 @@ package io.berth.stack;
 import io.berth.worker.BerthWorker;
 import io.berth.worker.TemporalConnection;
 import io.berth.worker.WorkerConfig;
+import io.berth.workflows.GatewayToken;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.common.interceptors.WorkerInterceptor;
@@ -86,7 +87,16 @@ public final class EmbeddedStack implements AutoCloseable {
     // Users get URLs on the gateway this stack's Nginx listens on.
     p.putIfAbsent("BERTH_PUBLIC_URL", "http://{label}." + c.domain() + ":" + c.gatewayListen().replaceAll(".*:", "")
         + "/");
-    p.putIfAbsent("BERTH_STATE_DIR", WorkerConfig.fromEnv(env).stateDir().toString());
+    p.putIfAbsent("BERTH_STATE_DIR", c.stateDir().toString());
+    // The property itself, not only its placeholder: Micronaut maps a BERTH_STATE_DIR of the process
+    // environment (./berth exports one) straight onto berth.state-dir, over application.yml's
+    // placeholder, and the API would keep its secrets apart from this stack's worker.
+    p.put("berth.state-dir", c.stateDir().toString());
+    // What the worker wrote into Nginx's config: the API must want the very same token.
+    Map<String, String> tokenEnv = new HashMap<>();
+    tokenEnv.put(GatewayToken.ENV, c.isolation().gatewayToken());
+    tokenEnv.put("BERTH_STATE_DIR", c.stateDir().toString());
+    p.put("berth.gateway.token", GatewayToken.resolve(tokenEnv));
     return p;
   }
 

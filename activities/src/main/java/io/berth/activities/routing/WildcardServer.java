@@ -121,7 +121,7 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
               proxy_set_header Host $host;
               proxy_connect_timeout 5s;
               proxy_read_timeout 10s;
-              """ + GatewayToken.NGINX_DIRECTIVE;
+              """ + "        " + GatewayToken.NGINX_DIRECTIVE;
 
   /**
    * Cookie mode: the launch link (the API sets the cookie) and the redirect of a request without a

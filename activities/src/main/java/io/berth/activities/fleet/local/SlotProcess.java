@@ -91,8 +91,26 @@ public record SlotProcess(long pid, long startMillis) {
     if (awaitExit(all, bound.dividedBy(2))) {
       return true;
     }
-    all.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+    all.stream().filter(SlotProcess::running).forEach(ProcessHandle::destroyForcibly);
     return awaitExit(all, bound.dividedBy(2));
+  }
+
+  /**
+   * Alive and not a zombie. A boxed slot's tree is bubblewrap, its namespace's init, the program:
+   * killed together, the init can end up a child of this machine's pid 1, which need not reap it
+   * (seen in containers), and a zombie counts as alive for {@link ProcessHandle#isAlive}.
+   */
+  static boolean running(ProcessHandle h) {
+    if (!h.isAlive()) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc/" + h.pid() + "/stat"), StandardCharsets.US_ASCII);
+      int close = stat.lastIndexOf(')');
+      return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+    } catch (IOException | RuntimeException e) {
+      return h.isAlive(); // no /proc (not Linux) or gone meanwhile
+    }
   }
 
   /**
@@ -144,7 +162,7 @@ public record SlotProcess(long pid, long startMillis) {
       CompletableFuture.allOf(exits.toArray(CompletableFuture[]::new)).get(bound.toMillis(), TimeUnit.MILLISECONDS);
       return true;
     } catch (TimeoutException | ExecutionException e) {
-      return handles.stream().noneMatch(ProcessHandle::isAlive);
+      return handles.stream().noneMatch(SlotProcess::running);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
