@@ -190,6 +190,45 @@ class IsolationEndToEndTest {
     // And the workspaces still serve their owners through the gateway.
     assertEquals("ok", f.asOwner("victim", "/healthz").body());
     assertEquals(204, f.heartbeat(f.workspaceToken("victim")).statusCode(), "the victim's own token still beats");
+
+    // A release recycles the boxed slot: its whole tree goes, its firewall rule with it, a fresh box comes.
+    Path victimSlot = slotDir("victim");
+    long victimUid = SlotBox.uidFor(Integer.parseInt(victim.get("port")));
+    List<ProcessHandle> tree = processesOf(victimUid);
+    assertFalse(tree.isEmpty(), "the victim's box runs as its uid");
+    assertEquals(202, f.call("DELETE", "/api/workspaces/me", StackFixture.token("victim"), null).statusCode());
+    f.awaitEnd("victim", java.time.Duration.ofSeconds(60));
+    for (ProcessHandle p : tree) {
+      io.berth.testkit.Await.until("process " + p.pid() + " of the released box gone", java.time.Duration.ofSeconds(20),
+          () -> !p.isAlive() || zombie(p.pid()));
+    }
+    assertFalse(Files.exists(victimSlot.resolve("token")), "the token went with the workspace");
+  }
+
+  private static List<ProcessHandle> processesOf(long uid) {
+    return ProcessHandle.allProcesses().filter(p -> uidOf(p.pid()) == uid).toList();
+  }
+
+  private static long uidOf(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("Uid:")) {
+          return Long.parseLong(line.split("\\s+")[1]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  private static boolean zombie(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      return stat.charAt(stat.lastIndexOf(')') + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return true;
+    }
   }
 
   /** A uid below the slots' range: no firewall rule names it, so only the peer check stands in its way. */

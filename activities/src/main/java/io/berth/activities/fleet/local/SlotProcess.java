@@ -87,12 +87,19 @@ public record SlotProcess(long pid, long startMillis) {
     if (all.isEmpty()) {
       return true;
     }
-    all.forEach(ProcessHandle::destroy);
+    // A box's bubblewrap processes exit by themselves once the program inside is gone. Signalled
+    // too, the outer one could die before its namespace's init, which would then be left to this
+    // machine's pid 1 to reap (a container's pid 1 may never do it) and this wait would run out.
+    all.stream().filter(h -> !isBubblewrap(h)).forEach(ProcessHandle::destroy);
     if (awaitExit(all, bound.dividedBy(2))) {
       return true;
     }
     all.stream().filter(SlotProcess::running).forEach(ProcessHandle::destroyForcibly);
     return awaitExit(all, bound.dividedBy(2));
+  }
+
+  private static boolean isBubblewrap(ProcessHandle h) {
+    return h.info().command().map(c -> c.equals(SlotBox.BWRAP.toString())).orElse(false);
   }
 
   /**
