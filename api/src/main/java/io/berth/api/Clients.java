@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.workflows.RedisUrls;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
@@ -48,7 +49,7 @@ public class Clients {
     pool.setMaxIdle(64);
     pool.setMinIdle(2);
     pool.setMaxWait(Duration.ofSeconds(2));
-    return RedisClient.builder().fromURI(settings.url()).poolConfig(pool).build();
+    return RedisClient.builder().fromURI(RedisUrls.withPasswordFile(settings.url(), settings.passwordFile())).poolConfig(pool).build();
   }
 
   @Singleton

@@ -27,6 +27,7 @@ class DownstreamDownTest implements TestPropertyProvider {
     Map<String, String> p = new HashMap<>();
     p.put("berth.jwt.secret", SECRET);
     p.put("berth.gateway.secret", SECRET); // no gateway-secret file in the working directory
+    p.put("berth.gateway.token", RawHttp.GATEWAY_TOKEN); // nor a gateway-token file
     p.put("berth.redis.url", "redis://127.0.0.1:" + FreePorts.next());
     p.put("berth.temporal.target", "127.0.0.1:" + FreePorts.next());
     return p;

@@ -88,6 +88,30 @@ class GatewayApiTest extends ApiTestBase {
     return a.header("Set-Cookie").split(";")[0];
   }
 
+  /**
+   * A workspace process shares the loopback with the API: calling the gateway endpoints directly,
+   * with a valid cookie even, gets nothing without the gateway's token, and a valid ticket is not
+   * spent by a refused call.
+   */
+  @Test
+  void onlyTheGatewayTokenOpensTheGatewayEndpoints() {
+    String mallory = user("mallory");
+    readyWithSession(mallory);
+    String cookie = cookieFor(mallory);
+    assertEquals(204, auth(host(mallory), cookie), "the gateway's own call passes");
+    String ticket = newTicket(mallory);
+    for (String token : java.util.Arrays.asList(null, "", "wrong-token-0123456789abcdef0123456789",
+        RawHttp.GATEWAY_TOKEN + "x", RawHttp.GATEWAY_TOKEN.substring(1))) {
+      for (String path : List.of("/api/gateway/auth", "/api/gateway/route", "/api/gateway/launch?t=" + ticket)) {
+        RawHttp.Answer a = RawHttp.get(server.getURI(), path, host(mallory), cookie, token);
+        assertEquals(403, a.status(), path + " with token " + (token == null ? "none" : "'" + token + "'"));
+        assertNull(a.header("X-Berth-Upstream"), "no upstream leaks to a caller without the token");
+        assertNull(a.header("Set-Cookie"), "no cookie for a caller without the token");
+      }
+    }
+    assertEquals(302, launch(host(mallory), ticket, null).status(), "the refused calls did not spend the ticket");
+  }
+
   @Test
   void theLaunchLinkWorksOnceOnItsOwnHostAndSetsAHostOnlyCookie() {
     String alice = user("alice");

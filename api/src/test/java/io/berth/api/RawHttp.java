@@ -17,6 +17,9 @@ import java.util.TreeMap;
  * endpoints' bodies do not matter to Nginx.
  */
 final class RawHttp {
+  /** What the test APIs take as the gateway's token ({@code berth.gateway.token}); Nginx would send it. */
+  static final String GATEWAY_TOKEN = "test-gateway-token-0123456789abcdef-0123456789";
+
   private RawHttp() {}
 
   record Answer(int status, Map<String, String> headers, String body) {
@@ -25,12 +28,23 @@ final class RawHttp {
     }
   }
 
+  /** As the gateway asks: with its token. */
   static Answer get(URI base, String path, String host, String cookie) {
-    return get(base, path, host, cookie, Map.of());
+    return get(base, path, host, cookie, GATEWAY_TOKEN, Map.of());
+  }
+
+  /** {@code gatewayToken}: null sends none, as anyone but the gateway would. */
+  static Answer get(URI base, String path, String host, String cookie, String gatewayToken) {
+    return get(base, path, host, cookie, gatewayToken, Map.of());
   }
 
   /** With more headers, as Nginx passes the browser's own ({@code Accept}, {@code Sec-Fetch-Mode}) and sets its {@code X-Berth-*}. */
   static Answer get(URI base, String path, String host, String cookie, Map<String, String> sent) {
+    return get(base, path, host, cookie, GATEWAY_TOKEN, sent);
+  }
+
+  private static Answer get(URI base, String path, String host, String cookie, String gatewayToken,
+                            Map<String, String> sent) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5_000);
       s.setSoTimeout(10_000);
@@ -39,6 +53,7 @@ final class RawHttp {
       sent.forEach((k, v) -> extra.append(k).append(": ").append(v).append("\r\n"));
       out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n"
           + (cookie == null ? "" : "Cookie: " + cookie + "\r\n") + extra
+          + (gatewayToken == null ? "" : "X-Berth-Gateway-Token: " + gatewayToken + "\r\n")
           + "Connection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       String text = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);

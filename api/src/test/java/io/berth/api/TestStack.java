@@ -77,6 +77,7 @@ final class TestStack {
     p.put("berth.temporal.target", "127.0.0.1:" + temporalPort);
     p.put("berth.temporal.namespace", "default");
     p.put("berth.state-dir", stateDir.toString());
+    p.put("berth.gateway.token", RawHttp.GATEWAY_TOKEN);
     p.put("berth.jwt.secret", "");
     p.put("berth.workspace.allocate-wait", "PT2S"); // bounds the teardown wait too: room for a loaded machine
     p.put("berth.workspace.heartbeat-window", "PT3S");

@@ -4,6 +4,7 @@ import io.berth.worker.BerthWorker;
 import io.berth.worker.PreviousRun;
 import io.berth.worker.TemporalConnection;
 import io.berth.worker.WorkerConfig;
+import io.berth.workflows.GatewayToken;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.common.interceptors.WorkerInterceptor;
@@ -92,7 +93,16 @@ public final class EmbeddedStack implements AutoCloseable {
     // Users get URLs on the gateway this stack's Nginx listens on.
     p.putIfAbsent("BERTH_PUBLIC_URL", "http://{label}." + c.domain() + ":" + c.gatewayListen().replaceAll(".*:", "")
         + "/");
-    p.putIfAbsent("BERTH_STATE_DIR", WorkerConfig.fromEnv(env).stateDir().toString());
+    p.putIfAbsent("BERTH_STATE_DIR", c.stateDir().toString());
+    // The property itself, not only its placeholder: Micronaut maps a BERTH_STATE_DIR of the process
+    // environment (./berth exports one) straight onto berth.state-dir, over application.yml's
+    // placeholder, and the API would keep its secrets apart from this stack's worker.
+    p.put("berth.state-dir", c.stateDir().toString());
+    // What the worker wrote into Nginx's config: the API must want the very same token.
+    Map<String, String> tokenEnv = new HashMap<>();
+    tokenEnv.put(GatewayToken.ENV, c.isolation().gatewayToken());
+    tokenEnv.put("BERTH_STATE_DIR", c.stateDir().toString());
+    p.put("berth.gateway.token", GatewayToken.resolve(tokenEnv));
     return p;
   }
 
@@ -158,7 +168,7 @@ public final class EmbeddedStack implements AutoCloseable {
         "  gateway     http://" + config.gatewayListen() + "/  (workspaces at http://<label>." + config.domain()
             + ":" + config.gatewayListen().replaceAll(".*:", "") + "/; routing " + config.routing() + ")",
         "  temporal    " + temporal.target() + " (embedded test server, history in memory)",
-        "  redis       " + config.redisUrl() + " (prefix " + config.redisPrefix() + ")",
+        "  redis       " + io.berth.workflows.RedisUrls.redact(config.redisUrl()) + " (prefix " + config.redisPrefix() + ")",
         "Get a token:  ./berth token alice        (operators: ./berth token ops --admin)",
         "Allocate:     curl -XPOST -H \"Authorization: Bearer $(./berth token alice)\" " + apiUrl() + "/api/workspaces",
         "Open it:      " + ("none".equalsIgnoreCase(config.workspaceAuth())

@@ -15,6 +15,7 @@ import io.berth.testkit.Await;
 import io.berth.testkit.FreePorts;
 import io.berth.worker.Main;
 import io.berth.worker.WorkerConfig;
+import io.berth.workflows.GatewayToken;
 import io.berth.workflows.SearchAttributes;
 import io.berth.workflows.model.RouteSpec;
 import io.temporal.common.SearchAttributeKey;
@@ -297,7 +298,7 @@ class ComposeFileTest {
     while (m.find()) {
       used.add(m.group(1));
     }
-    assertEquals(Set.of("BERTH_DASHBOARD_URL"), used);
+    assertEquals(Set.of("BERTH_DASHBOARD_URL", GatewayToken.ENV), used);
     used.forEach(v -> assertNotNull(env.get(v), "the nginx service defines " + v));
     Map<String, String> worker = resolved(environment("worker"));
     URI api = URI.create(worker.get("BERTH_API_URL"));
@@ -350,6 +351,11 @@ class ComposeFileTest {
     // What the image's envsubst step makes of the dynamic server, with a stand-in api.
     HttpServer api = standInApi();
     Map<String, String> nginxEnv = new LinkedHashMap<>(resolved(environment("nginx")));
+    // Required from the shell in compose (no default to resolve): the test's own, which the stand-in api wants.
+    assertTrue(nginxEnv.get(GatewayToken.ENV).startsWith("${" + GatewayToken.ENV + ":?"), nginxEnv.get(GatewayToken.ENV));
+    assertEquals(environment("nginx").get(GatewayToken.ENV), environment("api").get(GatewayToken.ENV),
+        "nginx and the api get the same gateway token");
+    nginxEnv.put(GatewayToken.ENV, STAND_IN_TOKEN);
     URI apiUrl = URI.create(c.apiUrl());
     String gateway = Files.readString(gatewayTemplate());
     gateway = replaceOnce(gateway, "listen " + nginxListenPort() + ";", "listen " + port + ";");
@@ -422,6 +428,17 @@ class ComposeFileTest {
   }
 
   private static volatile int workspacePort;
+  private static final String STAND_IN_TOKEN = "compose-test-gateway-token-0123456789abcdef";
+
+  /** As GatewayOnlyFilter does: no token, 403 (which the dynamic server turns into 404). */
+  private static boolean fromTheGateway(com.sun.net.httpserver.HttpExchange ex) throws IOException {
+    if (STAND_IN_TOKEN.equals(ex.getRequestHeaders().getFirst(GatewayToken.HEADER))) {
+      return true;
+    }
+    ex.sendResponseHeaders(403, -1);
+    ex.close();
+    return false;
+  }
 
   /**
    * The api's gateway answers for the dynamic server: bob-1 is routed to the test's workspace,
@@ -430,6 +447,9 @@ class ComposeFileTest {
   private static HttpServer standInApi() throws IOException {
     HttpServer api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
     api.createContext("/api/gateway/auth", ex -> {
+      if (!fromTheGateway(ex)) {
+        return;
+      }
       String label = ex.getRequestHeaders().getFirst("Host").split("\\.")[0];
       boolean asked = "dynamic".equals(ex.getRequestHeaders().getFirst("X-Berth-Routing"));
       if (asked && label.equals("bob-1")) {
@@ -452,6 +472,9 @@ class ComposeFileTest {
       ex.close();
     });
     api.createContext("/api/gateway/route", ex -> {
+      if (!fromTheGateway(ex)) {
+        return;
+      }
       String label = ex.getRequestHeaders().getFirst("Host").split("\\.")[0];
       if (label.equals("bob-1") || label.equals("carol-1")) {
         ex.getResponseHeaders().set("X-Berth-Route", label);

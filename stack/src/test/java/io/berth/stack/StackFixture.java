@@ -42,14 +42,21 @@ final class StackFixture implements AutoCloseable {
 
   /** Settings every end-to-end stack shares; {@code overrides} win. */
   static StackFixture start(Map<String, String> overrides, WorkerInterceptor... interceptors) {
-    PrivateRedis redis = PrivateRedis.start();
+    // With a password, as ./berth up's own Redis has: a workspace process must not be able to write to it.
+    PrivateRedis redis = PrivateRedis.withPassword();
     try {
-      Path state = Files.createTempDirectory("berth-e2e");
+      Path state = overrides.containsKey("BERTH_STATE_DIR") ? Path.of(overrides.get("BERTH_STATE_DIR"))
+          : Files.createTempDirectory("berth-e2e");
+      Path password = state.resolve("redis-password");
+      Files.createFile(password, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      Files.writeString(password, redis.password() + "\n");
       int gateway = FreePorts.next();
       int firstPort = 20_000 + ThreadLocalRandom.current().nextInt(0, 40) * 250;
       Map<String, String> env = new HashMap<>();
       env.put("BERTH_STATE_DIR", state.toString());
-      env.put("BERTH_REDIS_URL", redis.url());
+      env.put("BERTH_REDIS_URL", redis.urlWithoutPassword());
+      env.put("BERTH_REDIS_PASSWORD_FILE", password.toString());
       env.put("BERTH_TEMPORAL_PORT", String.valueOf(FreePorts.next()));
       int api = FreePorts.next();
       env.put("BERTH_API_PORT", String.valueOf(api));

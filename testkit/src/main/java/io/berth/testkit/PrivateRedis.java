@@ -16,16 +16,36 @@ import redis.clients.jedis.RedisClient;
 public final class PrivateRedis implements AutoCloseable {
   private final int port;
   private final Path dir;
+  /** null: no password. */
+  private final String password;
   private Process process;
 
-  private PrivateRedis(int port, Path dir) {
+  private PrivateRedis(int port, Path dir, String password) {
     this.port = port;
     this.dir = dir;
+    this.password = password;
+  }
+
+  /**
+   * A server that requires {@code requirepass}: the password is in a mode-600 config file (never
+   * on the command line, which every user of the machine can read) and in {@link #url()}.
+   */
+  public static PrivateRedis withPassword() {
+    try {
+      byte[] random = new byte[24];
+      new java.security.SecureRandom().nextBytes(random);
+      PrivateRedis r = new PrivateRedis(FreePorts.next(), Files.createTempDirectory("berth-redis"),
+          java.util.HexFormat.of().formatHex(random));
+      r.launch();
+      return r;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   public static PrivateRedis start() {
     try {
-      PrivateRedis r = new PrivateRedis(FreePorts.next(), Files.createTempDirectory("berth-redis"));
+      PrivateRedis r = new PrivateRedis(FreePorts.next(), Files.createTempDirectory("berth-redis"), null);
       r.launch();
       return r;
     } catch (IOException e) {
@@ -34,8 +54,13 @@ public final class PrivateRedis implements AutoCloseable {
   }
 
   private void launch() throws IOException {
-    process = new ProcessBuilder(List.of(redisServer(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no"))
+    Path conf = dir.resolve("redis.conf");
+    Files.deleteIfExists(conf);
+    Files.createFile(conf, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(conf, password == null ? "" : "requirepass " + password + "\n");
+    process = new ProcessBuilder(List.of(redisServer(), conf.toString(), "--port", String.valueOf(port), "--bind",
+        "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no"))
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis.log").toFile())
         .start();
@@ -59,8 +84,18 @@ public final class PrivateRedis implements AutoCloseable {
     }
   }
 
+  /** With the password, when the server has one. */
   public String url() {
+    return password == null ? urlWithoutPassword() : "redis://:" + password + "@127.0.0.1:" + port;
+  }
+
+  public String urlWithoutPassword() {
     return "redis://127.0.0.1:" + port;
+  }
+
+  /** null when the server needs none. */
+  public String password() {
+    return password;
   }
 
   public int port() {

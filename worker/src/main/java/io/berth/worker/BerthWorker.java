@@ -9,6 +9,11 @@ import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
+import io.berth.activities.fleet.local.CommandTemplate;
+import io.berth.activities.fleet.local.SlotBox;
+import io.berth.activities.fleet.local.SlotFirewall;
+import io.berth.workflows.GatewayToken;
+import io.berth.workflows.RedisUrls;
 import io.berth.activities.fleet.local.Template;
 import io.berth.activities.fleet.local.Templates;
 import io.berth.activities.probe.HttpProbe;
@@ -47,6 +52,8 @@ import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -250,9 +257,75 @@ public final class BerthWorker implements AutoCloseable {
     Template template = Templates.fromConfig(new Templates.Settings(config.template(), config.templateCommand(),
         t.probePath(), t.codeServerBin(), t.chromiumBin()));
     LocalFleetConfig lc = new LocalFleetConfig(config.stateDir(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), template, config.apiUrl(), java.time.Duration.ofMillis(500), t.activityInterval());
+        config.slotsPerHost(), template, config.apiUrl(), java.time.Duration.ofMillis(500), t.activityInterval(),
+        box(template));
     localFleet = new LocalFleet(redis, keys, ports, lc).start();
     return localFleet;
+  }
+
+  /**
+   * The box for slots of a template that runs user code (docs/SECURITY.md), or null. Refuses to
+   * start such a template unboxed unless the operator trusts every workspace user.
+   */
+  private SlotBox box(Template template) {
+    SlotBox.Mode mode = SlotBox.Mode.fromConfig(config.isolation().mode());
+    if (!template.runsUserCode()) {
+      log.info("isolation: template {} runs no user code, slots are not boxed", template.name());
+      return null;
+    }
+    StringBuilder why = new StringBuilder();
+    SlotBox box = mode == SlotBox.Mode.OFF ? null : SlotBox.probe(config.stateDir(), why);
+    if (box == null && mode == SlotBox.Mode.OFF) {
+      why.append("BERTH_ISOLATION=off");
+    }
+    if (box == null && mode == SlotBox.Mode.BOX) {
+      throw new IllegalStateException("BERTH_ISOLATION=box, but slots cannot be boxed here: " + why);
+    }
+    if (box == null && !config.isolation().trustWorkspaceUsers()) {
+      throw new IllegalStateException("template " + template.name() + " lets its users run code, and slots cannot be "
+          + "boxed here (" + why + "): a workspace user could read Berth's secrets and take over every workspace. "
+          + "Run as root with bubblewrap installed, or set BERTH_TRUST_WORKSPACE_USERS=true if every workspace user "
+          + "may do that (docs/SECURITY.md)");
+    }
+    if (box == null) {
+      log.warn("isolation: OFF ({}); BERTH_TRUST_WORKSPACE_USERS=true: every workspace user can read Berth's state "
+          + "directory and reach its control plane", why);
+      return null;
+    }
+    log.info("isolation: each {} slot runs as its own uid in a bubblewrap box (its directory only)", template.name());
+    if (template instanceof CommandTemplate c) {
+      SlotBox.checkProgram(c.words().get(0), System.getenv().getOrDefault("PATH", ""));
+    }
+    StringBuilder noFirewall = new StringBuilder();
+    SlotFirewall firewall = SlotFirewall.probe(config.portFrom(), config.portTo(),
+        List.of(localPort(config.redisUrl()), config.embeddedTemporal() ? config.embeddedTemporalPort() : 0), noFirewall);
+    box.withFirewall(firewall);
+    // Said at every start: slots have no network namespace of their own (docs/SECURITY.md).
+    if (firewall != null) {
+      log.info("isolation: slots share this machine's network namespace (the gateway reaches them on 127.0.0.1); an "
+          + "nftables rule per slot resets its connections to local ports {} but its own", firewall.describe());
+    } else {
+      log.warn("isolation: slots share this machine's network namespace (the gateway reaches them on 127.0.0.1) and "
+          + "cannot be filtered ({}): a workspace can connect to other workspaces' ports around the gateway; Redis "
+          + "(password), the gateway endpoints (token) and the embedded Temporal (peer uid) refuse it", noFirewall);
+    }
+    if (!RedisUrls.hasPassword(config.redisUrl())) {
+      log.warn("isolation: Redis is used without a password: any workspace can write to it. Give it one "
+          + "(requirepass) and set it in BERTH_REDIS_URL or BERTH_REDIS_PASSWORD_FILE");
+    }
+    return box;
+  }
+
+  /** The port of a Redis URL naming a local host (what a slot could connect to), else 0. */
+  private static int localPort(String redisUrl) {
+    try {
+      java.net.URI u = java.net.URI.create(redisUrl);
+      String h = u.getHost() == null ? "" : u.getHost();
+      boolean local = h.equals("localhost") || h.startsWith("127.") || h.equals("[::1]") || h.equals("::1");
+      return local ? (u.getPort() > 0 ? u.getPort() : 6379) : 0;
+    } catch (IllegalArgumentException e) {
+      return 0;
+    }
   }
 
   /**
@@ -288,6 +361,10 @@ public final class BerthWorker implements AutoCloseable {
         : NginxProcess.external(config.nginxRoutesDir(), config.gatewayListen(),
             List.of(config.nginxBin(), "-t"), List.of(config.nginxReloadCommand().split(" ")), null);
     if (!n.external()) {
+      Map<String, String> tokenEnv = new HashMap<>();
+      tokenEnv.put(GatewayToken.ENV, config.isolation().gatewayToken());
+      tokenEnv.put("BERTH_STATE_DIR", config.stateDir().toString());
+      n.withGatewayToken(GatewayToken.resolve(tokenEnv));
       n.start();
     }
     return n;

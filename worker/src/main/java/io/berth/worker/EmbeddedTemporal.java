@@ -39,7 +39,10 @@ public final class EmbeddedTemporal implements AutoCloseable {
     // lockTimeSkipping = true: timers run in real time.
     TestServicesStarter services = new TestServicesStarter(true, 0);
     TimeLockLog.stopRecording(services);
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port));
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+        // No auth in the test server: the TCP frontend serves Berth's own OS user only (workspaces run as others).
+        .addTransportFilter(PeerUid.filter())
+        .intercept(PeerUid.interceptor());
     String name = "berth-temporal-" + UUID.randomUUID();
     InProcessServerBuilder local = InProcessServerBuilder.forName(name);
     for (BindableService s : services.getServices()) {

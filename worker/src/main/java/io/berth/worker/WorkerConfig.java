@@ -1,5 +1,7 @@
 package io.berth.worker;
 
+import io.berth.workflows.GatewayToken;
+import io.berth.workflows.RedisUrls;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -44,7 +46,21 @@ public record WorkerConfig(
     String apiUrl,
     String workspaceAuth,
     String dashboardUrl,
-    Aws aws) {
+    Aws aws,
+    Isolation isolation) {
+
+  /**
+   * How workspaces are kept from Berth and from each other ({@code BERTH_ISOLATION}: auto, box,
+   * off; docs/SECURITY.md). {@code trustWorkspaceUsers} ({@code BERTH_TRUST_WORKSPACE_USERS}) lets
+   * templates that run user code start unboxed; {@code gatewayToken} ({@code BERTH_GATEWAY_TOKEN})
+   * is empty when it lives in the state directory.
+   */
+  public record Isolation(String mode, boolean trustWorkspaceUsers, String gatewayToken) {
+    @Override
+    public String toString() {
+      return "Isolation[mode=" + mode + ", trustWorkspaceUsers=" + trustWorkspaceUsers + "]"; // never the token
+    }
+  }
 
   /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
   public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
@@ -68,7 +84,8 @@ public record WorkerConfig(
         e.get("BERTH_TEMPORAL_TARGET", ""),
         e.integer("BERTH_TEMPORAL_PORT", 7233),
         e.get("BERTH_TEMPORAL_NAMESPACE", "default"),
-        e.get("BERTH_REDIS_URL", "redis://127.0.0.1:6379"),
+        RedisUrls.withPasswordFile(e.get("BERTH_REDIS_URL", "redis://127.0.0.1:6379"),
+            e.get(RedisUrls.PASSWORD_FILE_ENV, "")),
         e.get("BERTH_REDIS_PREFIX", "berth:"),
         e.get("BERTH_PROVIDER", "local"),
         e.get("BERTH_DOMAIN", "localhost"),
@@ -102,7 +119,17 @@ public record WorkerConfig(
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
-            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)));
+            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)),
+        new Isolation(e.get("BERTH_ISOLATION", "auto"), trusted(e.get("BERTH_TRUST_WORKSPACE_USERS", "false")),
+            e.get(GatewayToken.ENV, "")));
+  }
+
+  private static boolean trusted(String v) {
+    return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("BERTH_TRUST_WORKSPACE_USERS must be true or false, got '" + v + "'");
+    };
   }
 
   private static TemplateSettings templateSettings(Env e, Path state) {
@@ -123,6 +150,13 @@ public record WorkerConfig(
     java.time.Duration max = java.time.Duration.ofSeconds(5);
     java.time.Duration min = java.time.Duration.ofMillis(100);
     return tenth.compareTo(max) > 0 ? max : tenth.compareTo(min) < 0 ? min : tenth;
+  }
+
+  /** Without the Redis password (records print every component). */
+  @Override
+  public String toString() {
+    return "WorkerConfig[stateDir=" + stateDir + ", redis=" + RedisUrls.redact(redisUrl) + ", provider=" + provider
+        + ", template=" + template + ", " + isolation + "]";
   }
 
   public boolean embeddedTemporal() {

@@ -1,5 +1,6 @@
 package io.berth.activities.routing;
 
+import io.berth.workflows.GatewayToken;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -75,6 +76,8 @@ public final class NginxProcess implements AutoCloseable {
   /** Written into the default server at each start, so a start can tell its own Nginx from another on the port. */
   private String instanceToken = newToken();
 
+  private volatile String gatewayToken = java.util.UUID.randomUUID().toString().replace("-", "");
+
   private NginxProcess(boolean external, Path prefix, Path routesDir, Gateway gateway, String binary,
                        List<String> baseCommand, List<String> testCommand, List<String> reloadCommand,
                        Path pidFile, WildcardServer wildcard) {
@@ -120,6 +123,16 @@ public final class NginxProcess implements AutoCloseable {
    * An Nginx run by someone else. {@code pidFile} may be null: then {@link #isRunning()} cannot
    * tell and answers true, and a reload returns without waiting for the old workers to retire.
    */
+  /**
+   * The token this managed Nginx sends the API on every {@code /api/gateway/*} subrequest
+   * ({@link GatewayToken}); until set, a random one no API accepts. Takes effect at the next start.
+   */
+  public NginxProcess withGatewayToken(String token) {
+    GatewayToken.nginxMap(token); // checked before it can reach the config
+    this.gatewayToken = token;
+    return this;
+  }
+
   public static NginxProcess external(Path routesDir, String listen, List<String> testCommand,
                                       List<String> reloadCommand, Path pidFile) {
     return new NginxProcess(true, null, routesDir.toAbsolutePath().normalize(), Gateway.parse(listen),
@@ -448,6 +461,8 @@ public final class NginxProcess implements AutoCloseable {
             server_tokens off;
 
         %2$s
+            %8$s
+
             server {
                 listen %3$s default_server;
                 server_name _;
@@ -461,7 +476,7 @@ public final class NginxProcess implements AutoCloseable {
         %7$s
         }
         """.formatted(p, HTTP_COMMON.indent(4).stripTrailing(), gateway.listen(), NOT_FOUND_BODY,
-        INSTANCE_HEADER, instanceToken, routes().indent(4).stripTrailing());
+        INSTANCE_HEADER, instanceToken, routes().indent(4).stripTrailing(), GatewayToken.nginxMap(gatewayToken));
   }
 
   /**
@@ -510,6 +525,10 @@ public final class NginxProcess implements AutoCloseable {
 
   static void writeAtomically(Path target, String content) throws IOException {
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    Files.deleteIfExists(tmp);
+    // Mode 600: the main config holds the gateway token (GatewayToken).
+    Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     Files.writeString(tmp, content, StandardCharsets.UTF_8);
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }

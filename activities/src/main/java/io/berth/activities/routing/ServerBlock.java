@@ -1,6 +1,7 @@
 package io.berth.activities.routing;
 
 import io.berth.activities.Addresses;
+import io.berth.workflows.GatewayToken;
 
 /**
  * The Nginx server block of one workspace route. Every value that reaches it has been validated
@@ -95,6 +96,7 @@ final class ServerBlock {
                 proxy_set_header X-Forwarded-Proto $scheme;
                 proxy_connect_timeout 5s;
                 proxy_read_timeout 15s;
+                %10$s
                 %7$s
             }
 
@@ -104,9 +106,10 @@ final class ServerBlock {
                 proxy_pass_request_body off;
                 proxy_set_header Content-Length "";
                 proxy_set_header Host $host;
-                proxy_set_header %10$s $request_method;
+                proxy_set_header %11$s $request_method;
                 proxy_connect_timeout 5s;
                 proxy_read_timeout 10s;
+                %10$s
             }
 
             location %8$s {
@@ -115,6 +118,7 @@ final class ServerBlock {
                 return 302 %6$s?ws=%9$s;
             }
         """.formatted(WorkspaceAuth.LAUNCH_PATH, WorkspaceAuth.AUTH_PATH, auth.apiBase(), WorkspaceAuth.API_LAUNCH_PATH,
-        WorkspaceAuth.API_AUTH_PATH, auth.loginUrl(), routeHeader, LOGIN_LOCATION, label, WildcardServer.METHOD_HEADER);
+        WorkspaceAuth.API_AUTH_PATH, auth.loginUrl(), routeHeader, LOGIN_LOCATION, label, GatewayToken.NGINX_DIRECTIVE,
+        WildcardServer.METHOD_HEADER);
   }
 }

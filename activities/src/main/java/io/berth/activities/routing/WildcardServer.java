@@ -1,6 +1,7 @@
 package io.berth.activities.routing;
 
 import io.berth.activities.Addresses;
+import io.berth.workflows.GatewayToken;
 
 /**
  * Dynamic routing ({@code BERTH_ROUTING=dynamic}): one server block in the main config answers
@@ -142,7 +143,8 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
               proxy_set_header Content-Length "";
               proxy_set_header Host $host;
               proxy_connect_timeout 5s;
-              proxy_read_timeout 10s;""";
+              proxy_read_timeout 10s;
+              """ + "        " + GatewayToken.NGINX_DIRECTIVE;
 
   /**
    * Cookie mode: the launch link (the API sets the cookie) and the redirect of a request without a
@@ -166,6 +168,7 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 proxy_set_header X-Forwarded-Proto $scheme;
                 proxy_connect_timeout 5s;
                 proxy_read_timeout 15s;
+                %6$s
                 add_header %5$s $berth_label always;
             }
 
@@ -175,6 +178,6 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 return 302 %4$s?ws=$berth_label;
             }
         """.formatted(WorkspaceAuth.LAUNCH_PATH, apiUrl(), WorkspaceAuth.API_LAUNCH_PATH, auth.loginUrl(),
-        ServerBlock.ROUTE_HEADER);
+        ServerBlock.ROUTE_HEADER, GatewayToken.NGINX_DIRECTIVE);
   }
 }

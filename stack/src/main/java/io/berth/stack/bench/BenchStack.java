@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  */
 final class BenchStack implements AutoCloseable {
   /** Settings a bench run takes from its own environment, to compare one against another. */
-  static final List<String> PASSED_THROUGH = List.of("BERTH_ROUTING", "BERTH_POLLERS");
+  static final List<String> PASSED_THROUGH = List.of("BERTH_ROUTING", "BERTH_POLLERS", "BERTH_ISOLATION",
+      "BERTH_TRUST_WORKSPACE_USERS");
   final PrivateRedis redisServer;
   final Path stateDir;
   final EmbeddedStack stack;
@@ -78,7 +79,8 @@ final class BenchStack implements AutoCloseable {
       env.put("BERTH_JWT_SECRET", secret);
       env.put("BERTH_ALLOCATE_RATE", "off");
       // BERTH_ROUTING=files ./berth bench ... measures the reload path against the default dynamic
-      // one; BERTH_POLLERS=5 the SDK's default pollers against Berth's.
+      // one; BERTH_POLLERS=5 the SDK's default pollers against Berth's; BERTH_ISOLATION=off
+      // BERTH_TRUST_WORKSPACE_USERS=true the slots without their box (docs/SECURITY.md).
       for (String name : PASSED_THROUGH) {
         String value = System.getenv(name);
         if (value != null && !value.isBlank()) {

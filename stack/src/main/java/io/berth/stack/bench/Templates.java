@@ -35,6 +35,8 @@ final class Templates {
   static Path www() throws IOException {
     Path dir = Files.createTempDirectory("berth-bench-www");
     Files.writeString(dir.resolve("index.html"), "<html><body>bench workspace</body></html>\n");
+    // Readable by others: a boxed slot runs as its own uid (docs/SECURITY.md).
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     return dir;
   }
 

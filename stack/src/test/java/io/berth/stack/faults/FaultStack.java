@@ -92,6 +92,9 @@ final class FaultStack implements AutoCloseable {
     env.put("BERTH_PUBLIC_URL", "http://{label}.localhost:" + gatewayPort + "/");
     env.put("BERTH_PORT_RANGE", firstPort + "-" + (firstPort + 249));
     env.put("BERTH_JWT_SECRET", SECRET);
+    // The worker process writes it into its Nginx, the API of this JVM checks it. Given, not left to
+    // the state directory: ./berth exports a BERTH_STATE_DIR, which Micronaut would map over the API's.
+    env.put("BERTH_GATEWAY_TOKEN", "fault-stack-gateway-token-0123456789abcdef");
     env.put("BERTH_SPARES", "1");
     env.put("BERTH_RECONCILE_INTERVAL", "PT1S");
     env.put("BERTH_SCALE_OUT_COOLDOWN", "PT2S");

@@ -117,6 +117,8 @@ class ReplicasTest {
     env.put("BERTH_TEMPORAL_TARGET", "127.0.0.1:" + temporalPort);
     env.put("BERTH_JWT_SECRET", FaultStack.SECRET);
     env.put("BERTH_GATEWAY_SECRET", "replicas-gateway-secret-of-at-least-32-bytes");
+    // Every gateway and every API share it (as they share the cookie key).
+    env.put("BERTH_GATEWAY_TOKEN", "replicas-gateway-token-0123456789abcdef");
     env.put("BERTH_PROVIDER", "aws");
     env.put("BERTH_AWS_ENDPOINT", aws.endpoint().toString());
     env.put("BERTH_AWS_ASG", GROUP);

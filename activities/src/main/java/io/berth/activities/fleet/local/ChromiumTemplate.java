@@ -100,6 +100,15 @@ public record ChromiumTemplate(String executable) implements Template {
         "--user-data-dir=" + profileDir(launch));
   }
 
+  /**
+   * In a box the browser runs as an unprivileged user that may make namespaces, so Chromium's own
+   * sandbox works and {@code --no-sandbox} goes; as root (unboxed) Chromium refuses to start without it.
+   */
+  @Override
+  public List<String> boxedArgv(Launch launch) {
+    return argv(launch).stream().filter(a -> !a.equals("--no-sandbox")).toList();
+  }
+
   static Path profileDir(Launch launch) {
     return launch.scratchDir().resolve("profile");
   }

@@ -60,6 +60,13 @@ public record CodeServerTemplate(Path executable) implements Template {
         home.resolve(WORKSPACE_DIR).toString());
   }
 
+  /** The install directory ({@code <dir>/bin/code-server} runs Node and code-server from {@code <dir>}). */
+  @Override
+  public List<Path> readOnlyPaths() {
+    Path bin = executable.getParent();
+    return List.of(bin.getParent() != null ? bin.getParent() : bin);
+  }
+
   @Override
   public String probePath() {
     return "/healthz";

@@ -37,4 +37,10 @@ public record DemoTemplate(String classpath) implements Template {
   public String probePath() {
     return "/healthz";
   }
+
+  /** Berth's own page: its user runs nothing of their choosing, so it is not boxed (docs/SECURITY.md). */
+  @Override
+  public boolean runsUserCode() {
+    return false;
+  }
 }

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -374,7 +375,10 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       processes.clear();
       try {
         for (HostState h : hosts) {
-          h.slots().forEach(s -> ports.release(s.port(), Slot.idOf(h.id(), s.index())));
+          h.slots().forEach(s -> {
+            forgetFirewallRule(s.port());
+            ports.release(s.port(), Slot.idOf(h.id(), s.index()));
+          });
           forgetHost(h.id());
         }
       } catch (RuntimeException e) {
@@ -601,6 +605,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     }
     for (SlotState s : h.slots()) {
       if (s.port() > 0) {
+        forgetFirewallRule(s.port());
         ports.release(s.port(), Slot.idOf(h.id(), s.index()));
       }
     }
@@ -791,8 +796,13 @@ public final class LocalFleet implements Fleet, AutoCloseable {
       env.put("BERTH_ACTIVITY_INTERVAL_MS", String.valueOf(config.activityInterval().toMillis()));
       Template.Launch launch = new Template.Launch(port, dir, userDir, scratch, Map.copyOf(env));
       template.prepare(launch);
-      List<String> argv = template.argv(launch);
-      SlotProcess p = SlotProcess.start(argv, dir, env, dir.resolve(LOG_FILE));
+      List<String> argv = boxed() ? boxedArgv(launch, hostId, index) : template.argv(launch);
+      Path logFile = dir.resolve(LOG_FILE);
+      if (Files.exists(logFile, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(logFile, LinkOption.NOFOLLOW_LINKS)) {
+        // Only Berth writes the log (as root, when slots are boxed): never through a link a slot left there.
+        deleteTree(logFile);
+      }
+      SlotProcess p = SlotProcess.start(argv, dir, env, logFile);
       processes.put(slotId, p);
       // "pid start port [userLabel]": enough to record the slot again if Redis loses it.
       Files.writeString(pidFile(hostId, index), p.format() + " " + port + (userLabel == null ? "" : " " + userLabel),
@@ -810,6 +820,52 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     }
   }
 
+  /** The slot's firewall rule goes with its process (the next slot on the port makes its own). */
+  private void forgetFirewallRule(int port) {
+    SlotBox box = config.box();
+    if (boxed() && box.firewall() != null && port > 0 && port <= 65535) {
+      box.firewall().remove(SlotBox.uidFor(port));
+    }
+  }
+
+  /** Whether this fleet's slots run in a {@link SlotBox}. */
+  public boolean boxed() {
+    return config.box() != null && template.runsUserCode();
+  }
+
+  /**
+   * The slot's directories made its uid's, a passwd file naming that uid beside the slot's pid
+   * file, and the template's command wrapped in the box.
+   */
+  private List<String> boxedArgv(Template.Launch launch, String hostId, int index) throws IOException {
+    SlotBox box = config.box();
+    long uid = SlotBox.uidFor(launch.port());
+    box.own(launch.slotDir(), launch.userDir(), uid, LOG_FILE);
+    if (box.firewall() != null) {
+      box.firewall().allow(uid, launch.port()); // before the process runs: it never has a moment unfiltered
+    }
+    Path passwd = hostDir(hostId).resolve("slot-" + index + ".passwd");
+    SlotBox.writePasswd(passwd, uid, launch.userDir() != null ? launch.userDir() : launch.slotDir());
+    List<String> argv = template.boxedArgv(launch);
+    List<Path> readOnly = new ArrayList<>(template.readOnlyPaths());
+    // Files and directories the operator's command names by absolute path (a script, --directory=/srv/www),
+    // read-only; never the state directory, anything in it, or anything holding it.
+    Path state = config.stateDir().toAbsolutePath().normalize();
+    for (String word : argv) {
+      String path = word.startsWith("/") ? word : word.startsWith("-") && word.contains("=/")
+          ? word.substring(word.indexOf("=/") + 1) : null;
+      if (path == null) {
+        continue;
+      }
+      Path p = Path.of(path).normalize();
+      if (p.getNameCount() > 0 && !p.startsWith(state) && !state.startsWith(p)
+          && (Files.isRegularFile(p) || Files.isDirectory(p))) {
+        readOnly.add(p);
+      }
+    }
+    return box.wrap(argv, uid, launch.slotDir(), launch.userDir(), readOnly, passwd);
+  }
+
   private void killSlot(String slotId, SlotState s) {
     List<SlotProcess> procs = new ArrayList<>();
     SlotProcess mine = processes.remove(slotId);
@@ -822,6 +878,7 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     if (!SlotProcess.killAll(procs, KILL_BOUND)) {
       throw new IllegalStateException("process of " + slotId + " survived recycling");
     }
+    forgetFirewallRule(s.port());
   }
 
   /** The slot's own port once it is free again; a retry of the tag tries again when it stays busy. */
@@ -996,7 +1053,8 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   private void wipeSlotDir(Slot slot) {
     Path dir = slotDir(slot);
     for (String name : listDir(dir)) {
-      if (!name.equals(LOG_FILE)) {
+      // The log stays, unless a slot swapped it for a link or a directory.
+      if (!name.equals(LOG_FILE) || !Files.isRegularFile(dir.resolve(name), LinkOption.NOFOLLOW_LINKS)) {
         deleteTree(dir.resolve(name));
       }
     }
@@ -1046,6 +1104,11 @@ public final class LocalFleet implements Fleet, AutoCloseable {
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(SECRET_MODE)));
       try {
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        // A boxed slot owns its directory: its files (the token) are its uid's, readable by it and root only.
+        int dirOwner = (Integer) Files.getAttribute(file.getParent(), "unix:uid");
+        if (dirOwner >= SlotBox.UID_BASE) {
+          SlotBox.chown(tmp, dirOwner);
+        }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(tmp);

@@ -11,13 +11,19 @@ import java.time.Duration;
  * {@link Template#activitySignal()} and sends their heartbeats.
  */
 public record LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int slotsPerHost, Template template,
-                               String apiUrl, Duration reconcileInterval, Duration activityInterval) {
+                               String apiUrl, Duration reconcileInterval, Duration activityInterval, SlotBox box) {
   public static final String DEFAULT_API_URL = "http://127.0.0.1:8080";
   public static final Duration DEFAULT_ACTIVITY_INTERVAL = Duration.ofSeconds(5);
 
   public LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int slotsPerHost, Template template,
                           String apiUrl, Duration reconcileInterval) {
     this(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, reconcileInterval, DEFAULT_ACTIVITY_INTERVAL);
+  }
+
+  /** Unboxed: {@code box} null (see {@link SlotBox}). */
+  public LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int slotsPerHost, Template template,
+                          String apiUrl, Duration reconcileInterval, Duration activityInterval) {
+    this(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, reconcileInterval, activityInterval, null);
   }
 
   public LocalFleetConfig {
@@ -49,26 +55,32 @@ public record LocalFleetConfig(Path stateDir, int minHosts, int maxHosts, int sl
   }
 
   public LocalFleetConfig withHosts(int min, int max) {
-    return new LocalFleetConfig(stateDir, min, max, slotsPerHost, template, apiUrl, reconcileInterval, activityInterval);
+    return new LocalFleetConfig(stateDir, min, max, slotsPerHost, template, apiUrl, reconcileInterval, activityInterval, box);
   }
 
   public LocalFleetConfig withSlotsPerHost(int n) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, n, template, apiUrl, reconcileInterval, activityInterval);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, n, template, apiUrl, reconcileInterval, activityInterval, box);
   }
 
   public LocalFleetConfig withTemplate(Template t) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, t, apiUrl, reconcileInterval, activityInterval);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, t, apiUrl, reconcileInterval, activityInterval, box);
   }
 
   public LocalFleetConfig withApiUrl(String url) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, url, reconcileInterval, activityInterval);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, url, reconcileInterval, activityInterval, box);
   }
 
   public LocalFleetConfig withReconcileInterval(Duration d) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, d, activityInterval);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, d, activityInterval, box);
+  }
+
+  /** {@code box}: where slots of templates that run user code are started; null: unboxed. */
+  public LocalFleetConfig withBox(SlotBox b) {
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, reconcileInterval,
+        activityInterval, b);
   }
 
   public LocalFleetConfig withActivityInterval(Duration d) {
-    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, reconcileInterval, d);
+    return new LocalFleetConfig(stateDir, minHosts, maxHosts, slotsPerHost, template, apiUrl, reconcileInterval, d, box);
   }
 }

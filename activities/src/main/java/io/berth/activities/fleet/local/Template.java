@@ -41,6 +41,28 @@ public interface Template {
   }
 
   /**
+   * Whether the template's user can run code of their choosing (a terminal, a command, a browser
+   * with DevTools): such a slot runs in a {@link SlotBox} where the machine allows it, and is
+   * refused where it does not unless the operator trusts every workspace user (docs/SECURITY.md).
+   */
+  default boolean runsUserCode() {
+    return true;
+  }
+
+  /** {@link #argv} for a process inside a {@link SlotBox} (not root, namespaces allowed). */
+  default List<String> boxedArgv(Launch launch) {
+    return argv(launch);
+  }
+
+  /**
+   * Paths outside /usr, /etc and /opt the process reads (an install directory): a box shows them
+   * read-only. Absolute paths of existing files among the argv words are added by the fleet.
+   */
+  default List<Path> readOnlyPaths() {
+    return List.of();
+  }
+
+  /**
    * Where and how one slot process runs. {@code env} already holds HOME, BERTH_SLOT_DIR,
    * BERTH_PORT, BERTH_API_URL. {@code userDir} is the owner's own directory, kept across
    * allocations (only for {@link #keepsUserState()} templates with an owner; otherwise null).
