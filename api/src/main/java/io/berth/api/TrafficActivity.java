@@ -78,9 +78,4 @@ public class TrafficActivity {
     nextPrune = now + windowMillis;
     lastWrite.values().removeIf(t -> now - t >= windowMillis);
   }
-
-  /** Workspaces this process remembers writing for (tests). */
-  int remembered() {
-    return lastWrite.size();
-  }
 }

@@ -34,6 +34,13 @@ abstract class ApiTestBase implements TestPropertyProvider {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /** Allocates the user's workspace (the fake workflow answers READY at once) and returns its id. */
+  String allocated(String user) {
+    Http.Answer a = http.post("/api/workspaces", token(user), null);
+    org.junit.jupiter.api.Assertions.assertEquals(200, a.status(), a.body());
+    return a.json().path("workspaceId").asText();
+  }
+
   String token(String user) {
     return TokenMinter.mint(secret, user, false, Duration.ofMinutes(10));
   }

@@ -44,21 +44,11 @@ class ClientShapesApiTest extends ApiTestBase {
       new Shape("empty JSON", "application/json", ""),
       new Shape("octet-stream", "application/octet-stream", "\u0001\u0002"));
 
-  private String session(String user, String workspaceId) {
-    return stack.heartbeatSession(user, workspaceId);
-  }
-
-  private String allocated(String user) {
-    Http.Answer a = http.post("/api/workspaces", token(user), null);
-    assertEquals(200, a.status(), a.body());
-    return a.json().path("workspaceId").asText();
-  }
-
   @Test
   void everyShapeOfHeartbeatWithItsTokenIs204AndRecordsActivity() {
     for (Shape shape : SHAPES) {
       String user = user("shape");
-      String token = session(user, allocated(user));
+      String token = stack.heartbeatSession(user, allocated(user));
       Raw a = raw("POST", "/api/heartbeat", "Bearer " + token, shape.contentType(), shape.body());
       assertEquals(204, a.status(), shape.name() + ": " + a.body());
       assertTrue(stack.redis.hexists(keys.workspace(user), "lastSeen"), shape.name() + " recorded activity");
@@ -68,7 +58,7 @@ class ClientShapesApiTest extends ApiTestBase {
   @Test
   void everyShapeOfHeartbeatWithABadTokenIs401AndResetsNothing() {
     String user = user("victim");
-    session(user, allocated(user));
+    stack.heartbeatSession(user, allocated(user));
     for (Shape shape : SHAPES) {
       Raw a = raw("POST", "/api/heartbeat", "Bearer " + UUID.randomUUID() + "-" + UUID.randomUUID(),
           shape.contentType(), shape.body());
@@ -84,7 +74,7 @@ class ClientShapesApiTest extends ApiTestBase {
   @Test
   void httpUrlConnectionHeartbeatIs204() throws IOException {
     String user = user("huc");
-    String token = session(user, allocated(user));
+    String token = stack.heartbeatSession(user, allocated(user));
     // What the demo server did: a POST with output enabled gets Content-Type x-www-form-urlencoded.
     HttpURLConnection c = (HttpURLConnection) server.getURI().resolve("/api/heartbeat").toURL().openConnection();
     c.setRequestMethod("POST");
@@ -98,7 +88,7 @@ class ClientShapesApiTest extends ApiTestBase {
   @Test
   void curlInItsCommonShapesReachesTheHeartbeat() throws Exception {
     String user = user("curl");
-    String token = session(user, allocated(user));
+    String token = stack.heartbeatSession(user, allocated(user));
     String url = server.getURI().resolve("/api/heartbeat").toString();
     for (List<String> args : List.of(
         List.of("-X", "POST"),
@@ -123,7 +113,7 @@ class ClientShapesApiTest extends ApiTestBase {
   @Test
   void aHeartbeatBodyPastTheBoundIsRefusedWithoutBeingRead() {
     String user = user("big");
-    String token = session(user, allocated(user));
+    String token = stack.heartbeatSession(user, allocated(user));
     Raw a = raw("POST", "/api/heartbeat", "Bearer " + token, "text/plain", "x".repeat(1 << 20));
     assertEquals(413, a.status(), a.body());
     assertTrue(!stack.redis.hexists(keys.workspace(user), "lastSeen"), "a refused beat records nothing");

@@ -36,9 +36,7 @@ class GatewayApiTest extends ApiTestBase {
 
   /** Allocates (fake workflow: READY) and writes the session the real workflow would; returns the workspace id. */
   private String readyWithSession(String user) {
-    Http.Answer a = http.post("/api/workspaces", token(user), null);
-    assertEquals(200, a.status(), a.body());
-    String workspaceId = a.json().path("workspaceId").asText();
+    String workspaceId = allocated(user);
     stack.redis.hset("berth:ws:" + user, Map.of("user", user, "workspaceId", workspaceId,
         "label", Labels.labelFor(user), "state", "READY"));
     route(user, "127.0.0.1", 20001);

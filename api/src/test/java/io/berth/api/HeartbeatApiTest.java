@@ -17,16 +17,6 @@ import org.junit.jupiter.api.Test;
 class HeartbeatApiTest extends ApiTestBase {
   private final RedisKeys keys = new RedisKeys("berth:");
 
-  private String session(String user, String workspaceId) {
-    return stack.heartbeatSession(user, workspaceId);
-  }
-
-  private String allocated(String user) {
-    Http.Answer a = http.post("/api/workspaces", token(user), null);
-    assertEquals(200, a.status(), a.body());
-    return a.json().path("workspaceId").asText();
-  }
-
   /** Every key and value, to prove a rejected beat wrote nothing. */
   private Map<String, Object> snapshot() {
     Map<String, Object> all = new TreeMap<>();
@@ -45,7 +35,7 @@ class HeartbeatApiTest extends ApiTestBase {
   @Test
   void validTokenIs204AndRecordsActivityAndSignalsOncePerWindow() {
     String user = user("beat");
-    String token = session(user, allocated(user));
+    String token = stack.heartbeatSession(user, allocated(user));
     long before = System.currentTimeMillis();
 
     for (int i = 0; i < 20; i++) {
@@ -73,7 +63,7 @@ class HeartbeatApiTest extends ApiTestBase {
   @Test
   void forgedTokenIs401AndWritesNothing() {
     String user = user("victim");
-    session(user, allocated(user));
+    stack.heartbeatSession(user, allocated(user));
     Map<String, Object> before = snapshot();
     for (String auth : new String[] {"Bearer " + UUID.randomUUID() + "-" + UUID.randomUUID(), "Bearer short",
         "Bearer " + "x".repeat(5000), "Basic dXNlcjpwYXNz", "Bearer ", "Bearer a b c d e f g h i j k l", null}) {
@@ -90,7 +80,7 @@ class HeartbeatApiTest extends ApiTestBase {
   void staleTokenOfAReplacedWorkspaceIs401AndWritesNothing() {
     String user = user("stale");
     allocated(user);
-    String oldToken = session(user, "an-earlier-workspace");
+    String oldToken = stack.heartbeatSession(user, "an-earlier-workspace");
     stack.redis.hset(keys.workspace(user), "workspaceId", "the-current-workspace");
     Map<String, Object> before = snapshot();
     assertEquals(401, http.postWithAuthorization("/api/heartbeat", "Bearer " + oldToken).status());
@@ -100,7 +90,7 @@ class HeartbeatApiTest extends ApiTestBase {
   @Test
   void tokenWhoseSessionIsGoneIs401AndDoesNotRecreateIt() {
     String user = user("gone");
-    String token = session(user, allocated(user));
+    String token = stack.heartbeatSession(user, allocated(user));
     stack.redis.del(keys.workspace(user));
     assertEquals(401, http.postWithAuthorization("/api/heartbeat", "Bearer " + token).status());
     assertTrue(!stack.redis.exists(keys.workspace(user)), "no half session left behind");

@@ -141,7 +141,7 @@ public final class EmbeddedStack implements AutoCloseable {
     redis.close();
     if (config.embeddedTemporal()) {
       try {
-        PreviousRun.clear(config); // the workspaces are stopped; their records go with the in-memory history
+        PreviousRun.forgetKeys(config); // the workspaces are stopped; their records go with the in-memory history
       } catch (RuntimeException e) {
         log.warn("clearing this run's records: {}", e.toString());
       }

@@ -16,8 +16,8 @@ import redis.clients.jedis.resps.ScanResult;
  * workflows exists any more, and nothing it recorded is backed by one. Before the worker and the
  * API start, this removes it all: every key under the Redis prefix (sessions, claims, pools,
  * routes, idle holds, host and slot records), the workspace processes and host directories of the
- * local fleet, and the route files of a managed Nginx. At a clean stop it runs again, after the
- * worker stopped the workspaces, so that Redis holds nothing of a run that is over.
+ * local fleet, and the route files of a managed Nginx. At a clean stop, after the
+ * worker stopped the workspaces, the keys go again, so that Redis holds nothing of a run that is over.
  */
 public final class PreviousRun {
   private static final Logger log = LoggerFactory.getLogger(PreviousRun.class);
@@ -32,13 +32,20 @@ public final class PreviousRun {
     }
     int killed = "local".equals(config.provider()) ? LocalFleet.clearPreviousRun(config.stateDir()) : 0;
     int routes = config.nginxEmbedded() ? deleteRouteFiles(config.stateDir().resolve("nginx").resolve("routes")) : 0;
-    long keys;
-    try (RedisClient redis = RedisClient.create(config.redisUrl())) {
-      keys = purge(redis, config.redisPrefix());
-    }
+    long keys = forgetKeys(config);
     if (killed + routes + keys > 0) {
       log.info("cleared what the previous run left: {} key(s) under {}, {} workspace process(es), {} route file(s)",
           keys, config.redisPrefix(), killed, routes);
+    }
+  }
+
+  /**
+   * At a clean stop, once the worker has stopped its workspaces and Nginx: only the run's keys are
+   * left to go (there is no process to look for). Returns how many.
+   */
+  public static long forgetKeys(WorkerConfig config) {
+    try (RedisClient redis = RedisClient.create(config.redisUrl())) {
+      return purge(redis, config.redisPrefix());
     }
   }
 
