@@ -237,7 +237,7 @@ public final class Bench {
   static String header() {
     return "# Benchmarks\n\n"
         + "Berth's measured figures against its targets, on the machine named beside each. `./berth bench` "
-        + "(`io.berth.stack.bench.Bench`; `./berth bench --help` lists the scenarios and options) writes this file: "
+        + "(`./berth bench --help` lists the scenarios and options) writes this file: "
         + "a run rewrites the sections of the scenarios it ran and the table of current figures, and keeps the "
         + "others and the sections written by hand (how to read the figures, the method).\n\n";
   }
