@@ -146,6 +146,15 @@ class ReportTest {
     }
   }
 
+  @Test
+  void aRunNamesTheMachineByModelAndCoresAndTheCommitByItsHash() {
+    Bench.Setup setup = Bench.Setup.ofThisMachine();
+    assertTrue(setup.machine().matches(".+, " + Runtime.getRuntime().availableProcessors() + " cores, [0-9.?]+ GiB RAM"),
+        setup.machine());
+    assertTrue(setup.commit().matches("[0-9a-f]{7,}( \\+ uncommitted changes)?|unknown"), setup.commit());
+    assertTrue(setup.software().startsWith("Java " + System.getProperty("java.runtime.version")), setup.software());
+  }
+
   private static List<String> table(String text, String heading) {
     List<String> lines = text.substring(text.indexOf(heading)).lines().toList();
     int header = lines.indexOf(lines.stream().filter(l -> l.startsWith("| scenario |")).findFirst().orElseThrow());
