@@ -44,10 +44,6 @@ final class FleetLayout {
     this.stateDir = stateDir;
   }
 
-  Path stateDir() {
-    return stateDir;
-  }
-
   Path fleetDir() {
     return stateDir.resolve("fleet");
   }
@@ -86,11 +82,7 @@ final class FleetLayout {
 
   /** The names in the fleet directory that are host ids. */
   List<String> hostIds() {
-    return hostIdsIn(fleetDir());
-  }
-
-  static List<String> hostIdsIn(Path fleetDir) {
-    return listDir(fleetDir).stream().filter(FleetInput::isHostId).toList();
+    return listDir(fleetDir()).stream().filter(FleetInput::isHostId).toList();
   }
 
   boolean hasHostDir(String hostId) {
@@ -263,7 +255,7 @@ final class FleetLayout {
     }
   }
 
-  static void deleteTree(Path root) {
+  private static void deleteTree(Path root) {
     if (!Files.exists(root)) {
       return;
     }

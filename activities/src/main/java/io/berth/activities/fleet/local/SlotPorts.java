@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * when a slot's process is replaced, the same port again once the old process let go of it.
  */
 final class SlotPorts {
-  static final Duration FREE_BOUND = Duration.ofSeconds(5);
+  private static final Duration FREE_BOUND = Duration.ofSeconds(5);
   private static final Logger log = LoggerFactory.getLogger(SlotPorts.class);
 
   private final PortAllocator ports;
