@@ -111,9 +111,12 @@ public class GatewayController {
     if (!browser) {
       throw ApiException.notFound(GonePage.sentence(story));
     }
+    // The owner's browser gets the wake page: a new workspace, the steps, then the workspace (WakeController).
+    String nonce = WakePage.nonce();
     return HttpResponse.status(HttpStatus.NOT_FOUND).contentType(MediaType.TEXT_HTML_TYPE)
         .header(HttpHeaders.CACHE_CONTROL, "no-store")
-        .body(GonePage.html(story, dashboard));
+        .header("Content-Security-Policy", WakePage.contentSecurityPolicy(nonce))
+        .body(WakePage.html(story, dashboard, nonce));
   }
 
   /** Nginx's sign-in URL, used only when it is a plain http(s) URL (it reaches a Location header and a page). */

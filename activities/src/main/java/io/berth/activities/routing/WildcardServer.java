@@ -41,6 +41,15 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
   public static final String METHOD_HEADER = "X-Berth-Method";
   /** The sign-in page (BERTH_DASHBOARD_URL), on the gone request: the API's page links to it. */
   public static final String LOGIN_HEADER = "X-Berth-Login";
+  /**
+   * The wake page's calls (cookie auth): {@code POST /.berth/wake} starts the owner's workspace,
+   * {@code GET /.berth/wake/status} follows it, {@code POST /.berth/wake/enter} sets its cookie.
+   * The API checks the owner's cookie and the origin (see docs/ACCESS.md).
+   */
+  public static final String WAKE_PATH = "/.berth/wake";
+  public static final String API_WAKE_PATH = "/api/gateway/wake";
+  /** The wake POST waits for the allocation (the API's allocate wait, plus a second): room for a long one. */
+  static final java.time.Duration WAKE_READ_TIMEOUT = java.time.Duration.ofSeconds(120);
   /** The label regex of {@code io.berth.workflows.Labels#LABEL}, captured as {@code $berth_label}. */
   static final String LABEL_CAPTURE = "(?<berth_label>[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)";
 
@@ -147,8 +156,8 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
               """ + "        " + GatewayToken.NGINX_DIRECTIVE;
 
   /**
-   * Cookie mode: the launch link (the API sets the cookie) and the redirect of a request without a
-   * valid cookie to the login page. Without cookie auth, no request is answered 401, and
+   * Cookie mode: the launch link (the API sets the cookie), the wake page's calls and the redirect
+   * of a request without a valid cookie to the login page. Without cookie auth, no request is answered 401, and
    * {@code /.berth/launch} is a path of the workspace like any other.
    */
   private String cookieLocations() {
@@ -172,12 +181,25 @@ public record WildcardServer(String domain, String apiBase, WorkspaceAuth auth, 
                 add_header %5$s $berth_label always;
             }
 
+            location ~ ^%7$s(?<berth_wake>/status|/enter)?$ {
+                proxy_pass %2$s%8$s$berth_wake;
+                proxy_pass_request_body off;
+                proxy_http_version 1.1;
+                proxy_set_header Connection "";
+                proxy_set_header Content-Length "";
+                proxy_set_header Host $host;
+                proxy_connect_timeout 5s;
+                proxy_read_timeout %9$ds;
+                %6$s
+            }
+
             location @berth_login {
                 add_header %5$s $berth_route always;
                 add_header Cache-Control no-store always;
                 return 302 %4$s?ws=$berth_label;
             }
         """.formatted(WorkspaceAuth.LAUNCH_PATH, apiUrl(), WorkspaceAuth.API_LAUNCH_PATH, auth.loginUrl(),
-        ServerBlock.ROUTE_HEADER, GatewayToken.NGINX_DIRECTIVE);
+        ServerBlock.ROUTE_HEADER, GatewayToken.NGINX_DIRECTIVE, WAKE_PATH.replace(".", "\\."), API_WAKE_PATH,
+        WAKE_READ_TIMEOUT.toSeconds());
   }
 }
