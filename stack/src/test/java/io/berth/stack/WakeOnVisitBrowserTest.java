@@ -16,7 +16,6 @@ import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -28,27 +27,27 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Wake on visit in Chromium on the real stack: alice's workspace is reclaimed for idleness; her
- * URL opened with bob's cookie or with none leads to sign-in and starts nothing; opened with her
- * own cookie it shows what happened and the new workspace's steps (the saga is held at its tag
- * step until the page has shown them), then lands in the new workspace, with no click.
+ * Wake on visit in Chromium on the real stack, the fleet scaled to zero: alice's workspace is
+ * reclaimed for idleness and its host drained; her URL opened with bob's cookie or with none leads
+ * to sign-in and starts nothing; opened with her own cookie it shows what happened and the new
+ * workspace's steps (the capacity controller's scale-out is held until the page has shown the wait
+ * for capacity), then lands in the new workspace, with no click.
  */
 class WakeOnVisitBrowserTest {
   static final Duration IDLE = Duration.ofSeconds(8);
   static final Duration UI = Duration.ofSeconds(30);
-  static final HoldTag hold = new HoldTag("alice");
+  static final HoldScaleOut hold = new HoldScaleOut();
   static StackFixture f;
   static HeadlessChromium chrome;
 
-  /** Holds alice's TagOwner step while armed (at most 25 s): the wake caught midway. */
-  static final class HoldTag extends ActivityBoundary {
-    private final String user;
+  /**
+   * Holds the capacity controller's SetDesiredCapacity while armed (at most 25 s): a cold
+   * allocation caught waiting for capacity. It runs in the controller's workflow, not in the
+   * workspace's, so the workspace still answers its view query meanwhile.
+   */
+  static final class HoldScaleOut extends ActivityBoundary {
     private volatile CountDownLatch gate = new CountDownLatch(0);
     private volatile boolean reached;
-
-    HoldTag(String user) {
-      this.user = user;
-    }
 
     void arm() {
       reached = false;
@@ -63,8 +62,7 @@ class WakeOnVisitBrowserTest {
     protected ActivityInboundCallsInterceptor.ActivityOutput around(ActivityInfo info,
         ActivityInboundCallsInterceptor.ActivityInput input,
         Supplier<ActivityInboundCallsInterceptor.ActivityOutput> proceed) {
-      if (info.getActivityType().equals("TagOwner")
-          && Arrays.deepToString(input.getArguments()).endsWith(", " + user + "]")) {
+      if (info.getActivityType().equals("SetDesiredCapacity") && gate.getCount() > 0) {
         reached = true;
         try {
           gate.await(25, TimeUnit.SECONDS);
@@ -80,8 +78,8 @@ class WakeOnVisitBrowserTest {
   static void start() throws IOException {
     Path binary = HeadlessChromium.binary().orElse(null);
     Assumptions.assumeTrue(binary != null, "no Chromium at " + HeadlessChromium.BINARY + ": the browser test is skipped");
-    f = StackFixture.start(Map.of("BERTH_IDLE_TIMEOUT", IDLE.toString()), hold);
-    f.awaitSpares(1);
+    f = StackFixture.start(Map.of("BERTH_IDLE_TIMEOUT", IDLE.toString(), "BERTH_SPARES", "0", "BERTH_MIN_HOSTS", "0",
+        "BERTH_ALLOCATE_WAIT", "PT60S"), hold);
     chrome = HeadlessChromium.launch(binary, 1280, 900);
   }
 
@@ -129,15 +127,19 @@ class WakeOnVisitBrowserTest {
     assertEquals(1, saved.size(), saved.toString());
     String aliceCookie = saved.get(0).path("value").asText();
     openAndLand("about:blank", "about:blank");
+    f.ready("bob");
+    String bobCookie = f.launch("bob").split("=", 2)[1];
 
-    // left alone, it is reclaimed
+    // left alone, both are reclaimed, and the fleet scales to zero
     Await.until("alice's route gone", IDLE.plus(Duration.ofSeconds(40)), () -> !f.hasRoute("alice"));
     WorkspaceView end = f.awaitEnd("alice", Duration.ofSeconds(30));
     assertEquals("idle", end.reason());
+    f.awaitEnd("bob", Duration.ofSeconds(60));
+    Await.until("the fleet drained to zero", Duration.ofSeconds(90),
+        () -> f.stack.worker().fleet().describe().hosts().isEmpty());
     String reclaimedRun = runId("alice");
 
     // bob's cookie on alice's host, then no cookie at all: sign in, and nothing starts for alice
-    String bobCookie = f.launch(readyBob()).split("=", 2)[1];
     chrome.call("Network.clearBrowserCookies", Map.of());
     chrome.call("Network.setCookie", Map.of("name", "berth_ws", "value", bobCookie, "url", url("alice")));
     String login = f.loginRedirect("alice");
@@ -161,9 +163,9 @@ class WakeOnVisitBrowserTest {
     String page = chrome.awaitText("This workspace was reclaimed", UI);
     assertTrue(page.contains("idle for 8 s"), page);
     chrome.awaitText("Claim a warm spare", UI);
-    Await.until("the saga at its tag step", UI, () -> hold.reached);
-    String steps = chrome.awaitText("Check that it answers", UI);
+    String steps = chrome.awaitText("Wait for capacity", UI);
     assertTrue(steps.contains("Starting your workspace"), steps);
+    Await.until("the scale-out asked for and held", UI, () -> hold.reached);
     hold.open();
     chrome.awaitText("Workspace of alice", UI);
     assertEquals(url("alice"), chrome.eval("location.href").asText(), "the workspace itself, at its own URL");
@@ -176,10 +178,5 @@ class WakeOnVisitBrowserTest {
     assertTrue(now.get(0).path("value").asText().contains("." + newWorkspace + "."), now.toString());
     assertTrue(now.get(0).path("httpOnly").asBoolean());
     assertEquals(Labels.labelFor("alice"), f.session("alice").get("label"));
-  }
-
-  private static String readyBob() {
-    f.ready("bob");
-    return "bob";
   }
 }
