@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.api.workspaces.AllocateRate;
+import io.berth.api.workspaces.WorkspaceSettings;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
