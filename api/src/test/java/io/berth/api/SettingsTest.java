@@ -46,6 +46,14 @@ class SettingsTest {
   }
 
   @Test
+  void aConfiguredTemplateMustBeATemplateName() {
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new WorkspaceSettings(
+        Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(1), "demo",
+        List.of("demo", "../sh"), "localhost", "", Duration.ZERO, "off", "off", "off", null, null));
+    assertTrue(e.getMessage().contains("'../sh' is not a template name"), e.getMessage());
+  }
+
+  @Test
   void defaultTemplateMustBeAllowed() {
     assertThrows(IllegalStateException.class, () -> new WorkspaceSettings(Duration.ofMinutes(1), Duration.ofHours(1),
         Duration.ofMinutes(1), Duration.ofSeconds(1), "chromium", List.of("demo"), "localhost", "", Duration.ZERO,

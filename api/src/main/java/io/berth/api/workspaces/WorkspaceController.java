@@ -1,5 +1,6 @@
 package io.berth.api.workspaces;
 
+import io.berth.api.RequestBodies;
 import io.berth.api.RequestFields;
 import io.berth.api.access.LaunchTickets;
 import io.berth.api.access.Users;
@@ -27,7 +28,6 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
-import io.micronaut.json.JsonMapper;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
 import io.micronaut.security.rules.SecurityRule;
@@ -35,7 +35,8 @@ import io.micronaut.serde.annotation.Serdeable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Positive;
 
 /**
  * The caller's own workspaces: their default one, and named ones ({@code name}, {@code ?name=})
@@ -49,7 +50,6 @@ import java.util.regex.Pattern;
 @ExecuteOn(TaskExecutors.BLOCKING)
 public class WorkspaceController {
   static final String ME = "/api/workspaces/me";
-  private static final Pattern TEMPLATE = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
 
   private final WorkspaceWorkflows workflows;
   private final UserQuotas quotas;
@@ -58,12 +58,12 @@ public class WorkspaceController {
   private final ActiveCap activeCap;
   private final AllocationMetrics metrics;
   private final WorkspaceLimit limit;
-  private final JsonMapper json;
+  private final RequestBodies bodies;
 
   public WorkspaceController(WorkspaceWorkflows workflows, UserQuotas quotas, WorkspaceSettings settings,
                              WorkspaceAccess access, ActiveCap activeCap, AllocationMetrics metrics,
-                             WorkspaceLimit limit, JsonMapper json) {
-    this.json = json;
+                             WorkspaceLimit limit, RequestBodies bodies) {
+    this.bodies = bodies;
     this.limit = limit;
     this.activeCap = activeCap;
     this.metrics = metrics;
@@ -73,15 +73,26 @@ public class WorkspaceController {
     this.access = access;
   }
 
+  /**
+   * {@code template}: absent or blank means the default one; whether it is offered is settings, checked
+   * in {@link #template}. {@code name}: Labels' rule, checked with the key ({@link WorkspaceLimit#keyFor})
+   * as for {@code ?name=}.
+   */
   @Serdeable
-  public record AllocateBody(@Nullable String template, @Nullable String name) {
+  public record AllocateBody(
+      @Nullable @Pattern(regexp = WorkspaceSettings.TEMPLATE_NAME, message = TEMPLATE_RULE) String template,
+      @Nullable String name) {
+    static final String TEMPLATE_RULE = "must be 1 to 32 of a-z, 0-9 and '-', not starting with '-'";
+
     static AllocateBody of(RequestFields f) {
-      return new AllocateBody(f.text("template"), f.text("name"));
+      String template = f.text("template");
+      return new AllocateBody(template == null || template.isBlank() ? null : template, f.text("name"));
     }
   }
 
+  /** {@code seconds}: absent means the idle timeout; at most the max lifetime, a setting checked in {@link #extend}. */
   @Serdeable
-  public record ExtendBody(@Nullable Long seconds) {
+  public record ExtendBody(@Nullable @Positive(message = "must be at least 1") Long seconds) {
     static ExtendBody of(RequestFields f) {
       return new ExtendBody(f.whole("seconds"));
     }
@@ -101,8 +112,7 @@ public class WorkspaceController {
   @ApiResponse(responseCode = "200", description = "READY")
   @ApiResponse(responseCode = "202", description = "ALLOCATING or PROVISIONING; Location: /api/workspaces/me",
       content = @Content(mediaType = "application/json", schema = @Schema(implementation = WorkspaceJson.class)))
-  @ApiResponse(responseCode = "400", description = "unknown template")
-  @ApiResponse(responseCode = "400", description = "invalid workspace name")
+  @ApiResponse(responseCode = "400", description = "unknown template, or a template or workspace name that breaks its rule")
   @ApiResponse(responseCode = "409", description = "the previous workspace is still being released, or a new "
       + "workspace would pass the per-user limit (error workspace_limit)")
   @ApiResponse(responseCode = "429", description = "over the allocation quota; Retry-After")
@@ -112,9 +122,9 @@ public class WorkspaceController {
   @Post(consumes = MediaType.ALL)
   public HttpResponse<WorkspaceJson> allocate(Authentication auth, @Body @Nullable byte[] raw,
                                               @Header(HttpHeaders.CONTENT_TYPE) @Nullable String contentType) {
-    AllocateBody body = AllocateBody.of(RequestFields.parse(raw, contentType, json));
+    AllocateBody body = bodies.read(raw, contentType, AllocateBody::of);
     String user = Users.of(auth);
-    String key = limit.keyFor(user, body == null ? null : body.name(), true);
+    String key = limit.keyFor(user, body.name(), true);
     String template = template(body);
     quotas.take(UserQuotas.Kind.ALLOCATE, user);
     activeCap.check(key);
@@ -200,11 +210,11 @@ public class WorkspaceController {
   public HttpResponse<WorkspaceJson> extend(Authentication auth, @Body @Nullable byte[] raw,
                                             @Header(HttpHeaders.CONTENT_TYPE) @Nullable String contentType,
                                             @QueryValue @Nullable String name) {
-    ExtendBody body = ExtendBody.of(RequestFields.parse(raw, contentType, json));
+    ExtendBody body = bodies.read(raw, contentType, ExtendBody::of);
     String key = key(auth, name);
     long max = settings.maxLifetime().toSeconds();
-    long seconds = body == null || body.seconds() == null ? settings.idleTimeout().toSeconds() : body.seconds();
-    if (seconds < 1 || seconds > max) {
+    long seconds = body.seconds() == null ? settings.idleTimeout().toSeconds() : body.seconds();
+    if (seconds > max) {
       throw ApiException.badRequest("seconds must be between 1 and " + max);
     }
     quotas.take(UserQuotas.Kind.EXTEND, Labels.userOf(key));
@@ -235,9 +245,8 @@ public class WorkspaceController {
   }
 
   private String template(AllocateBody body) {
-    String t = body == null || body.template() == null || body.template().isBlank() ? settings.template()
-        : body.template();
-    if (!TEMPLATE.matcher(t).matches() || !settings.templates().contains(t)) {
+    String t = body.template() == null ? settings.template() : body.template();
+    if (!settings.templates().contains(t)) {
       throw ApiException.badRequest("unknown template; available: " + String.join(", ", settings.templates()));
     }
     return t;

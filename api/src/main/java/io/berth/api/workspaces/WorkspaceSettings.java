@@ -28,6 +28,8 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
                                 String publicUrl, Duration heartbeatWindow, String allocateRate, String extendRate,
                                 String launchRate, Integer perUser, Duration reclaimLead) {
   public static final String DEFAULT_PUBLIC_URL = "http://{label}.{domain}:8088/";
+  /** A template's name, configured or asked for: lower-case words, nothing a path or a URL would read. */
+  public static final String TEMPLATE_NAME = "[a-z0-9][a-z0-9-]{0,31}";
   private static final Duration MAX_WINDOW = Duration.ofSeconds(30);
 
   public WorkspaceSettings {
@@ -38,6 +40,12 @@ public record WorkspaceSettings(Duration idleTimeout, Duration maxLifetime, Dura
     // BERTH_TEMPLATES unset reads as an empty string: the default template alone.
     templates = templates == null ? List.of() : templates.stream().filter(t -> t != null && !t.isBlank()).toList();
     templates = templates.isEmpty() ? List.of(template) : templates;
+    for (String t : templates) {
+      if (!t.matches(TEMPLATE_NAME)) {
+        throw new IllegalStateException("berth.workspace.templates: '" + t + "' is not a template name ("
+            + TEMPLATE_NAME + ")");
+      }
+    }
     if (!templates.contains(template)) {
       throw new IllegalStateException("berth.workspace.template '" + template + "' is not in berth.workspace.templates "
           + templates);
