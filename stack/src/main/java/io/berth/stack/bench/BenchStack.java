@@ -1,8 +1,8 @@
 package io.berth.stack.bench;
 
+import io.berth.api.access.TokenMinter;
 import io.berth.stack.ApiCalls;
 import io.berth.activities.routing.GatewayClient;
-import io.berth.api.TokenMinter;
 import io.berth.stack.EmbeddedStack;
 import io.berth.testkit.FreePorts;
 import io.berth.testkit.PrivateRedis;

@@ -1,12 +1,12 @@
 package io.berth.stack.faults;
 
+import io.berth.api.access.TokenMinter;
 import io.berth.stack.ApiCalls;
 import io.berth.activities.fleet.local.DemoTemplate;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
 import io.berth.activities.routing.GatewayClient;
 import io.berth.activities.store.PortAllocator;
-import io.berth.api.TokenMinter;
 import io.berth.stack.Invariants;
 import io.berth.testkit.Await;
 import io.berth.testkit.FreePorts;

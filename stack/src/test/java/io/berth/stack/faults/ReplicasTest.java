@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.activities.routing.GatewayClient;
-import io.berth.api.TokenMinter;
+import io.berth.api.access.TokenMinter;
 import io.berth.stack.ApiCalls;
 import io.berth.stack.AwsBoxes;
 import io.berth.testkit.Await;
