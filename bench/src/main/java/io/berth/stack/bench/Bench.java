@@ -223,7 +223,7 @@ public final class Bench {
     Runtime rt = Runtime.getRuntime();
     StringBuilder sb = new StringBuilder("# Benchmarks\n\n");
     sb.append("Written by `./berth bench` (the harness: `io.berth.stack.bench.Bench`, "
-        + "stack/src/main/java/io/berth/stack/bench/; `./berth bench --help` lists the scenarios and options). "
+        + "bench/src/main/java/io/berth/stack/bench/; `./berth bench --help` lists the scenarios and options). "
         + "Each scenario starts its own private embedded stack — a "
         + "private redis-server, Temporal's test server in the JVM, the worker, a private Nginx, the local fleet and "
         + "the API, on free loopback ports with a temp state dir and no allocation quota — and stops it after.\n\n");
