@@ -1,6 +1,6 @@
 package io.berth.stack.bench;
 
-import io.berth.worker.EmbeddedTemporal;
+import io.berth.stack.temporal.EmbeddedTemporal;
 
 /**
  * The embedded Temporal test server alone, on 127.0.0.1:{@code port}, as a child process of the

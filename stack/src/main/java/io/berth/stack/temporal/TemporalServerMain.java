@@ -1,4 +1,4 @@
-package io.berth.worker;
+package io.berth.stack.temporal;
 
 /**
  * Temporal's test server as a process of its own, bound to 127.0.0.1 (unlike
@@ -6,7 +6,7 @@ package io.berth.worker;
  * History lives in this process's memory: stopping it loses every workflow. For fault tests that
  * need the worker and the server in separate processes; {@code ./berth up} embeds it instead.
  *
- * <p>Usage: {@code java -cp <classpath> io.berth.worker.TemporalServerMain <port>}
+ * <p>Usage: {@code java -cp <classpath> io.berth.stack.temporal.TemporalServerMain <port>}
  */
 public final class TemporalServerMain {
   private TemporalServerMain() {}

@@ -1,4 +1,4 @@
-package io.berth.worker;
+package io.berth.stack.temporal;
 
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;

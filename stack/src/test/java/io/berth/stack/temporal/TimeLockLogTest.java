@@ -1,4 +1,4 @@
-package io.berth.worker;
+package io.berth.stack.temporal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package io.berth.worker;
+package io.berth.stack.temporal;
 
 import io.temporal.internal.testservice.TestServicesStarter;
 import java.lang.reflect.Field;

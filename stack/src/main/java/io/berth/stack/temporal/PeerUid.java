@@ -1,4 +1,4 @@
-package io.berth.worker;
+package io.berth.stack.temporal;
 
 import io.grpc.Attributes;
 import io.grpc.Grpc;
