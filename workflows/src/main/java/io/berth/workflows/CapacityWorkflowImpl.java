@@ -40,7 +40,6 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
-import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -194,7 +193,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private void resyncOwner(PassView view, SlotStatus s) {
     try {
       Async.procedure(workspace(WorkspaceWorkflow.idFor(s.owner()))::resync).get();
-    } catch (SignalExternalWorkflowException noLiveWorkflow) {
+    } catch (TemporalFailure noLiveWorkflow) { // the server answers NOT_FOUND
       if (stillTagged(s)) { // else a teardown finished since the view: not an orphan
         giveBack(view, s, " had no live workspace");
       }
