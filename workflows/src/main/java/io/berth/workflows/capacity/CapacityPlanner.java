@@ -71,7 +71,7 @@ public final class CapacityPlanner {
     d.dropDeadSpares();
     view.strayOwners().forEach(s -> d.actions.add(new ResyncOwner(s)));
     view.unprotect().forEach(s -> d.actions.add(new Unprotect(s)));
-    view.ownedElsewhere().forEach(s -> d.actions.add(new GiveBackLeftBehind(s)));
+    view.leftBehind().forEach(s -> d.actions.add(new GiveBackLeftBehind(s)));
     d.protectOwned();
     d.askAboutClaims();
     d.quarantine();
@@ -151,7 +151,7 @@ public final class CapacityPlanner {
 
     /** A saga tags and protects side by side: its own protect step gets an interval to land. */
     void protectOwned() {
-      List<String> due = dueAfterAnInterval(unprotectedSince, view.unprotectedOwned());
+      List<String> due = dueAfterAnInterval(unprotectedSince, view.unprotected());
       due.forEach(hostId -> actions.add(new Protect(hostId)));
       if (!due.isEmpty()) {
         decide("protect-owned", due.size() + " owned host(s) were not protected, " + due.get(0) + " first");
@@ -160,7 +160,7 @@ public final class CapacityPlanner {
 
     /** A claim gets an interval to be tagged before its workflow is asked about. */
     void askAboutClaims() {
-      List<ClaimedSlot> listed = view.claimsWithoutOwner();
+      List<ClaimedSlot> listed = view.claims();
       Set<String> due = new HashSet<>(dueAfterAnInterval(claimsSeenSince,
           listed.stream().map(ClaimedSlot::requestId).toList()));
       if (!due.isEmpty()) {
