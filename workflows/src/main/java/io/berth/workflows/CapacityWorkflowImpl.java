@@ -56,7 +56,7 @@ import org.slf4j.Logger;
 public class CapacityWorkflowImpl implements CapacityWorkflow {
   private static final Logger log = Workflow.getLogger(CapacityWorkflowImpl.class);
   /** The pass interval while requests wait for hosts that are launching or not serving yet. */
-  static final Duration WAITING_INTERVAL = Duration.ofSeconds(1);
+  private static final Duration WAITING_INTERVAL = Duration.ofSeconds(1);
 
   private final StoreActivities store = ActivityStubs.controlStore();
   private final FleetActivities fleet = ActivityStubs.controlFleet();
@@ -96,6 +96,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   private void pass() {
     PassView view = store.passView(params.template(), memory.probeCursor());
+    // The memory is taken over before the actions run: the handlers change the waiters meanwhile.
     Repairs repairs = CapacityPlanner.repairs(view, memory, params, Workflow.currentTimeMillis());
     memory = repairs.memory();
     execute(view, repairs.actions());
@@ -253,31 +254,30 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   }
 
   private void scaleIn(PassView view, ScaleIn x) {
-    int removed = 0;
+    List<String> retired = new ArrayList<>();
     for (HostSlots h : x.candidates()) {
-      if (x.from() - removed <= x.to()) {
+      if (x.from() - retired.size() <= x.to()) {
         break;
       }
-      boolean[] gone = {false};
-      attempt(view, "scale in " + h.hostId(), () -> gone[0] = retire(h));
-      removed += gone[0] ? 1 : 0;
+      attempt(view, "scale in " + h.hostId(), () -> retire(h, retired));
     }
-    if (removed > 0) {
-      decide(x.from(), x.from() - removed, "scale-in", x.why() + "; " + removed + " empty host(s) removed");
+    if (!retired.isEmpty()) {
+      decide(x.from(), x.from() - retired.size(), "scale-in",
+          x.why() + "; " + retired.size() + " empty host(s) removed");
     }
   }
 
   /** Terminates the host with decrement if all its slots were still pooled; else gives them back. */
-  private boolean retire(HostSlots h) {
+  private void retire(HostSlots h, List<String> retired) {
     List<String> ids = h.slots().stream().map(Slot::slotId).toList();
     List<String> taken = store.removeSpares(params.template(), ids);
     if (!taken.containsAll(ids)) {
       // A slot is claimed (maybe not tagged yet) or not onboarded: the rest go back, the host stays.
       store.addSpares(params.template(), h.slots().stream().filter(s -> taken.contains(s.slotId())).toList());
-      return false;
+      return;
     }
     fleet.terminateHost(h.hostId(), true);
-    return true;
+    retired.add(h.hostId());
   }
 
   private void decide(PassView view, String action, String why) {
