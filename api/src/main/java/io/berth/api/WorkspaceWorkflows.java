@@ -4,6 +4,7 @@ import io.berth.workflows.Labels;
 import io.berth.workflows.TaskQueues;
 import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.AllocateRequest;
+import io.berth.workflows.model.Placement;
 import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
@@ -15,6 +16,7 @@ import io.temporal.client.WorkflowException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.List;
@@ -52,11 +54,19 @@ public class WorkspaceWorkflows {
 
   private final WorkflowClient client;
   private final WorkspaceSettings settings;
+  private final Placement placement;
   private final ExecutorService callers;
 
+  /** Placement in the workflow task: a local fleet's worker with a workflow cache. */
   public WorkspaceWorkflows(WorkflowClient client, WorkspaceSettings settings) {
+    this(client, settings, new PlacementSettings("in-task", "local", null));
+  }
+
+  @Inject
+  public WorkspaceWorkflows(WorkflowClient client, WorkspaceSettings settings, PlacementSettings placement) {
     this.client = client;
     this.settings = settings;
+    this.placement = placement.placement();
     AtomicInteger n = new AtomicInteger();
     this.callers = new ThreadPoolExecutor(0, MAX_CALLERS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "allocate-call-" + n.incrementAndGet());
@@ -154,7 +164,7 @@ public class WorkspaceWorkflows {
     String label = Labels.labelFor(user);
     return new WorkspaceParams(user, label, settings.hostnameFor(label), settings.urlFor(label), template,
         settings.idleTimeout(), settings.maxLifetime(), settings.coldStartTimeout(), settings.allocateWait(), null,
-        settings.reclaimLead());
+        settings.reclaimLead(), placement);
   }
 
   /**

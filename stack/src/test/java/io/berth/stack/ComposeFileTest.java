@@ -207,7 +207,7 @@ class ComposeFileTest {
 
     Map<String, String> worker = resolved(environment("worker"));
     for (String shared : List.of("BERTH_TEMPORAL_TARGET", "BERTH_TEMPORAL_NAMESPACE", "BERTH_REDIS_URL",
-        "BERTH_REDIS_PREFIX", "BERTH_DOMAIN", "BERTH_TEMPLATE")) {
+        "BERTH_REDIS_PREFIX", "BERTH_DOMAIN", "BERTH_TEMPLATE", "BERTH_PROVIDER")) {
       assertNotNull(env.get(shared), "api has " + shared);
       assertEquals(env.get(shared), worker.get(shared), "worker and api agree on " + shared);
     }

@@ -33,7 +33,6 @@ import io.berth.workflows.CapacityPokes;
 import io.berth.workflows.LiveClaims;
 import io.berth.workflows.SessionThenPoke;
 import io.berth.workflows.CapacityWorkflowImpl;
-import io.berth.workflows.LocalWorkspaceWorkflowImpl;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.TaskQueues;
 import io.berth.workflows.WorkspaceWorkflowImpl;
@@ -132,8 +131,7 @@ public final class BerthWorker implements AutoCloseable {
         .setMaxWorkflowThreadCount(config.maxWorkflowThreads())
         .build());
     Worker worker = factory.newWorker(TaskQueues.BERTH, workerOptions());
-    worker.registerWorkflowImplementationTypes(placesInTask() ? LocalWorkspaceWorkflowImpl.class
-        : WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     CapacityPokes pokes = new CapacityPokes(client);
     closeables.add(0, pokes);
     worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), dns, routes,
@@ -342,16 +340,6 @@ public final class BerthWorker implements AutoCloseable {
     return new AwsSettings(a.region(), a.autoScalingGroup(), a.hostedZoneId(), config.domain(), a.addressKind(),
         a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(),
         config.slotsPerHost(), config.template(), a.agentPort());
-  }
-
-  /**
-   * The local fleet's placement steps are milliseconds of local work: they run inside the workflow
-   * task ({@link LocalWorkspaceWorkflowImpl}). Not without a workflow cache: each task is then a
-   * fresh replay, which starts a local activity still running (a probe retrying a slow slot) over
-   * again, so a step longer than a task heartbeat (8 s) would never end.
-   */
-  private boolean placesInTask() {
-    return aws == null && config.workflowCacheSize() > 0;
   }
 
   /** {@code wildcard}: dynamic routing's server for a managed Nginx (an external one has it in its own config). */

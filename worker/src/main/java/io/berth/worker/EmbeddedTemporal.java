@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * this JVM reach them without HTTP/2 framing or protobuf encoding (over loopback TCP, gRPC's
  * threads took a third of the JVM's CPU samples in a warm-allocation bench). The port stays for
  * everything outside the JVM (the temporal CLI, a worker in its own process).
- * History lives in memory: it is gone when the process stops (README says so).
+ * History lives in memory: it is gone when the process stops (docs/OPERATIONS.md says so).
  */
 public final class EmbeddedTemporal implements AutoCloseable {
   private final TestServicesStarter services;

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * The worker's settings, from environment variables (names in the README). {@code temporalTarget}
+ * The worker's settings, from environment variables (names in docs/CONFIGURATION.md). {@code temporalTarget}
  * empty means the embedded test server on {@code embeddedTemporalPort}.
  */
 public record WorkerConfig(

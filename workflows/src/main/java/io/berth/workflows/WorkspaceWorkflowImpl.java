@@ -1,6 +1,10 @@
 package io.berth.workflows;
 
+import static io.berth.workflows.StagedSaga.inline;
+import static io.berth.workflows.StagedSaga.step;
+
 import io.berth.workflows.BerthCounters.Counter;
+import io.berth.workflows.StagedSaga.Step;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.activities.FleetActivities;
 import io.berth.workflows.activities.ProbeActivities;
@@ -11,6 +15,7 @@ import io.berth.workflows.model.AllocateRequest;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.ClaimRequest;
 import io.berth.workflows.model.DnsRecord;
+import io.berth.workflows.model.Placement;
 import io.berth.workflows.model.ProgressStep;
 import io.berth.workflows.model.ReclaimOutcome;
 import io.berth.workflows.model.ReclaimRequest;
@@ -20,69 +25,29 @@ import io.berth.workflows.model.Slot;
 import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
+import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Promise;
-import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 
+/**
+ * One user's workspace: the allocation saga ({@link #allocationSaga}), the active loop that keeps
+ * it while it is used and reclaims it when idle, and the teardown.
+ *
+ * <p>Changes to this class after 1.0 are versioned ({@code Workflow.getVersion}) and replay-tested
+ * against the histories recorded in {@code ReplayTest} (docs/ARCHITECTURE.md, "Changing workflow code").
+ */
 public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   /** Continue-as-new well before Temporal's 10,240-event warning. */
   static final int HISTORY_LIMIT = 4_000;
-  /** Version marker: probe, tag, protect, DNS and route run side by side. */
-  static final String PARALLEL_SAGA = "parallel-saga";
-  /** Version marker: a resync re-runs the route step too (routes live in Redis). */
-  static final String RESYNC_ROUTE = "resync-route";
-  /** Version marker: the saga's claim and session steps run as local activities. */
-  static final String LOCAL_STORE_STEPS = "local-store-steps";
-  /**
-   * Version marker: the idle deadline is enforced by an armed reclaim on the worker (set up a lead
-   * time ahead, it removes the route at the deadline itself) instead of a timer at the deadline.
-   */
-  static final String ARMED_RECLAIM = "armed-reclaim";
-  /**
-   * Version marker, asked only by {@link LocalWorkspaceWorkflowImpl}: the placement steps run as
-   * local activities in the claim's workflow task.
-   */
-  static final String IN_TASK_PLACEMENT = "in-task-placement";
-  /**
-   * Version marker: the capacity controller is poked through the worker ({@link CapacityPokes}:
-   * coalesced, a local activity instead of a signal), except after a cold start.
-   */
-  static final String WORKER_POKES = "worker-pokes";
-  /** Version marker: the idle check before a reclaim is a local activity. */
-  static final String IDLE_CHECK_LOCAL = "idle-check-local";
-  /** Version marker: the teardown recycles the slot before it untags it. */
-  static final String TEARDOWN_RECYCLE_FIRST = "teardown-recycle-first";
-  /**
-   * Version marker for every change above at once but {@value #IN_TASK_PLACEMENT}: a run started
-   * since records this one marker instead of one per change. Each version check costs the workflow
-   * thread a yield and the history an event, and an allocation asked five. Runs recorded before ask
-   * each change as they did ({@link #since}). {@value #IN_TASK_PLACEMENT} keeps its own marker, asked
-   * only by {@link LocalWorkspaceWorkflowImpl}: a history without it replays with regular placement
-   * activities on either class. Runs started since {@value #CHANGES_2026_12B} record that one instead.
-   */
-  static final String CHANGES_2026_12 = "changes-2026-12";
-  /**
-   * Version marker for every change of {@value #CHANGES_2026_12} and three more, in the one marker a
-   * new run records: the allocate update waits without a timer until the claim is known (a warm
-   * allocation settles within that workflow task; only a cold start's wait is bounded by a timer,
-   * which otherwise fired a minute later into an idle workflow task per allocation); a warm
-   * allocation's poke goes with its session, in one local activity ({@link SessionThenPoke}); and the
-   * placement: version 2 ({@link LocalWorkspaceWorkflowImpl}) runs it in the claim's task, as
-   * {@value #IN_TASK_PLACEMENT} did, version 1 with regular activities. A history of one class
-   * replays on the other only with version 1 (a regular worker refuses version 2).
-   */
-  static final String CHANGES_2026_12B = "changes-2026-12b";
   /**
    * A {@link #beat} stamped further ahead of the workflow's clock than this is ignored: clocks of
    * the API and the worker may differ a little, but a beat from the future must not buy idle time.
@@ -93,21 +58,19 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   private final WorkspaceParams params;
   private final List<ProgressStep> steps = new ArrayList<>();
+  /** Undos, the teardown and resyncs: regular activities, retried apart from any workflow task. */
   private final StoreActivities store = ActivityStubs.store(false);
   private final FleetActivities fleet = ActivityStubs.fleet(false);
   private final DnsActivities dns = ActivityStubs.dns(false);
   private final RouteActivities routes = ActivityStubs.routes(false);
-  private final ProbeActivities probe = ActivityStubs.probeUntilReady();
-  /** The claim and session steps' stub: {@link #store} before version {@value #LOCAL_STORE_STEPS}. */
-  private StoreActivities sagaStore;
 
   private WorkspaceState state = WorkspaceState.ALLOCATING;
   private String requestId;
   private String workspaceId;
   private Slot slot;
   private long allocatedAt;
-  private long idleDeadline;
-  private long expiresAt;
+  /** Set when the workspace becomes READY (or resumes); null while allocating. */
+  private IdleDeadline deadline;
   private String reason;
   private String releaseReason;
   private boolean slotBroken;
@@ -118,14 +81,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private boolean resyncWanted;
   /** When a failed resync is tried again (workflow clock), or 0. */
   private long resyncRetryAt;
-  /** Bumped by heartbeats and extends so the active loop re-arms its timer. */
-  private int touches;
-  /** Whether this run arms its reclaims ({@value #ARMED_RECLAIM}); null until first asked. */
-  private Boolean armed;
-  /** Whether this run has {@value #CHANGES_2026_12}; null until asked (after {@link #changesB}). */
-  private Boolean changes202612;
-  /** This run's version of {@value #CHANGES_2026_12B}; null until the first version check. */
-  private Integer changesB;
+  /** Reclaims are armed on the worker; false once an armed call failed for good (the idle timer then). */
+  private boolean armed = true;
 
   @WorkflowInit
   public WorkspaceWorkflowImpl(WorkspaceParams params) {
@@ -136,22 +93,9 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       workspaceId = resume.workspaceId();
       slot = resume.slot();
       allocatedAt = resume.allocatedAtMillis();
-      idleDeadline = resume.idleDeadlineMillis();
-      expiresAt = resume.expiresAtMillis();
+      deadline = new IdleDeadline(resume.idleDeadlineMillis(), idleMillis(), resume.expiresAtMillis());
       state = WorkspaceState.READY;
     }
-  }
-
-  /** State changes are upserted as search attributes so operators can filter by them. */
-  private void setState(WorkspaceState next) {
-    state = next;
-    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
-    updates.add(SearchAttributes.STATE.valueSet(next.name()));
-    updates.add(SearchAttributes.USER.valueSet(params.user()));
-    if (slot != null) {
-      updates.add(SearchAttributes.INSTANCE.valueSet(slot.hostId()));
-    }
-    Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
   }
 
   @Override
@@ -168,247 +112,131 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   // ---- allocation saga ----------------------------------------------------------------------
 
+  /**
+   * The allocation, in order: claim a slot; place the workspace on it (five steps that need only the
+   * slot, not one another, so they start together); store the session. Each undo is registered
+   * right before its step starts; a failed probe marks the slot broken, and the claim's undo then
+   * quarantines it instead of giving it back.
+   */
+  List<List<Step>> allocationSaga(PlacementStubs at) { // package-private: ReplayTest reorders it once
+    return List.of(
+        List.of(step("claim", params::template, inline(() -> slot = claimSlot()),
+            () -> store.unclaim(requestId, slotBroken))),
+        List.of(
+            step("probe", () -> slot.slotId(), () -> markBrokenOnFailure(Async.procedure(at.probe::awaitReady, slot)),
+                null),
+            step("tag", () -> slot.hostId(), () -> Async.procedure(at.fleet::tagOwner, requestId, slot, params.user()),
+                () -> fleet.untagOwner(requestId, slot, params.user())),
+            step("protect", () -> slot.hostId(), () -> Async.procedure(at.fleet::protectHost, requestId, slot.hostId()),
+                () -> fleet.unprotectHost(requestId, slot)),
+            step("dns", params::hostname, () -> Async.procedure(at.dns::upsertRecord, dnsRecord()),
+                () -> dns.deleteRecord(dnsRecord())),
+            step("route", params::hostname, () -> Async.procedure(at.routes::routeWorkspace, route()),
+                () -> routes.unrouteWorkspace(route()))),
+        List.of(step("session", () -> null, inline(this::storeSession),
+            () -> store.deleteSession(params.user(), workspaceId))));
+  }
+
   private boolean allocate() {
     requestId = Workflow.randomUUID().toString();
     workspaceId = Workflow.randomUUID().toString();
-    // v1 places the workspace with probe, tag, protect, DNS and route side by side (one task hop
-    // instead of five); histories recorded before replay the one-by-one order.
-    boolean sideBySide = since(PARALLEL_SAGA);
-    // v1 claims and stores the session inside the workflow task (two task round trips fewer per
-    // warm allocation); compensations stay regular activities, retried apart from the task.
-    sagaStore = since(LOCAL_STORE_STEPS)
-        ? ActivityStubs.localSagaStore() : store;
-    Saga saga = new Saga(new Saga.Options.Builder().setContinueWithError(true).build());
+    StagedSaga saga = new StagedSaga(new StagedSaga.Progress() {
+      @Override
+      public void step(String name, String status, String detail) {
+        progress(name, status, detail);
+      }
+
+      @Override
+      public void undoing(String name) {
+        count(Counter.SAGA_COMPENSATIONS, name);
+      }
+    });
     try {
-      saga.addCompensation(() -> {
-        compensating("claim");
-        store.unclaim(requestId, slotBroken);
-      });
-      slot = claimSlot();
-      if (sideBySide) {
-        placeSideBySide(saga);
-      } else {
-        placeOneByOne(saga);
-      }
-
-      step("session", "running", null);
-      allocatedAt = Workflow.currentTimeMillis();
-      expiresAt = allocatedAt + params.maxLifetime().toMillis();
-      idleDeadline = Math.min(allocatedAt + idleMillis(), expiresAt);
-      saga.addCompensation(() -> {
-        compensating("session");
-        store.deleteSession(params.user(), workspaceId);
-      });
-      // A warm allocation pokes the controller in the session's own local activity, right after it.
-      boolean pokedWithSession = !coldStart && hasChangesB();
-      if (pokedWithSession) {
-        ActivityStubs.localSessionThenPoke().storeSessionThenPoke(session(), "allocated");
-      } else {
-        sagaStore.storeSession(session());
-      }
-
+      saga.run(allocationSaga(PlacementStubs.of(params.placement())));
       setState(WorkspaceState.READY);
-      step("ready", "done", params.url());
+      progress("ready", "done", params.url());
       if (coldStart) {
         // After a cold start the signal keeps its order behind this task's cancelNeed: a poke sent
         // by the worker while the task runs could reach the controller first, and a pass that still
         // counted this workflow as waiting would launch a host for it.
-        signalCapacity("poke", "allocated");
-      } else if (!pokedWithSession) {
-        // Only now: a pass that saw the slot tagged but no session yet would take it for a stray
-        // and resync the workspace (a fresh heartbeat token) right after READY.
-        pokeCapacity("allocated");
+        Async.procedure(capacity()::poke, "allocated");
       }
       return true;
     } catch (ActivityFailure | ApplicationFailure | CanceledFailure e) {
       reason = reasonOf(e);
       log.warn("allocation failed for {}: {}; compensating", params.user(), reason);
-      step("rollback", "running", reason);
-      Workflow.newDetachedCancellationScope(saga::compensate).run();
+      progress("rollback", "running", reason);
+      saga.compensate();
       setState(WorkspaceState.FAILED);
-      step("rollback", "done", reason);
+      progress("rollback", "done", reason);
       return false;
     }
   }
 
-  /** Before version {@value #PARALLEL_SAGA}: each step waits for the one before. */
-  private void placeOneByOne(Saga saga) {
-    step("probe", "running", slot.slotId());
-    try {
-      probe.awaitReady(slot);
-    } catch (ActivityFailure e) {
-      slotBroken = true;
-      count(Counter.PROBE_FAILURES, "allocate");
-      throw e;
-    }
-    step("probe", "done", null);
-
-    step("tag", "running", slot.hostId());
-    Slot claimed = slot;
-    saga.addCompensation(() -> {
-      compensating("tag");
-      fleet.untagOwner(requestId, claimed, params.user());
-    });
-    fleet.tagOwner(requestId, slot, params.user());
-
-    step("protect", "running", slot.hostId());
-    saga.addCompensation(() -> {
-      compensating("protect");
-      fleet.unprotectHost(requestId, claimed);
-    });
-    fleet.protectHost(requestId, slot.hostId());
-
-    step("dns", "running", params.hostname());
-    DnsRecord record = dnsRecord();
-    saga.addCompensation(() -> {
-      compensating("dns");
-      dns.deleteRecord(record);
-    });
-    dns.upsertRecord(record);
-
-    step("route", "running", params.hostname());
-    RouteSpec route = route();
-    saga.addCompensation(() -> {
-      compensating("route");
-      routes.unrouteWorkspace(route);
-    });
-    routes.routeWorkspace(route);
-  }
-
-  /**
-   * Probe, tag, protect, DNS and route need only the claimed slot, not one another: they start
-   * together, each compensation registered right before its call starts (every undo tolerates a
-   * step that never ran or failed half way). Every started step settles before anything is judged,
-   * so no compensation runs while the step it undoes is still in flight; then the first failure in
-   * step order is thrown. A probe failure still marks the slot broken (quarantined by the undo).
-   */
-  private void placeSideBySide(Saga saga) {
-    Slot claimed = slot;
-    DnsRecord record = dnsRecord();
-    RouteSpec route = route();
-    SettlingStubs settling = placesInTask() && placementInTask() ? SettlingStubs.inTask() : SettlingStubs.regular();
-    List<Promise<Void>> started = new ArrayList<>();
-
-    step("probe", "running", claimed.slotId());
-    Promise<Void> probed = Async.procedure(settling.probe::awaitReady, claimed);
-    started.add(markDoneOnSuccess("probe", probed));
-
-    step("tag", "running", claimed.hostId());
-    saga.addCompensation(() -> {
-      compensating("tag");
-      fleet.untagOwner(requestId, claimed, params.user());
-    });
-    started.add(markDoneOnSuccess("tag", Async.procedure(settling.fleet::tagOwner, requestId, claimed, params.user())));
-
-    step("protect", "running", claimed.hostId());
-    saga.addCompensation(() -> {
-      compensating("protect");
-      fleet.unprotectHost(requestId, claimed);
-    });
-    started.add(markDoneOnSuccess("protect", Async.procedure(settling.fleet::protectHost, requestId, claimed.hostId())));
-
-    step("dns", "running", params.hostname());
-    saga.addCompensation(() -> {
-      compensating("dns");
-      dns.deleteRecord(record);
-    });
-    started.add(markDoneOnSuccess("dns", Async.procedure(settling.dns::upsertRecord, record)));
-
-    step("route", "running", params.hostname());
-    saga.addCompensation(() -> {
-      compensating("route");
-      routes.unrouteWorkspace(route);
-    });
-    started.add(markDoneOnSuccess("route", Async.procedure(settling.routes::routeWorkspace, route)));
-
-    awaitSettled(started);
-    if (probed.getFailure() != null) {
-      slotBroken = true;
-      count(Counter.PROBE_FAILURES, "allocate");
-    }
-    for (Promise<Void> p : started) {
-      if (p.getFailure() != null) {
-        throw p.getFailure();
+  /** A probe that fails marks the slot broken, for the claim's undo to quarantine. */
+  private Promise<Void> markBrokenOnFailure(Promise<Void> probe) {
+    return probe.handle((ok, failure) -> {
+      if (failure != null) {
+        slotBroken = true;
+        count(Counter.PROBE_FAILURES, "allocate");
+        throw failure;
       }
-    }
-  }
-
-  /** A "done" progress step at the moment a side-by-side step succeeds (the dashboard ticks it off). */
-  private Promise<Void> markDoneOnSuccess(String name, Promise<Void> call) {
-    return call.thenApply(ok -> {
-      step(name, "done", null);
       return ok;
     });
   }
 
   /**
-   * Promise.allOf fails fast; this waits for every one. When the workflow is cancelled meanwhile,
-   * it still waits (in a detached scope) before the cancellation reaches the saga: the settling
-   * stubs report a cancelled activity only once it has really stopped.
+   * The session starts the workspace's clock. A warm allocation pokes the controller in the
+   * session's own local activity, right after it: a pass that saw the slot tagged but no session yet
+   * would take it for a stray and resync the workspace (a fresh heartbeat token) right after READY.
    */
-  private static void awaitSettled(List<Promise<Void>> promises) {
-    Supplier<Boolean> settled = () -> promises.stream().allMatch(Promise::isCompleted);
-    try {
-      Workflow.await(settled);
-    } catch (CanceledFailure e) {
-      Workflow.newDetachedCancellationScope(() -> Workflow.await(settled)).run();
-      throw e;
+  private void storeSession() {
+    allocatedAt = Workflow.currentTimeMillis();
+    deadline = IdleDeadline.after(allocatedAt, idleMillis(), allocatedAt + params.maxLifetime().toMillis());
+    if (coldStart) {
+      ActivityStubs.localSagaStore().storeSession(session());
+    } else {
+      ActivityStubs.localSessionThenPoke().storeSessionThenPoke(session(), "allocated");
     }
-  }
-
-  /** Version 2 of {@value #CHANGES_2026_12B}, or, in a run from before it, {@value #IN_TASK_PLACEMENT}. */
-  private boolean placementInTask() {
-    if (hasChangesB()) {
-      return changesB() == 2;
-    }
-    return Workflow.getVersion(IN_TASK_PLACEMENT, Workflow.DEFAULT_VERSION, 1) == 1;
   }
 
   /**
-   * Whether this worker's placement steps are local work (the local fleet, no DNS) that may run
-   * inside the workflow task; see {@link LocalWorkspaceWorkflowImpl}.
+   * The placement steps' stubs, in the workflow task or as regular activities as the run's input
+   * says. A cancelled call resolves only once it ended (local activities always run to their end).
    */
-  protected boolean placesInTask() {
-    return false;
+  record PlacementStubs(ProbeActivities probe, FleetActivities fleet, DnsActivities dns, RouteActivities routes) {
+    static PlacementStubs of(Placement placement) {
+      return placement == Placement.IN_TASK
+          ? new PlacementStubs(ActivityStubs.InTask.probeUntilReady(), ActivityStubs.InTask.fleet(),
+              ActivityStubs.InTask.dns(), ActivityStubs.InTask.routes())
+          : new PlacementStubs(ActivityStubs.probeUntilReady(true), ActivityStubs.fleet(false, true),
+              ActivityStubs.dns(false, true), ActivityStubs.routes(false, true));
+    }
   }
 
   /**
-   * The side-by-side steps' stubs: same options, but a cancelled call resolves only once it ended
-   * (local activities always run to their end).
+   * A warm spare if there is one (a local activity in the workflow task); otherwise the cold path,
+   * bounded by the cold-start timeout.
    */
-  private record SettlingStubs(ProbeActivities probe, FleetActivities fleet, DnsActivities dns, RouteActivities routes) {
-    static SettlingStubs regular() {
-      return new SettlingStubs(ActivityStubs.probeUntilReady(true), ActivityStubs.fleet(false, true),
-          ActivityStubs.dns(false, true), ActivityStubs.routes(false, true));
-    }
-
-    static SettlingStubs inTask() {
-      return new SettlingStubs(ActivityStubs.InTask.probeUntilReady(), ActivityStubs.InTask.fleet(),
-          ActivityStubs.InTask.dns(), ActivityStubs.InTask.routes());
-    }
-  }
-
-  /** A warm spare if there is one; otherwise the cold path, bounded by the cold-start timeout. */
   private Slot claimSlot() {
-    step("claim", "running", params.template());
+    StoreActivities claims = ActivityStubs.localSagaStore();
     ClaimRequest claim = new ClaimRequest(requestId, params.user(), params.template());
-    Slot claimed = sagaStore.claimSpare(claim);
+    Slot claimed = claims.claimSpare(claim);
     if (claimed != null) {
-      step("claim", "done", claimed.slotId());
       return claimed;
     }
     setState(WorkspaceState.PROVISIONING);
     coldStart = true;
-    step("capacity", "running", "no spare ready; asking for capacity");
+    progress("capacity", "running", "no spare ready; asking for capacity");
     String me = Workflow.getInfo().getWorkflowId();
     CapacityRequest need = new CapacityRequest(me, params.user(), params.template(), Workflow.currentTimeMillis());
-    long deadline = Workflow.currentTimeMillis() + params.coldStartTimeout().toMillis();
+    long giveUpAt = Workflow.currentTimeMillis() + params.coldStartTimeout().toMillis();
     try {
       while (true) {
         spareSignal = false;
         // Re-sent now and then: the controller keeps one entry per workflow, in first-arrival order.
-        signalCapacity("needCapacity", need);
-        long left = deadline - Workflow.currentTimeMillis();
+        Async.procedure(capacity()::needCapacity, need);
+        long left = giveUpAt - Workflow.currentTimeMillis();
         if (left <= 0) {
           throw ApplicationFailure.newNonRetryableFailure(
               "no capacity within the cold-start timeout of " + params.coldStartTimeout(), "ColdStartTimeout");
@@ -421,39 +249,40 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         if (noCapacityReason != null) {
           throw ApplicationFailure.newNonRetryableFailure(noCapacityReason, "AtCapacity");
         }
-        claimed = sagaStore.claimSpare(claim);
+        claimed = claims.claimSpare(claim);
         if (claimed != null) {
           setState(WorkspaceState.ALLOCATING);
-          step("capacity", "done", claimed.slotId());
+          progress("capacity", "done", claimed.slotId());
           return claimed;
         }
       }
     } finally {
-      signalCapacity("cancelNeed", me);
+      Async.procedure(capacity()::cancelNeed, me);
     }
   }
 
   // ---- active ---------------------------------------------------------------------------------
 
+  /**
+   * Until released, past the lifetime, or idle. The idle deadline is enforced by an armed reclaim on
+   * the worker, set up a lead time ahead ({@link #reclaimArmed}); if arming fails for good, by a
+   * timer at the deadline after asking Redis for activity the workflow was not signalled about.
+   */
   private void activeLoop() {
-    long lead = armed() ? params.armedLead().toMillis() : 0;
+    long lead = params.armedLead().toMillis();
     while (true) {
-      // Read each time: an armed call that failed for good turns it off (the timer path from then on).
-      boolean arming = armed();
       long now = Workflow.currentTimeMillis();
       if (releaseReason != null) {
         reason = releaseReason;
         return;
       }
-      if (now >= expiresAt) {
+      if (now >= deadline.lifetimeEnd()) {
         reason = "max lifetime reached";
         return;
       }
-      if (!arming && now >= idleDeadline) {
+      if (!armed && now >= deadline.at()) {
         // Heartbeats inside a coalescing window reach Redis but not this workflow: ask before reclaiming.
-        long last = lastActivity();
-        if (last + idleMillis() > now) {
-          idleDeadline = Math.min(last + idleMillis(), expiresAt);
+        if (deadline.activeAt(ActivityStubs.localStore().lastActivity(params.user()))) {
           continue;
         }
         reason = "idle";
@@ -468,32 +297,27 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
         resyncReadModel();
         continue;
       }
-      // An idle deadline at the max lifetime is not armed: the lifetime ends the workspace then anyway.
-      boolean armable = arming && idleDeadline < expiresAt;
-      if (armable && now >= idleDeadline - lead) {
-        long armedFor = idleDeadline;
+      boolean armable = armed && !deadline.atLifetimeEnd();
+      if (armable && now >= deadline.at() - lead) {
+        long armedFor = deadline.at();
         ReclaimOutcome outcome = reclaimArmed();
         if (outcome == null) {
           continue; // released meanwhile, or the armed call failed for good (then: the timer path)
         }
         if (outcome.reclaimed()) {
-          // The deadline that expired, even if a beat stamped after it moved ours meanwhile.
-          idleDeadline = armedFor;
+          deadline.expiredAt(armedFor);
           reason = "idle";
           return;
         }
-        long kept = Math.max(outcome.lastActivityMillis() + idleMillis(), outcome.heldUntilMillis());
-        idleDeadline = Math.min(Math.max(idleDeadline, kept), expiresAt);
+        deadline.moveTo(Math.max(outcome.lastActivityMillis() + idleMillis(), outcome.heldUntilMillis()));
         continueAsNewWhenLong();
         continue;
       }
-      int seen = touches;
-      long wake = Math.min(armable ? idleDeadline - lead : idleDeadline, expiresAt);
+      long wake = Math.min(armable ? deadline.at() - lead : deadline.at(), deadline.lifetimeEnd());
       if (resyncRetryAt > 0) {
         wake = Math.min(wake, resyncRetryAt);
       }
-      Workflow.await(Duration.ofMillis(wake - now),
-          () -> touches != seen || releaseReason != null || resyncWanted);
+      deadline.awaitUntil(wake, () -> releaseReason != null || resyncWanted);
       continueAsNewWhenLong();
     }
   }
@@ -502,22 +326,22 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     if (Workflow.getInfo().getHistoryLength() > HISTORY_LIMIT || Workflow.getInfo().isContinueAsNewSuggested()) {
       Workflow.await(Workflow::isEveryHandlerFinished);
       Workflow.continueAsNew(params.withResume(
-          new ActiveWorkspace(requestId, workspaceId, slot, allocatedAt, idleDeadline, expiresAt)));
+          new ActiveWorkspace(requestId, workspaceId, slot, allocatedAt, deadline.at(), deadline.lifetimeEnd())));
     }
   }
 
   /**
-   * Since version {@value #ARMED_RECLAIM}: set up the reclaim of the current idle deadline on the
-   * worker and wait for its verdict. The worker removes the route at the deadline itself when the
-   * workspace is still idle then (heartbeats and extends reach Redis, where it looks), so neither a
-   * backlog of workflow tasks nor this workflow's wake-up delays the route going; the teardown
-   * that follows finds the route already gone. Heartbeat signals and extends during the wait need
-   * no action here: the worker's check sees them. A release ends the wait (the armed call is left
-   * to run out: it can only remove this request's route, which the teardown removes anyway).
-   * Null when released, or when the armed call failed for good (then {@link #armed} turns false).
+   * Sets up the reclaim of the current idle deadline on the worker and waits for its verdict. The
+   * worker removes the route at the deadline itself when the workspace is still idle then
+   * (heartbeats and extends reach Redis, where it looks), so neither a backlog of workflow tasks nor
+   * this workflow's wake-up delays the route going; the teardown that follows finds it gone.
+   * Heartbeat signals and extends during the wait need no action here: the worker's check sees them.
+   * A release ends the wait (the armed call is left to run out: it can only remove this request's
+   * route, which the teardown removes anyway). Null when released, or when the armed call failed for
+   * good (then {@link #armed} turns false).
    */
   private ReclaimOutcome reclaimArmed() {
-    ReclaimRequest request = new ReclaimRequest(route(), idleDeadline, idleMillis());
+    ReclaimRequest request = new ReclaimRequest(route(), deadline.at(), idleMillis());
     Promise<ReclaimOutcome> outcome = Async.function(ActivityStubs.armedReclaim(params.armedLead())::reclaimAt, request);
     Workflow.await(() -> outcome.isCompleted() || releaseReason != null);
     if (!outcome.isCompleted()) {
@@ -532,25 +356,13 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
   }
 
-  /** Whether this run arms its reclaims: asked once, from the active loop or an extend, whichever comes first. */
-  private boolean armed() {
-    if (armed == null) {
-      armed = since(ARMED_RECLAIM);
-    }
-    return armed;
-  }
-
   /**
-   * Redis lost its data: write the session again (a fresh heartbeat token) and, since version
-   * {@value #RESYNC_ROUTE}, the route too (it lives in Redis; the step is idempotent). A failure is
-   * not fatal: the workspace tries again after {@link #RESYNC_RETRY} (the session may have been
-   * written without its token reaching the slot, and then the controller would not ask again).
+   * Redis lost its data: write the session (a fresh heartbeat token) and the route again (the step
+   * is idempotent). A failure is not fatal: the workspace tries again after {@link #RESYNC_RETRY}
+   * (the session may have been written without its token reaching the slot, and then the
+   * controller would not ask again).
    */
   private void resyncReadModel() {
-    if (!since(RESYNC_ROUTE)) {
-      store.storeSession(session());
-      return;
-    }
     try {
       store.storeSession(session());
       routes.routeWorkspace(route());
@@ -560,71 +372,50 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
   }
 
-  /**
-   * v1 asks Redis in a local activity: at a reclaim the route then goes one workflow task and one
-   * activity task sooner, which is most of the lateness when many workspaces expire together.
-   */
-  private long lastActivity() {
-    if (!since(IDLE_CHECK_LOCAL)) {
-      return store.lastActivity(params.user());
-    }
-    return ActivityStubs.localStore().lastActivity(params.user());
-  }
-
   // ---- teardown (converges, never rolled back) --------------------------------------------------
 
   private void teardown() {
     setState(WorkspaceState.RELEASING);
-    step("teardown", "running", reason);
+    progress("teardown", "running", reason);
     count(Counter.RECLAIMS, BerthCounters.reclaimReason(reason));
     StoreActivities store = ActivityStubs.store(true);
     FleetActivities fleet = ActivityStubs.fleet(true);
     ActivityStubs.routes(true).unrouteWorkspace(route());
     ActivityStubs.dns(true).deleteRecord(dnsRecord());
     store.deleteSession(params.user(), workspaceId);
-    // v1 recycles first: between an untag and the recycle, the controller could pool the previous
-    // user's still-running process.
-    boolean recycleFirst = since(TEARDOWN_RECYCLE_FIRST);
-    if (recycleFirst) {
-      fleet.recycleSlot(slot);
-    }
+    // Recycled before the untag: between the two, the controller could pool the previous user's
+    // still running process.
+    fleet.recycleSlot(slot);
     fleet.untagOwner(requestId, slot, params.user());
     fleet.unprotectHost(requestId, slot);
-    if (!recycleFirst) {
-      fleet.recycleSlot(slot);
-    }
     store.forgetClaim(requestId);
     setState(WorkspaceState.RELEASED);
-    step("teardown", "done", reason);
+    progress("teardown", "done", reason);
     pokeCapacity("released");
   }
 
   // ---- handlers -----------------------------------------------------------------------------
 
   /**
-   * Answers once the allocation settled, or with the PROVISIONING view after the allocate wait of a
-   * cold start. Since {@value #CHANGES_2026_12B} only that wait has a timer.
+   * Answers once the allocation settled, without a timer (a warm allocation settles within the
+   * claim's workflow task); a cold start answers with the PROVISIONING view after the allocate wait.
    */
   @Override
   public WorkspaceView allocate(AllocateRequest request) {
-    if (hasChangesB()) {
-      if (state.settled() || releaseReason != null) {
-        return view();
-      }
-      Workflow.await(() -> state.settled() || state == WorkspaceState.PROVISIONING || releaseReason != null);
-      if (state != WorkspaceState.PROVISIONING) {
-        return view();
-      }
+    if (state.settled() || releaseReason != null) {
+      return view();
     }
-    Workflow.await(params.allocateWait(), () -> state.settled() || releaseReason != null);
+    Workflow.await(() -> state.settled() || state == WorkspaceState.PROVISIONING || releaseReason != null);
+    if (state == WorkspaceState.PROVISIONING) {
+      Workflow.await(params.allocateWait(), () -> state.settled() || releaseReason != null);
+    }
     return view();
   }
 
   @Override
   public void heartbeat() {
     if (state == WorkspaceState.READY) {
-      idleDeadline = Math.min(Workflow.currentTimeMillis() + idleMillis(), expiresAt);
-      touches++;
+      deadline.activeAt(Workflow.currentTimeMillis());
     }
   }
 
@@ -643,29 +434,24 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
       log.warn("ignoring a beat for {} stamped {} ms ahead of the workflow clock", params.user(), atMillis - now);
       return;
     }
-    long deadline = Math.min(Math.max(idleDeadline, Math.min(atMillis, now) + idleMillis()), expiresAt);
-    if (deadline != idleDeadline) {
-      idleDeadline = deadline;
-      touches++;
-    }
+    deadline.activeAt(Math.min(atMillis, now));
   }
 
   /**
-   * Since version {@value #ARMED_RECLAIM} the new deadline is first recorded in Redis, where an
-   * armed reclaim already waiting on the worker sees it; one that has already reclaimed makes the
-   * extend too late (the deadline stays, the workspace goes).
+   * The new deadline is first recorded in Redis, where an armed reclaim already waiting on the
+   * worker sees it; one that has already reclaimed makes the extend too late (the deadline stays,
+   * the workspace goes).
    */
   @Override
   public WorkspaceView extend(long seconds) {
     if (state == WorkspaceState.READY) {
       long wanted = Workflow.currentTimeMillis() + Math.max(1, seconds) * 1000;
-      long deadline = Math.min(Math.max(idleDeadline, wanted), expiresAt);
-      if (deadline > idleDeadline && armed() && !ActivityStubs.localHold().holdUntil(requestId, deadline)) {
+      long next = deadline.movedTo(wanted);
+      if (next > deadline.at() && armed && !ActivityStubs.localHold().holdUntil(requestId, next)) {
         log.info("extend of {} came after its armed reclaim removed the route", params.user());
         return view();
       }
-      idleDeadline = Math.max(idleDeadline, deadline);
-      touches++;
+      deadline.moveTo(wanted);
     }
     return view();
   }
@@ -703,10 +489,23 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     WorkspaceState shown = state == WorkspaceState.READY && releaseReason != null ? WorkspaceState.RELEASING : state;
     return new WorkspaceView(params.user(), workspaceId, shown, params.url(),
         hasSlot ? slot.hostId() : null, hasSlot ? slot.slotId() : null, params.template(),
-        params.idleTimeout().toSeconds(), allocatedAt, idleDeadline, expiresAt, reason, List.copyOf(steps));
+        params.idleTimeout().toSeconds(), allocatedAt, deadline == null ? 0 : deadline.at(),
+        deadline == null ? 0 : deadline.lifetimeEnd(), reason, List.copyOf(steps));
   }
 
   // ---- values ---------------------------------------------------------------------------------
+
+  /** State changes are upserted as search attributes so operators can filter by them. */
+  private void setState(WorkspaceState next) {
+    state = next;
+    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
+    updates.add(SearchAttributes.STATE.valueSet(next.name()));
+    updates.add(SearchAttributes.USER.valueSet(params.user()));
+    if (slot != null) {
+      updates.add(SearchAttributes.INSTANCE.valueSet(slot.hostId()));
+    }
+    Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
+  }
 
   private long idleMillis() {
     return params.idleTimeout().toMillis();
@@ -722,7 +521,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   private Session session() {
     return new Session(requestId, params.user(), workspaceId, params.label(), params.url(), slot, params.template(),
-        allocatedAt, idleDeadline, expiresAt, idleMillis(), WorkspaceState.READY.name());
+        allocatedAt, deadline.at(), deadline.lifetimeEnd(), idleMillis(), WorkspaceState.READY.name());
   }
 
   /**
@@ -733,57 +532,26 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     BerthCounters.count(Workflow.getMetricsScope(), counter, value);
   }
 
-  private static void compensating(String step) {
-    count(Counter.SAGA_COMPENSATIONS, step);
-  }
-
-  private void step(String name, String status, String detail) {
+  private void progress(String name, String status, String detail) {
     steps.add(new ProgressStep(name, status, Workflow.currentTimeMillis(), detail));
   }
 
-  private void pokeCapacity(String why) {
-    // Best effort: the controller also reconciles on its timer, so a missing controller is not fatal.
-    if (since(WORKER_POKES)) {
-      // Waited for: these pokes come last, and a local activity still pending when the workflow
-      // completes is dropped.
-      try {
-        ActivityStubs.localPokes().pokeCapacity(why);
-      } catch (ActivityFailure e) {
-        log.warn("poke '{}' of the capacity controller failed: {}", why, reasonOf(e));
-      }
-    } else {
-      signalCapacity("poke", why);
-    }
-  }
-
   /**
-   * Whether this run has {@code change}: {@value #CHANGES_2026_12B}, {@value #CHANGES_2026_12} or v1 of
-   * the change's own marker, asked in that order (a run records the first that it has).
+   * Best effort, through the worker (coalesced, a local activity): the controller also reconciles
+   * on its timer, so a missing controller is not fatal. Waited for: these pokes come last, and a
+   * local activity still pending when the workflow completes is dropped.
    */
-  private boolean since(String change) {
-    if (hasChangesB()) {
-      return true;
+  private void pokeCapacity(String why) {
+    try {
+      ActivityStubs.localPokes().pokeCapacity(why);
+    } catch (ActivityFailure e) {
+      log.warn("poke '{}' of the capacity controller failed: {}", why, reasonOf(e));
     }
-    if (changes202612 == null) {
-      changes202612 = Workflow.getVersion(CHANGES_2026_12, Workflow.DEFAULT_VERSION, 1) == 1;
-    }
-    return changes202612 || Workflow.getVersion(change, Workflow.DEFAULT_VERSION, 1) == 1;
   }
 
-  private boolean hasChangesB() {
-    return changesB() != Workflow.DEFAULT_VERSION;
-  }
-
-  private int changesB() {
-    if (changesB == null) {
-      changesB = Workflow.getVersion(CHANGES_2026_12B, Workflow.DEFAULT_VERSION, placesInTask() ? 2 : 1);
-    }
-    return changesB;
-  }
-
-  /** Asynchronous so that a missing controller fails only its own promise, not this workflow. */
-  private static void signalCapacity(String signal, Object arg) {
-    Async.procedure(() -> Workflow.newUntypedExternalWorkflowStub(CapacityWorkflow.ID).signal(signal, arg));
+  /** Signals to it go through {@code Async}: a missing controller fails only its own promise, not this workflow. */
+  private static CapacityWorkflow capacity() {
+    return Workflow.newExternalWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID);
   }
 
   private static String reasonOf(Exception e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testkit.Await;
 import io.berth.workflows.model.AllocateRequest;
+import io.berth.workflows.model.Placement;
 import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
@@ -41,16 +42,16 @@ class WorkspaceWorkflowTest {
     SearchAttributes.ALL.forEach(k -> env.registerSearchAttribute(k.getName(), k.getValueType()));
     fakes = new FakeActivities().withSpare("h-1/0");
     Worker worker = env.newWorker(TaskQueues.BERTH);
-    worker.registerWorkflowImplementationTypes(implementation());
+    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
     reclaim = new FakeReclaim(env, fakes);
     worker.registerActivitiesImplementations(fakes, reclaim, new SessionThenPoke(fakes, fakes));
     env.start();
     client = env.getWorkflowClient();
   }
 
-  /** The workflow class under test; {@link LocalWorkspaceWorkflowTest} runs every test on the in-task one. */
-  Class<? extends WorkspaceWorkflowImpl> implementation() {
-    return WorkspaceWorkflowImpl.class;
+  /** Where placement runs; {@link InTaskPlacementWorkflowTest} runs every test with it in the workflow task. */
+  Placement placement() {
+    return Placement.ACTIVITIES;
   }
 
   @AfterEach
@@ -64,7 +65,8 @@ class WorkspaceWorkflowTest {
         Duration.ofMinutes(30), Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(10), null, null);
   }
 
-  WorkspaceView allocate(WorkspaceParams params) {
+  WorkspaceView allocate(WorkspaceParams requested) {
+    WorkspaceParams params = requested.withPlacement(placement());
     WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
         .setWorkflowId(WorkspaceWorkflow.idFor(params.user()))
         .setTaskQueue(TaskQueues.BERTH)
@@ -128,23 +130,6 @@ class WorkspaceWorkflowTest {
     List<HistoryEvent> events = history("pia");
     assertTrue(events.stream().noneMatch(e -> e.getEventType()
         == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED), "no signal from the workflow itself");
-  }
-
-  @Test
-  void aNewRunRecordsOneVersionMarkerForAllItsChanges() {
-    allocate(defaults("vera"));
-    client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("vera")).release("user");
-    result("vera");
-    List<HistoryEvent> versions = history("vera").stream()
-        .filter(e -> e.hasMarkerRecordedEventAttributes()
-            && e.getMarkerRecordedEventAttributes().getMarkerName().equals("Version")).toList();
-    // The bundle alone; its version says where the placement runs (2: in the claim's task).
-    assertEquals(1, versions.size(), versions::toString);
-    String marker = versions.get(0).toString();
-    assertTrue(marker.contains(WorkspaceWorkflowImpl.CHANGES_2026_12B), marker);
-    int version = implementation() == LocalWorkspaceWorkflowImpl.class ? 2 : 1;
-    assertEquals(String.valueOf(version), versions.get(0).getMarkerRecordedEventAttributes()
-        .getDetailsOrThrow("version").getPayloads(0).getData().toStringUtf8(), marker);
   }
 
   @Test
@@ -251,7 +236,10 @@ class WorkspaceWorkflowTest {
 
     assertEquals("idle", end.reason());
     assertEquals(deadline, reclaim.armedDeadline);
-    assertTrue(Math.abs(reclaim.armedAt - (deadline - lead)) < 1_000,
+    // Armed a lead ahead, never earlier; later by as long as the allocation's workflow task ran
+    // (the workflow's clock stands still within a task, and a loaded machine stretches it): what
+    // matters is that the armed call waits at the deadline before it comes.
+    assertTrue(reclaim.armedAt >= deadline - lead - 1_000 && reclaim.armedAt < deadline - lead / 2,
         "armed " + (deadline - reclaim.armedAt) + " ms before the deadline");
     assertTrue(reclaim.decidedAt >= deadline && reclaim.decidedAt < deadline + 1_000,
         "decided " + (reclaim.decidedAt - deadline) + " ms after the deadline");
@@ -261,10 +249,6 @@ class WorkspaceWorkflowTest {
     assertTrue(armedAt >= 0 && armedAt < fakes.calls.lastIndexOf("unrouteWorkspace"), fakes.calls::toString);
     assertTrue(fakes.nothingLeft(), () -> "left: " + fakes.leftovers());
     List<HistoryEvent> events = client.fetchHistory(WorkspaceWorkflow.idFor("arnold")).getEvents();
-    assertTrue(events.stream().filter(HistoryEvent::hasMarkerRecordedEventAttributes)
-        .flatMap(e -> e.getMarkerRecordedEventAttributes().getDetailsMap().values().stream())
-        .flatMap(p -> p.getPayloadsList().stream())
-        .anyMatch(p -> p.getData().toStringUtf8().contains(WorkspaceWorkflowImpl.CHANGES_2026_12B)), "version marker");
     assertTrue(events.stream().anyMatch(e -> e.hasActivityTaskScheduledEventAttributes()
         && "ReclaimAt".equals(e.getActivityTaskScheduledEventAttributes().getActivityType().getName())));
   }
@@ -376,7 +360,7 @@ class WorkspaceWorkflowTest {
     List<String> names = ready.steps().stream().map(s -> s.step() + ":" + s.status()).toList();
     assertEquals(List.of("claim:running", "claim:done", "probe:running", "tag:running", "protect:running",
         "dns:running", "route:running"), names.subList(0, 7), names.toString());
-    assertEquals(List.of("session:running", "ready:done"), names.subList(names.size() - 2, names.size()));
+    assertEquals(List.of("session:running", "session:done", "ready:done"), names.subList(names.size() - 3, names.size()));
     for (String step : List.of("probe", "tag", "protect", "dns", "route")) {
       assertTrue(names.contains(step + ":done"), step + " done in " + names);
     }
@@ -397,7 +381,7 @@ class WorkspaceWorkflowTest {
   void aSlowStepSettlesBeforeAnyCompensationRuns() {
     fakes.held = "routeWorkspace";
     fakes.failing = "tagOwner";
-    WorkspaceParams params = defaults("sam");
+    WorkspaceParams params = defaults("sam").withPlacement(placement());
     WorkflowClient.start(workflowStub(params)::run, params);
     // The tag failed and the workflow has had a task since: a saga that did not wait would have
     // scheduled its compensations in that task, with the route still running.

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -27,6 +27,18 @@ public final class Bench {
   /** Connections (and sockets) of the gateway scenario's rows. */
   static final int[] GATEWAY_LEVELS = {10, 50};
 
+  /**
+   * What a section's run names besides its command: {@code machine} (CPU model, cores, memory: what a
+   * reader compares figures by), the versions it ran with, and the commit measured.
+   */
+  record Setup(String machine, String software, String commit) {
+    /** Read at the start, before the first write of the report makes the tree differ from the commit. */
+    static Setup ofThisMachine() {
+      return new Setup(cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores, " + memTotal()
+          + " RAM", Bench.software(), Bench.commit());
+    }
+  }
+
   private Bench() {}
 
   record Options(Set<String> scenarios, int warmN, int pool, boolean demo, int heartbeatSeconds, int reclaimN,
@@ -44,8 +56,10 @@ public final class Bench {
       return;
     }
     quietLogs();
-    String header = header(o);
+    String header = header();
+    Setup setup = Setup.ofThisMachine();
     System.out.println(header);
+    System.out.println("bench: " + setup.machine() + "; " + setup.software() + "; commit " + setup.commit());
     Report report = new Report();
     long t0 = System.nanoTime();
     int failures = 0;
@@ -58,19 +72,19 @@ public final class Bench {
         }
       }
       int[] conc = usable.stream().mapToInt(Integer::intValue).toArray();
-      failures += step(report, o, header, "warm", () -> warm.run(report, o.warmN(), conc));
+      failures += step(report, o, setup, header, "warm", () -> warm.run(report, o.warmN(), conc));
       int[] directConc = Arrays.stream(conc).filter(c -> c <= 10).toArray();
-      failures += step(report, o, header, "direct",
+      failures += step(report, o, setup, header, "direct",
           () -> new DirectScenario(pool).run(report, o.warmN(), directConc, warm.byConcurrency));
-      failures += step(report, o, header, "heartbeats",
+      failures += step(report, o, setup, header, "heartbeats",
           () -> new HeartbeatScenario(pool).run(report, o.heartbeatSeconds()));
     }
-    failures += step(report, o, header, "gateway",
+    failures += step(report, o, setup, header, "gateway",
         () -> new GatewayScenario().run(report, o.gatewaySeconds(), GATEWAY_LEVELS));
-    failures += step(report, o, header, "reclaim", () -> new ReclaimScenario().run(report, o.reclaimN()));
-    failures += step(report, o, header, "memory",
+    failures += step(report, o, setup, header, "reclaim", () -> new ReclaimScenario().run(report, o.reclaimN()));
+    failures += step(report, o, setup, header, "memory",
         () -> new MemoryScenario().run(report, o.memoryCounts(), o.workflowCache()));
-    failures += step(report, o, header, "capacity", () -> new CapacityScenario().run(report, o.burst()));
+    failures += step(report, o, setup, header, "capacity", () -> new CapacityScenario().run(report, o.burst()));
     System.out.printf("%nbench: total run time %.1f min; load average at the end %s; wrote %s%n",
         (System.nanoTime() - t0) / 6e10, loadAverage(), o.out());
     System.exit(failures == 0 ? 0 : 1);
@@ -93,12 +107,12 @@ public final class Bench {
   }
 
   /** Runs one scenario if selected and rewrites the report at once, so a later failure or Ctrl-C loses nothing. */
-  private static int step(Report report, Options o, String header, String name, Scenario s) {
+  private static int step(Report report, Options o, Setup setup, String header, String name, Scenario s) {
     if (!o.scenarios().contains(name)) {
       return 0;
     }
     String load0 = loadAverage();
-    String started = ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+    String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     System.out.println("bench: === " + name + " === (load average " + load0 + ")");
     long t0 = System.nanoTime();
     int before = report.sections().size();
@@ -113,8 +127,9 @@ public final class Bench {
       failed = 1;
     }
     double secs = (System.nanoTime() - t0) / 1e9;
-    String run = String.format("_Run %s, `%s`, %.0f s; load average (1/5/15 min) %s at the start, %s at the end%s._",
-        started, o.command().trim(), secs, load0, loadAverage(), o.note().isBlank() ? "" : "; " + o.note());
+    String conditions = String.format("Took %.0f s; load average (1/5/15 min) %s at the start, %s at the end; %s%s.",
+        secs, load0, loadAverage(), setup.software(), o.note().isBlank() ? "" : "; " + o.note());
+    Report.Run run = new Report.Run(o.command().trim(), setup.machine(), started, setup.commit(), conditions);
     report.sections().subList(before, report.sections().size()).forEach(sec -> sec.run = run);
     System.out.printf("bench: %s took %.0f s%n", name, secs);
     try {
@@ -219,29 +234,12 @@ public final class Bench {
         "  --note TEXT           a line about the conditions, written into the report");
   }
 
-  private static String header(Options o) {
-    Runtime rt = Runtime.getRuntime();
-    StringBuilder sb = new StringBuilder("# Benchmarks\n\n");
-    sb.append("Written by `./berth bench` (the harness: `io.berth.stack.bench.Bench`, "
-        + "stack/src/main/java/io/berth/stack/bench/; `./berth bench --help` lists the scenarios and options). "
-        + "Each scenario starts its own private embedded stack — a "
-        + "private redis-server, Temporal's test server in the JVM, the worker, a private Nginx, the local fleet and "
-        + "the API, on free loopback ports with a temp state dir and no allocation quota — and stops it after.\n\n");
-    sb.append("| | |\n|---|---|\n");
-    sb.append("| machine | ").append(rt.availableProcessors()).append(" CPUs (nproc), ").append(memTotal())
-        .append(" RAM, ").append(cpuModel()).append(" |\n");
-    sb.append("| java | ").append(System.getProperty("java.vm.name")).append(' ')
-        .append(System.getProperty("java.runtime.version")).append(" (").append(System.getProperty("java.vendor"))
-        .append("), max heap ").append(rt.maxMemory() / (1 << 20)).append(" MB, ")
-        .append(ManagementFactory.getRuntimeMXBean().getInputArguments()).append(" |\n");
-    sb.append("| nginx / redis | ").append(version("/usr/sbin/nginx", "-v")).append(" / ")
-        .append(version("redis-server", "--version")).append(" |\n");
-    sb.append("| last written | ")
-        .append(ZonedDateTime.now().withNano(0).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
-        .append(" |\n\n");
-    sb.append("Each section below names the run that produced it (a run rewrites only the sections of the scenarios it "
-        + "ran) and the machine's load average around it: the figures are only as quiet as the machine was.\n\n");
-    return sb.toString();
+  static String header() {
+    return "# Benchmarks\n\n"
+        + "Berth's measured figures against its targets, on the machine named beside each. `./berth bench` "
+        + "(`./berth bench --help` lists the scenarios and options) writes this file: "
+        + "a run rewrites the sections of the scenarios it ran and the table of current figures, and keeps the "
+        + "others and the sections written by hand (how to read the figures, the method).\n\n";
   }
 
   static String loadAverage() {
@@ -264,6 +262,36 @@ public final class Bench {
       // fall through
     }
     return "? GiB";
+  }
+
+  private static String software() {
+    String redis = version("redis-server", "--version").replaceAll("^Redis server v=(\\S+).*", "Redis $1");
+    return "Java " + System.getProperty("java.runtime.version") + " "
+        + ManagementFactory.getRuntimeMXBean().getInputArguments() + ", " + version("/usr/sbin/nginx", "-v") + ", "
+        + redis;
+  }
+
+  /** {@code git rev-parse --short HEAD}, marked when tracked files differ from it; "unknown" outside a checkout. */
+  private static String commit() {
+    String head = output("git", "rev-parse", "--short", "HEAD");
+    if (head.isEmpty() || head.contains(" ")) {
+      return "unknown";
+    }
+    String changed = output("git", "status", "--porcelain", "--untracked-files=no");
+    return changed.isEmpty() ? head : head + " + uncommitted changes";
+  }
+
+  private static String output(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      return p.waitFor() == 0 ? out : "";
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   private static String cpuModel() {

@@ -149,7 +149,7 @@ final class DirectScenario {
         sec.target("saga overhead p99 ratio at c=" + c, ratio(t, d, 99), 2, "×", true);
         if (viaApiRun != null) {
           sec.verdict(String.format("with the HTTP API in front (API+Temporal / direct) at c=%d: p50 %.2f×, p99 %.2f× "
-              + "(the API's request handling is not the saga's, but a user waits for it: BENCHMARKS analysis)", c,
+              + "(the API's request handling is not the saga's, but a user waits for it)", c,
               ratio(viaApiRun, d, 50), ratio(viaApiRun, d, 99)));
         }
       }

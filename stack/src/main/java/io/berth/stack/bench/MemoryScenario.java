@@ -380,13 +380,12 @@ final class MemoryScenario {
     List<String> awsSpares = busy.hosts().stream().map(h -> h.slots().get(0).slot().slotId()).toList();
     long passIdle = dc.toPayload(PassViews.of(busy, new PoolState(awsSpares, List.of(), List.of()), TEMPLATE, 0))
         .orElseThrow().getSerializedSize();
-    sec.text(String.format("The capacity controller (IdleCapacityWorkflow stands in above): before `compact-pass` its "
-            + "pass moved the whole fleet through history: at 10,000 slots `describeFleet`'s result is %,d KB (157 "
-            + "local hosts × 64 slots) or %,d KB (10,000 one-slot EC2 hosts), and `poolState` with 10,000 spares and "
-            + "10,000 user ids %,d KB — against Temporal's payload limits (warn 512 KB, error 2 MB). Its `passView` "
-            + "activity now joins both outside the workflow and returns counts and the slots a pass acts on (capped "
-            + "lists): %,d KB for 10,000 one-slot hosts in use with 50 spares, %,d KB when all 10,000 are spares "
-            + "(the capped worst case).",
+    sec.text(String.format("The capacity controller at 10,000 slots (IdleCapacityWorkflow stands in above): the "
+            + "whole fleet as one payload would be %,d KB (`describeFleet`, 157 local hosts × 64 slots) or %,d KB "
+            + "(10,000 one-slot EC2 hosts), and the pool with 10,000 spares and 10,000 user ids %,d KB (`poolState`), "
+            + "against Temporal's payload limits (warn 512 KB, error 2 MB). So its `passView` activity joins both "
+            + "outside the workflow and returns counts and the slots a pass acts on (capped lists): %,d KB for 10,000 "
+            + "one-slot hosts in use with 50 spares, %,d KB when all 10,000 are spares (the capped worst case).",
         fleetLocal / 1024, fleetAws / 1024, pool / 1024, passBusy / 1024, passIdle / 1024));
   }
 

@@ -7,18 +7,38 @@ import java.time.Duration;
  * set only when the workflow continues as new, carrying the READY workspace forward.
  * {@code reclaimLead}: how long before the idle deadline the armed reclaim is set up
  * ({@code BERTH_RECLAIM_LEAD}); null or zero means the default, see {@link #armedLead()}.
+ * {@code placement}: where the placement steps run; null means {@link Placement#ACTIVITIES}, which
+ * any worker can run.
  */
 public record WorkspaceParams(String user, String label, String hostname, String url, String template,
                               Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
-                              Duration allocateWait, ActiveWorkspace resume, Duration reclaimLead) {
+                              Duration allocateWait, ActiveWorkspace resume, Duration reclaimLead,
+                              Placement placement) {
   /** Longest default lead: arming earlier only holds more armed reclaims open at once. */
   public static final Duration MAX_DEFAULT_LEAD = Duration.ofSeconds(30);
   /** Shortest default lead when the idle timeout allows it (a task round trip under load). */
   public static final Duration MIN_DEFAULT_LEAD = Duration.ofSeconds(2);
 
+  public WorkspaceParams {
+    placement = placement == null ? Placement.ACTIVITIES : placement;
+  }
+
+  /** Placement as regular activities. */
+  public WorkspaceParams(String user, String label, String hostname, String url, String template,
+                         Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
+                         Duration allocateWait, ActiveWorkspace resume, Duration reclaimLead) {
+    this(user, label, hostname, url, template, idleTimeout, maxLifetime, coldStartTimeout, allocateWait, resume,
+        reclaimLead, Placement.ACTIVITIES);
+  }
+
   public WorkspaceParams withResume(ActiveWorkspace active) {
     return new WorkspaceParams(user, label, hostname, url, template, idleTimeout, maxLifetime, coldStartTimeout,
-        allocateWait, active, reclaimLead);
+        allocateWait, active, reclaimLead, placement);
+  }
+
+  public WorkspaceParams withPlacement(Placement where) {
+    return new WorkspaceParams(user, label, hostname, url, template, idleTimeout, maxLifetime, coldStartTimeout,
+        allocateWait, resume, reclaimLead, where);
   }
 
   /**

@@ -397,6 +397,7 @@ class LocalFleetTest {
     }));
     long highest = Long.parseLong(redis.get(keys.hostSequence()));
 
+    redis.flushAll();
 
     List<Host> again = awaitRunning(f, 2);
     for (Host h : again) {
@@ -465,6 +466,7 @@ class LocalFleetTest {
     String user = redis.hget(keys.instance(s.hostId()), "user.0");
     assertEquals(io.berth.workflows.Labels.labelFor("bea"), user);
 
+    redis.flushAll();
 
     Await.until("the host recorded again", UP, () -> redis.sismember(keys.instances(), s.hostId()));
     assertEquals(user, redis.hget(keys.instance(s.hostId()), "user.0"), "still the owner's process");
@@ -480,6 +482,7 @@ class LocalFleetTest {
     Host h = awaitRunning(first, 1).get(0);
     long pid = pidOf(slot(h, 0));
     first.detach();
+    redis.flushAll();
 
     LocalFleet second = fleet(cfg);
     Host adopted = awaitRunning(second, 1).get(0);

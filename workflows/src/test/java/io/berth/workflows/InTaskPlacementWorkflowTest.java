@@ -3,6 +3,7 @@ package io.berth.workflows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.workflows.model.Placement;
 import io.berth.workflows.model.WorkspaceState;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -11,13 +12,13 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every workspace workflow test again, with the placement steps as local activities (the local
- * fleet's worker): saga order, compensations, probe failures and cancellation must not change.
+ * Every workspace workflow test again, with the placement steps as local activities in the claim's
+ * workflow task (the local fleet's worker): saga order, compensations, probe failures and cancellation must not change.
  */
-class LocalWorkspaceWorkflowTest extends WorkspaceWorkflowTest {
+class InTaskPlacementWorkflowTest extends WorkspaceWorkflowTest {
   @Override
-  Class<? extends WorkspaceWorkflowImpl> implementation() {
-    return LocalWorkspaceWorkflowImpl.class;
+  Placement placement() {
+    return Placement.IN_TASK;
   }
 
   @Test
