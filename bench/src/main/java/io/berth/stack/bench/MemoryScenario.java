@@ -358,7 +358,7 @@ final class MemoryScenario {
     }
     PoolState poolState = new PoolState(spares, List.of(), users);
     long pool = dc.toPayload(poolState).orElseThrow().getSerializedSize();
-    // The pass since "compact-pass": all 10,000 slots in use but 50 spares, and the worst case, all spares.
+    // The pass view: all 10,000 slots in use but 50 spares, and the worst case, all spares.
     FleetSnapshot busy = aws.describe();
     List<String> busySpares = new ArrayList<>();
     List<String> busyUsers = new ArrayList<>();

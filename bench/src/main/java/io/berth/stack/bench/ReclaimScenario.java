@@ -242,7 +242,7 @@ final class ReclaimScenario {
         + "longer carries the workspace's route header; the poll resolution is one sweep. Unroute done = when the "
         + "teardown's UnrouteWorkspace activity completed in the workflow's history (it returns once the gateway "
         + "no longer routes the host), the same event seen from the server's side. "
-        + "The reclaim is armed (version `armed-reclaim`): the workflow wakes " + LEAD.toSeconds() + " s before the "
+        + "The reclaim is armed: the workflow wakes " + LEAD.toSeconds() + " s before the "
         + "deadline (`BERTH_RECLAIM_LEAD`; the default at this idle timeout) and starts `ReclaimAt` on the worker, "
         + "which waits for the deadline without a thread and then, in one Lua step, checks the last activity and "
         + "deletes the `route:<label>` record the gateway reads on every request: the route stops serving then, and "
