@@ -1,6 +1,8 @@
 # The Berth worker: workflows and activities on task queue `berth`. Built from the repository root:
 #   docker build -f docker/worker.Dockerfile .
 # In docker-compose.yml it runs beside the nginx service (external Nginx mode).
+# Needs BERTH_TEMPORAL_TARGET (it refuses to start without one: the image carries no Temporal of its
+# own) and BERTH_REDIS_URL at run time.
 
 FROM maven:3.9.9-eclipse-temurin-17 AS build
 WORKDIR /build

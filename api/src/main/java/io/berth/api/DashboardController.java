@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.api.workspaces.WorkspaceSettings;
 import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;

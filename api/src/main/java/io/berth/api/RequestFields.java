@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.api.errors.ApiException;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.type.Argument;
 import io.micronaut.json.JsonMapper;
@@ -17,9 +18,9 @@ import java.util.Map;
  * only did not match the others, and Micronaut's security then answered 401 before any
  * controller ran. A form is read as a form; anything else that is not empty must be a JSON object.
  */
-final class RequestFields {
+public final class RequestFields {
   /** Larger than any body these calls need; a larger one is refused without being parsed. */
-  static final int MAX_BYTES = 8192;
+  public static final int MAX_BYTES = 8192;
   private static final RequestFields NONE = new RequestFields(Map.of());
 
   private final Map<String, Object> fields;
@@ -28,7 +29,7 @@ final class RequestFields {
     this.fields = fields;
   }
 
-  static RequestFields parse(@Nullable byte[] body, @Nullable String contentType, JsonMapper json) {
+  public static RequestFields parse(@Nullable byte[] body, @Nullable String contentType, JsonMapper json) {
     if (body == null || body.length == 0 || blank(body)) {
       return NONE;
     }
@@ -52,7 +53,7 @@ final class RequestFields {
 
   /** The field as text, or null when absent; a number given in JSON is its decimal text. */
   @Nullable
-  String text(String name) {
+  public String text(String name) {
     Object v = fields.get(name);
     if (v == null) {
       return null;
@@ -65,7 +66,7 @@ final class RequestFields {
 
   /** The field as a whole number, or null when absent or empty. */
   @Nullable
-  Long whole(String name) {
+  public Long whole(String name) {
     Object v = fields.get(name);
     if (v instanceof Number n && n.doubleValue() == n.longValue()) {
       return n.longValue();

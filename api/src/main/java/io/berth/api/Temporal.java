@@ -5,11 +5,11 @@ import io.grpc.StatusRuntimeException;
 import io.temporal.client.WorkflowNotFoundException;
 
 /** How a Temporal client failure reads from the API's side. */
-final class Temporal {
+public final class Temporal {
   private Temporal() {}
 
   /** No such workflow, or the run the call was aimed at has just closed (test-server continue-as-new race). */
-  static boolean notFound(Throwable e) {
+  public static boolean notFound(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof WorkflowNotFoundException) {
         return true;
@@ -22,7 +22,7 @@ final class Temporal {
   }
 
   /** The service itself did not answer (down, overloaded, deadline passed). */
-  static boolean unreachable(Throwable e) {
+  public static boolean unreachable(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof StatusRuntimeException s) {
         Status.Code c = s.getStatus().getCode();

@@ -1,5 +1,7 @@
 package io.berth.api;
 
+import io.berth.api.access.JwtSecret;
+import io.berth.api.access.TokenMinter;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;

@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.api.access.TokenMinter;
 import io.micronaut.runtime.server.EmbeddedServer;
 import io.micronaut.test.support.TestPropertyProvider;
 import jakarta.inject.Inject;

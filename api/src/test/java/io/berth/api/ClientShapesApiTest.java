@@ -1,6 +1,7 @@
 package io.berth.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -152,6 +153,28 @@ class ClientShapesApiTest extends ApiTestBase {
     assertTrue(bad.body().contains("\"bad_request\""), bad.body());
     Raw text = raw("POST", "/api/workspaces/me/extend", bearer, "text/plain", "not json");
     assertEquals(400, text.status(), text.body());
+  }
+
+  @Test
+  void aFieldThatBreaksItsConstraintIs400WithTheJsonErrorNamingIt() {
+    String user = user("invalid");
+    String bearer = "Bearer " + token(user);
+    for (Shape shape : List.of(new Shape("JSON", "application/json", "{\"template\":\"../../bin/sh\"}"),
+        new Shape("form", "application/x-www-form-urlencoded", "template=Demo"))) {
+      Raw a = raw("POST", "/api/workspaces", bearer, shape.contentType(), shape.body());
+      assertEquals(400, a.status(), shape.name() + ": " + a.body());
+      assertTrue(a.body().contains("{\"error\":\"bad_request\",\"message\":\"template must be 1 to 32 of a-z"),
+          shape.name() + ": " + a.body());
+    }
+    assertFalse(stack.redis.exists(keys.workspace(user)), "nothing was allocated");
+    assertEquals(200, raw("POST", "/api/workspaces", bearer, "application/json", "{\"template\":\"demo\"}").status());
+    for (Shape shape : List.of(new Shape("JSON", "application/json", "{\"seconds\":0}"),
+        new Shape("form", "application/x-www-form-urlencoded", "seconds=-5"))) {
+      Raw a = raw("POST", "/api/workspaces/me/extend", bearer, shape.contentType(), shape.body());
+      assertEquals(400, a.status(), shape.name() + ": " + a.body());
+      assertTrue(a.body().contains("{\"error\":\"bad_request\",\"message\":\"seconds must be at least 1\"}"),
+          shape.name() + ": " + a.body());
+    }
   }
 
   @Test

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.api.access.AccessCookies;
+import io.berth.api.access.GatewaySecret;
+import io.berth.api.access.WorkspaceAccess;
 import io.berth.workflows.Labels;
 import io.micronaut.context.ApplicationContext;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;

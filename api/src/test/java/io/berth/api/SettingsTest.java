@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.api.workspaces.AllocateRate;
+import io.berth.api.workspaces.WorkspaceSettings;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,6 +43,14 @@ class SettingsTest {
         Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(1), "demo",
         List.of("demo"), "localhost", "", Duration.ZERO, "off", "often", "off", null, null));
     assertTrue(e.getMessage().startsWith("extend rate"), e.getMessage());
+  }
+
+  @Test
+  void aConfiguredTemplateMustBeATemplateName() {
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new WorkspaceSettings(
+        Duration.ofMinutes(1), Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(1), "demo",
+        List.of("demo", "../sh"), "localhost", "", Duration.ZERO, "off", "off", "off", null, null));
+    assertTrue(e.getMessage().contains("'../sh' is not a template name"), e.getMessage());
   }
 
   @Test

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.berth.api.access.AccessCookies;
+import io.berth.api.workspaces.AllocateRate;
+import io.berth.api.workspaces.WorkspaceSettings;
+import io.berth.api.workspaces.WorkspaceWorkflows;
 import io.berth.workflows.RedisKeys;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.client.WorkflowClient;

@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.api.access.JwtSecret;
 import io.berth.testkit.FreePorts;
 import io.berth.testkit.PrivateRedis;
 import io.berth.workflows.CapacityWorkflow;
@@ -27,13 +28,13 @@ import redis.clients.jedis.RedisClient;
  * running the fake workflows. The API under test reaches both through its properties, as it
  * would in production.
  */
-final class TestStack {
+public final class TestStack {
   private static TestStack instance;
 
   final PrivateRedis redisServer;
   final RedisClient redis;
   final int temporalPort;
-  final WorkflowClient client;
+  public final WorkflowClient client;
   final Path stateDir;
   private final TestServer.PortBoundTestServer temporal;
   private final WorkflowServiceStubs stubs;
@@ -62,7 +63,7 @@ final class TestStack {
     Runtime.getRuntime().addShutdownHook(new Thread(this::close));
   }
 
-  static synchronized TestStack get() {
+  public static synchronized TestStack get() {
     if (instance == null) {
       instance = new TestStack();
     }

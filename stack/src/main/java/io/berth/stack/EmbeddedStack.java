@@ -1,5 +1,6 @@
 package io.berth.stack;
 
+import io.berth.stack.temporal.EmbeddedTemporal;
 import io.berth.worker.BerthWorker;
 import io.berth.worker.PreviousRun;
 import io.berth.worker.TemporalConnection;
@@ -31,15 +32,18 @@ public final class EmbeddedStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
 
   private final WorkerConfig config;
+  /** Temporal's test server in this JVM; null when BERTH_TEMPORAL_TARGET names a cluster. */
+  private final EmbeddedTemporal embedded;
   private final TemporalConnection temporal;
   private final BerthWorker worker;
   private final ApplicationContext api;
   private final EmbeddedServer server;
   private final RedisClient redis;
 
-  private EmbeddedStack(WorkerConfig config, TemporalConnection temporal, BerthWorker worker, ApplicationContext api,
-                        RedisClient redis) {
+  private EmbeddedStack(WorkerConfig config, EmbeddedTemporal embedded, TemporalConnection temporal,
+                        BerthWorker worker, ApplicationContext api, RedisClient redis) {
     this.config = config;
+    this.embedded = embedded;
     this.temporal = temporal;
     this.worker = worker;
     this.api = api;
@@ -50,7 +54,8 @@ public final class EmbeddedStack implements AutoCloseable {
   /** {@code env}: BERTH_* settings (System.getenv() for {@code ./berth up}, explicit maps in tests). */
   public static EmbeddedStack start(Map<String, String> env, WorkerInterceptor... interceptors) {
     WorkerConfig config = WorkerConfig.fromEnv(env);
-    TemporalConnection temporal = TemporalConnection.open(config);
+    EmbeddedTemporal embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
+    TemporalConnection temporal = connect(config, embedded);
     BerthWorker worker = null;
     RedisClient redis = null;
     try {
@@ -67,7 +72,7 @@ public final class EmbeddedStack implements AutoCloseable {
           .deduceEnvironment(false)
           .start();
       api.getBean(EmbeddedServer.class).start();
-      return new EmbeddedStack(config, temporal, worker, api, redis);
+      return new EmbeddedStack(config, embedded, temporal, worker, api, redis);
     } catch (RuntimeException e) {
       if (redis != null) {
         redis.close();
@@ -76,6 +81,22 @@ public final class EmbeddedStack implements AutoCloseable {
         worker.close();
       }
       temporal.close();
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  /** Over the in-process channel to {@code embedded}, or to the cluster at BERTH_TEMPORAL_TARGET. */
+  private static TemporalConnection connect(WorkerConfig config, EmbeddedTemporal embedded) {
+    if (embedded == null) {
+      return TemporalConnection.open(config);
+    }
+    try {
+      return TemporalConnection.inProcess(config, embedded.channel(), embedded.target());
+    } catch (RuntimeException e) {
+      embedded.close();
       throw e;
     }
   }
@@ -147,6 +168,9 @@ public final class EmbeddedStack implements AutoCloseable {
       }
     }
     temporal.close();
+    if (embedded != null) {
+      embedded.close();
+    }
   }
 
   public static void main(String[] args) throws InterruptedException {

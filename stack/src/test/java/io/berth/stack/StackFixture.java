@@ -1,7 +1,7 @@
 package io.berth.stack;
 
 import io.berth.activities.routing.GatewayClient;
-import io.berth.api.TokenMinter;
+import io.berth.api.access.TokenMinter;
 import io.berth.testkit.Await;
 import io.berth.testkit.FreePorts;
 import io.berth.testkit.PrivateRedis;

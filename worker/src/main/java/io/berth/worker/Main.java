@@ -11,7 +11,7 @@ public final class Main {
 
   public static void main(String[] args) throws InterruptedException {
     WorkerConfig config = WorkerConfig.fromEnv(System.getenv());
-    String refusal = refusal(config, System.getenv());
+    String refusal = refusal(config);
     if (refusal != null) {
       System.err.println("berth worker: " + refusal);
       System.exit(2);
@@ -27,15 +27,15 @@ public final class Main {
   }
 
   /**
-   * Without BERTH_TEMPORAL_TARGET this worker would run an in-memory Temporal that forgets every
-   * workspace when it stops: a deployment that lost the setting must not start that way. Only an
-   * explicit BERTH_TEMPORAL_EMBEDDED=true asks for it ({@code ./berth up} runs its own launcher).
+   * This process only connects to a Temporal cluster: the in-memory test server, which forgets every
+   * workspace when it stops, runs only in the embedded launcher ({@code ./berth up},
+   * {@code io.berth.stack.EmbeddedStack}), and this jar does not carry it.
    */
-  static String refusal(WorkerConfig config, java.util.Map<String, String> env) {
-    if (!config.embeddedTemporal() || "true".equalsIgnoreCase(env.getOrDefault("BERTH_TEMPORAL_EMBEDDED", ""))) {
+  static String refusal(WorkerConfig config) {
+    if (!config.embeddedTemporal()) {
       return null;
     }
-    return "BERTH_TEMPORAL_TARGET is not set: give the Temporal frontend (host:port), or set "
-        + "BERTH_TEMPORAL_EMBEDDED=true for an in-memory Temporal that forgets every workspace at exit";
+    return "BERTH_TEMPORAL_TARGET is not set: give the Temporal frontend (host:port). This worker has no "
+        + "embedded Temporal; ./berth up (io.berth.stack.EmbeddedStack) runs one with the whole stack in one JVM";
   }
 }

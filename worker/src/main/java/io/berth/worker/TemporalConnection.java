@@ -22,22 +22,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.RedisClient;
 
-/** A client to the configured Temporal (embedded or a cluster), with Berth's search attributes registered. */
+/**
+ * A client to a Temporal frontend, with Berth's search attributes registered: a cluster at
+ * {@code BERTH_TEMPORAL_TARGET} ({@link #open}), or a server inside this JVM reached over its
+ * in-process channel ({@link #inProcess}; the embedded launcher in the stack module owns that server).
+ */
 public final class TemporalConnection implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TemporalConnection.class);
   /** How often the SDK's metrics scope reports, and so how late a counter reaches Redis at most. */
   static final com.uber.m3.util.Duration COUNTER_REPORT_INTERVAL = com.uber.m3.util.Duration.ofSeconds(2);
-  private final EmbeddedTemporal embedded;
-  /** The in-process channel to the embedded server; null with a cluster. */
+  private final String target;
+  /** The in-process channel to a server of this JVM; null with a cluster. */
   private final ManagedChannel channel;
   private final WorkflowServiceStubs stubs;
   private final WorkflowClient client;
   private final Scope metrics;
   private final RedisClient countersRedis;
 
-  private TemporalConnection(EmbeddedTemporal embedded, ManagedChannel channel, WorkflowServiceStubs stubs,
-                             String namespace, Scope metrics, RedisClient countersRedis) {
-    this.embedded = embedded;
+  private TemporalConnection(String target, ManagedChannel channel, WorkflowServiceStubs stubs, String namespace,
+                             Scope metrics, RedisClient countersRedis) {
+    this.target = target;
     this.channel = channel;
     this.stubs = stubs;
     this.metrics = metrics;
@@ -45,35 +49,44 @@ public final class TemporalConnection implements AutoCloseable {
     this.client = WorkflowClient.newInstance(stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
   }
 
+  /** The cluster at {@code config.temporalTarget()}, which must be set. */
   public static TemporalConnection open(WorkerConfig config) {
+    if (config.embeddedTemporal()) {
+      throw new IllegalArgumentException("BERTH_TEMPORAL_TARGET is not set");
+    }
+    return connect(config, config.temporalTarget(), null);
+  }
+
+  /**
+   * A server in this JVM: workflow calls go over {@code channel} (closed with this connection),
+   * skipping HTTP/2 and protobuf encoding; {@code target} is its TCP frontend, for the operator
+   * call that registers search attributes and for everything outside the JVM.
+   */
+  public static TemporalConnection inProcess(WorkerConfig config, ManagedChannel channel, String target) {
+    return connect(config, target, channel);
+  }
+
+  private static TemporalConnection connect(WorkerConfig config, String target, ManagedChannel channel) {
     // The workflows' counters (compensations, reclaims, ...) go through the SDK's metrics scope to
     // Redis, where the API exports them: the worker and the API are separate processes.
     RedisClient countersRedis = RedisClient.create(config.redisUrl());
     Scope metrics = null;
-    EmbeddedTemporal embedded = null;
-    ManagedChannel channel = null;
     try {
       metrics = new RootScopeBuilder()
           .reporter(new RedisCounterReporter(countersRedis, new RedisKeys(config.redisPrefix())))
           .reportEvery(COUNTER_REPORT_INTERVAL);
-      embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
-      String target = embedded != null ? embedded.target() : config.temporalTarget();
       WorkflowServiceStubsOptions.Builder options = WorkflowServiceStubsOptions.newBuilder().setMetricsScope(metrics);
-      channel = embedded != null ? embedded.channel() : null;
       WorkflowServiceStubs stubs = WorkflowServiceStubs.newServiceStubs(
           channel != null ? options.setChannel(channel).build() : options.setTarget(target).build());
-      TemporalConnection c = new TemporalConnection(embedded, channel, stubs, config.namespace(), metrics,
+      TemporalConnection c = new TemporalConnection(target, channel, stubs, config.namespace(), metrics,
           countersRedis);
       c.registerSearchAttributes(config.namespace(), target);
-      log.info("Temporal at {} ({}), namespace {}", target, embedded != null ? "embedded test server" : "cluster",
+      log.info("Temporal at {} ({}), namespace {}", target, channel != null ? "in this JVM" : "cluster",
           config.namespace());
       return c;
     } catch (RuntimeException e) {
       if (channel != null) {
         channel.shutdownNow();
-      }
-      if (embedded != null) {
-        embedded.close();
       }
       closeQuietly(metrics);
       countersRedis.close();
@@ -121,7 +134,7 @@ public final class TemporalConnection implements AutoCloseable {
   }
 
   public String target() {
-    return embedded != null ? embedded.target() : stubs.getOptions().getTarget();
+    return target;
   }
 
   @Override
@@ -132,8 +145,5 @@ public final class TemporalConnection implements AutoCloseable {
     }
     closeQuietly(metrics);
     countersRedis.close();
-    if (embedded != null) {
-      embedded.close();
-    }
   }
 }

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * The worker's settings, from environment variables (names in docs/CONFIGURATION.md). {@code temporalTarget}
- * empty means the embedded test server on {@code embeddedTemporalPort}.
+ * empty means the embedded test server on {@code embeddedTemporalPort}, which only the stack module's
+ * launcher runs (the worker on its own refuses to start without a target).
  */
 public record WorkerConfig(
     Path stateDir,

@@ -6,16 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The production worker does not fall back to an in-memory Temporal unless asked. */
+/** The production worker connects to a Temporal cluster and never falls back to an in-memory one. */
 class MainTest {
   @Test
-  void noTemporalTargetIsRefusedUnlessEmbeddedIsAskedFor() {
-    Map<String, String> none = Map.of();
-    String why = Main.refusal(WorkerConfig.fromEnv(none), none);
+  void noTemporalTargetIsRefused() {
+    String why = Main.refusal(WorkerConfig.fromEnv(Map.of()));
     assertTrue(why != null && why.contains("BERTH_TEMPORAL_TARGET"), why);
-    Map<String, String> asked = Map.of("BERTH_TEMPORAL_EMBEDDED", "true");
-    assertNull(Main.refusal(WorkerConfig.fromEnv(asked), asked));
-    Map<String, String> cluster = Map.of("BERTH_TEMPORAL_TARGET", "127.0.0.1:7233");
-    assertNull(Main.refusal(WorkerConfig.fromEnv(cluster), cluster));
+    // No setting makes this worker start an in-memory Temporal.
+    String stillWhy = Main.refusal(WorkerConfig.fromEnv(Map.of("BERTH_TEMPORAL_EMBEDDED", "true")));
+    assertTrue(stillWhy != null && stillWhy.contains("BERTH_TEMPORAL_TARGET"), stillWhy);
+  }
+
+  @Test
+  void aClusterTargetIsAccepted() {
+    assertNull(Main.refusal(WorkerConfig.fromEnv(Map.of("BERTH_TEMPORAL_TARGET", "127.0.0.1:7233"))));
   }
 }

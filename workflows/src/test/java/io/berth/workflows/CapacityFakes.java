@@ -52,6 +52,8 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   final Set<String> quarantined = ConcurrentHashMap.newKeySet();
   final Set<String> sessions = ConcurrentHashMap.newKeySet();
   final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+  /** Calls (as {@link #calls} lists them) that fail every attempt. */
+  final Set<String> failing = ConcurrentHashMap.newKeySet();
   final List<Integer> desiredSet = Collections.synchronizedList(new ArrayList<>());
   private int seq;
   volatile int desired;
@@ -83,6 +85,13 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
 
   synchronized long owned() {
     return hosts.values().stream().flatMap(o -> java.util.Arrays.stream(o)).filter(o -> o != null).count();
+  }
+
+  private void call(String call) {
+    calls.add(call);
+    if (failing.contains(call)) {
+      throw new IllegalStateException("fails on purpose: " + call);
+    }
   }
 
   // ---- FleetActivities ----
@@ -155,7 +164,7 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
 
   @Override
   public synchronized void recycleSlot(Slot slot) {
-    calls.add("recycleSlot " + slot.slotId());
+    call("recycleSlot " + slot.slotId());
     dead.remove(slot.slotId());
   }
 

@@ -9,6 +9,7 @@ import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.CapacityStatus;
 import io.berth.workflows.model.ScalingDecision;
+import io.temporal.api.enums.v1.EventType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -27,19 +28,15 @@ import org.junit.jupiter.api.Test;
 
 /** The capacity controller under time skipping, against an in-memory fleet and pool. */
 class CapacityWorkflowTest {
-  /** Set to a file path to record the first test's history (ReplayTest replays the recorded one). */
-  static final String RECORD = System.getProperty("berth.recordCapacityHistory");
-  /** The same for the history with {@code protect-owned}'s marker and repair. */
-  static final String RECORD_PROTECT = System.getProperty("berth.recordProtectHistory");
-  /** And for the history with {@code orphan-claims}' marker. */
-  static final String RECORD_ORPHAN = System.getProperty("berth.recordOrphanHistory");
-  /** And for the history with {@code dead-claims}' marker. */
-  static final String RECORD_DEAD_CLAIMS = System.getProperty("berth.recordDeadClaimsHistory");
-  /** And for the history with {@code left-behind}'s marker. */
-  static final String RECORD_LEFT_BEHIND = System.getProperty("berth.recordLeftBehindHistory");
+  /**
+   * Set to a directory to record the histories {@link CapacityReplayTest} replays: each test that
+   * records writes {@code capacity-<name>.json} there.
+   */
+  static final String RECORD = System.getProperty("berth.recordCapacityHistories");
 
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
+  private String firstRunId;
 
   private CapacityWorkflow start(CapacityFakes fakes, CapacityParams params) {
     env = TestWorkflowEnvironment.newInstance();
@@ -50,7 +47,7 @@ class CapacityWorkflowTest {
     client = env.getWorkflowClient();
     CapacityWorkflow wf = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
         .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build());
-    WorkflowClient.start(wf::run, params);
+    firstRunId = WorkflowClient.start(wf::run, params).getRunId();
     return client.newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID);
   }
 
@@ -94,8 +91,7 @@ class CapacityWorkflowTest {
     assertEquals(4, s.desired(), "1 active + 2 spares + 1 waiting");
     assertEquals(3, s.sparesReady());
     assertEquals(1, s.provisioning());
-    // This code's own history replays too (no non-determinism in the compact pass).
-    replayAndRecord(RECORD);
+    replayAndRecord("passes");
     assertTrue(fakes.calls.contains("passView") && !fakes.calls.contains("describeFleet"), fakes.calls::toString);
   }
 
@@ -127,7 +123,7 @@ class CapacityWorkflowTest {
     within(Duration.ofSeconds(12), () -> fakes.protectedHosts.contains("h-1"), fakes.calls::toString);
     assertDecided(wf, d -> d.action().equals("protect-owned"));
     assertEquals(1, fakes.calls.stream().filter(c -> c.startsWith("protectHost")).count(), fakes.calls::toString);
-    replayAndRecord(RECORD_PROTECT);
+    replayAndRecord("protect-owned");
   }
 
   /**
@@ -149,7 +145,7 @@ class CapacityWorkflowTest {
         calls.subList(0, 4));
     assertDecided(wf, d -> d.action().equals("recycle-orphan"));
     assertFalse(fakes.protectedHosts.contains("h-1"));
-    replayAndRecord(RECORD_ORPHAN);
+    replayAndRecord("orphan");
   }
 
   /**
@@ -177,7 +173,7 @@ class CapacityWorkflowTest {
     assertFalse(fakes.calls.contains("unclaim req-ada"), fakes.calls::toString);
     assertTrue(fakes.protectedHosts.contains("h-1"), "a running saga's claim holds its host");
     assertDecided(wf, d -> d.action().equals("drop-dead-claims"));
-    replayAndRecord(RECORD_DEAD_CLAIMS);
+    replayAndRecord("dead-claims");
   }
 
   /**
@@ -197,7 +193,52 @@ class CapacityWorkflowTest {
     assertTrue(fakes.protectedHosts.contains("h-1"));
     assertFalse(fakes.protectedHosts.contains("h-2"));
     assertDecided(wf, d -> d.reason().contains("left behind"));
-    replayAndRecord(RECORD_LEFT_BEHIND);
+    replayAndRecord("left-behind");
+  }
+
+  /**
+   * Both spares die; giving h-1/0 a fresh process fails every attempt. The pass still recycles
+   * h-2/0 and launches the host a new waiter needs, and the failure is there for an operator.
+   */
+  @Test
+  void aFailingActionIsReportedAndTheRestOfThePassStillRuns() throws Exception {
+    CapacityFakes fakes = new CapacityFakes(1, 6, 2);
+    CapacityWorkflow wf = twoSpares(fakes);
+    fakes.failing.add("recycleSlot h-1/0");
+    fakes.dead.addAll(List.of("h-1/0", "h-2/0"));
+    wf.needCapacity(new CapacityRequest("workspace-bob", "bob", "demo", env.currentTimeMillis()));
+    within(Duration.ofSeconds(5), () -> fakes.calls.contains("recycleSlot h-2/0") && fakes.desired == 3,
+        fakes.calls::toString);
+
+    List<String> calls = List.copyOf(fakes.calls);
+    int failed = calls.indexOf("recycleSlot h-1/0");
+    int scaledOut = calls.indexOf("setDesiredCapacity");
+    assertTrue(failed >= 0 && failed < calls.indexOf("recycleSlot h-2/0") && calls.indexOf("recycleSlot h-2/0") < scaledOut,
+        calls::toString);
+    assertFalse(calls.subList(failed, scaledOut).contains("passView"), () -> "one pass: " + calls);
+    assertTrue(calls.subList(failed, scaledOut).stream().filter("recycleSlot h-1/0"::equals).count() > 1,
+        () -> "retried before it is given up: " + calls);
+    assertDecided(wf, d -> d.action().equals("failed") && d.reason().startsWith("recycle h-1/0"));
+    replayAndRecord("failed-action");
+  }
+
+  /** The queue and the decisions are the next run's too. */
+  @Test
+  void theMemoryOutlivesAContinueAsNew() throws Exception {
+    CapacityFakes fakes = new CapacityFakes(1, 2, 2);
+    CapacityWorkflow wf = start(fakes, new CapacityParams("demo", 2, 2, 2, 1, 2, 10, Duration.ofSeconds(10),
+        Duration.ofSeconds(180), Duration.ofSeconds(60), 3, 4, true, CapacityMemory.empty()));
+    within(Duration.ofSeconds(5), () -> fakes.pool.size() == 2, () -> "onboarded: " + fakes.pool);
+    fakes.dead.add("h-1/0");
+    wf.needCapacity(new CapacityRequest("workspace-bob", "bob", "demo", env.currentTimeMillis()));
+    within(Duration.ofSeconds(60), () -> passes(fakes) > 4, () -> "a pass of the next run: " + fakes.calls);
+
+    WorkflowExecutionHistory first = client.fetchHistory(CapacityWorkflow.ID, firstRunId);
+    assertEquals(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, first.getLastEvent().getEventType());
+    CapacityStatus s = wf.status();
+    assertEquals(1, s.provisioning(), "bob still waits (the queue is on, the fleet at its maximum)");
+    assertTrue(s.decisions().stream().anyMatch(d -> d.action().equals("replace-spares")), s.decisions()::toString);
+    replayAndRecord("continue-as-new", first);
   }
 
   private static void assertDecided(CapacityWorkflow wf, java.util.function.Predicate<ScalingDecision> which) {
@@ -205,11 +246,14 @@ class CapacityWorkflowTest {
     assertTrue(decisions.stream().anyMatch(which), decisions::toString);
   }
 
-  /** Replays the controller's history so far on this code, and writes it to {@code file} when given. */
-  private void replayAndRecord(String file) throws Exception {
-    WorkflowExecutionHistory h = client.fetchHistory(CapacityWorkflow.ID);
-    if (file != null) {
-      Files.writeString(Path.of(file), h.toJson(true), StandardCharsets.UTF_8);
+  /** Replays the controller's history so far on this code, and records it as {@code name} when asked to. */
+  private void replayAndRecord(String name) throws Exception {
+    replayAndRecord(name, client.fetchHistory(CapacityWorkflow.ID));
+  }
+
+  private static void replayAndRecord(String name, WorkflowExecutionHistory h) throws Exception {
+    if (RECORD != null) {
+      Files.writeString(Path.of(RECORD, "capacity-" + name + ".json"), h.toJson(true), StandardCharsets.UTF_8);
     }
     WorkflowReplayer.replayWorkflowExecution(h, CapacityWorkflowImpl.class);
   }

@@ -10,18 +10,11 @@ import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
 import com.uber.m3.tally.StatsReporter;
 import io.berth.workflows.BerthCounters.Counter;
-import io.berth.workflows.model.AllocateRequest;
-import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
-import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
-import io.temporal.client.UpdateOptions;
-import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactoryOptions;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,7 +33,7 @@ class WorkflowCountersTest {
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
   private FakeActivities fakes;
-  private FakeReclaim reclaim;
+  private WorkspaceRuns runs;
 
   @BeforeEach
   void start() {
@@ -51,14 +44,9 @@ class WorkflowCountersTest {
         .setMetricsScope(scope)
         .setWorkerFactoryOptions(WorkerFactoryOptions.newBuilder().setWorkflowCacheSize(0).build())
         .build());
-    SearchAttributes.ALL.forEach(k -> env.registerSearchAttribute(k.getName(), k.getValueType()));
-    fakes = new FakeActivities().withSpare("h-1/0");
-    Worker worker = env.newWorker(TaskQueues.BERTH);
-    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
-    reclaim = new FakeReclaim(env, fakes);
-    worker.registerActivitiesImplementations(fakes, reclaim, new SessionThenPoke(fakes, fakes));
-    env.start();
-    client = env.getWorkflowClient();
+    runs = new WorkspaceRuns(env);
+    client = runs.client;
+    fakes = runs.fakes;
   }
 
   @AfterEach
@@ -67,14 +55,7 @@ class WorkflowCountersTest {
   }
 
   private WorkspaceView allocate(String user) {
-    WorkspaceParams params = WorkspaceWorkflowTest.defaults(user);
-    WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
-        .setWorkflowId(WorkspaceWorkflow.idFor(user))
-        .setTaskQueue(TaskQueues.BERTH)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-        .build());
-    return WorkflowClient.executeUpdateWithStart(stub::allocate, new AllocateRequest(user, "demo"),
-        UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
+    return runs.allocate(WorkspaceWorkflowTest.defaults(user));
   }
 
   private WorkspaceView end(String user) {

@@ -4,19 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testkit.Await;
-import io.berth.workflows.model.AllocateRequest;
 import io.berth.workflows.model.Placement;
-import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.api.common.v1.WorkflowExecution;
-import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
-import io.temporal.client.UpdateOptions;
-import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * the workflow is released with a version marker (docs/ARCHITECTURE.md, "Changing workflow code").
  */
 class WorkspaceHistoriesTest {
+  private WorkspaceRuns runs;
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
   private FakeActivities fakes;
@@ -39,20 +33,16 @@ class WorkspaceHistoriesTest {
 
   @BeforeEach
   void start() {
-    env = TestWorkflowEnvironment.newInstance();
-    SearchAttributes.ALL.forEach(k -> env.registerSearchAttribute(k.getName(), k.getValueType()));
-    fakes = new FakeActivities().withSpare("h-1/0");
-    Worker worker = env.newWorker(TaskQueues.BERTH);
-    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
-    reclaim = new FakeReclaim(env, fakes);
-    worker.registerActivitiesImplementations(fakes, reclaim, new SessionThenPoke(fakes, fakes));
-    env.start();
-    client = env.getWorkflowClient();
+    runs = new WorkspaceRuns(TestWorkflowEnvironment.newInstance());
+    env = runs.env;
+    client = runs.client;
+    fakes = runs.fakes;
+    reclaim = runs.reclaim;
   }
 
   @AfterEach
   void stop() {
-    env.close();
+    runs.close();
   }
 
   /** Warm, placement as activities: extend, beat, heartbeat, resync, release. */
@@ -147,22 +137,15 @@ class WorkspaceHistoriesTest {
   }
 
   private WorkspaceView allocate(String user, Placement placement) {
-    WorkspaceParams params = WorkspaceWorkflowTest.defaults(user).withPlacement(placement);
-    WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
-        .setWorkflowId(WorkspaceWorkflow.idFor(user))
-        .setTaskQueue(TaskQueues.BERTH)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-        .build());
-    return WorkflowClient.executeUpdateWithStart(stub::allocate, new AllocateRequest(user, "demo"),
-        UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
+    return runs.allocate(WorkspaceWorkflowTest.defaults(user).withPlacement(placement));
   }
 
   private WorkspaceWorkflow workflow(String user) {
-    return client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor(user));
+    return runs.workflow(user);
   }
 
   private WorkspaceView result(String user) {
-    return client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor(user)).getResult(WorkspaceView.class);
+    return runs.result(user);
   }
 
   private void record(String user, String name) throws IOException {

@@ -4,22 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testkit.Await;
-import io.berth.workflows.model.AllocateRequest;
 import io.berth.workflows.model.Placement;
 import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.api.enums.v1.EventType;
-import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.client.UpdateOptions;
-import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
-import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,18 +30,16 @@ class WorkspaceWorkflowTest {
   private WorkflowClient client;
   private FakeActivities fakes;
   private FakeReclaim reclaim;
+  private WorkspaceRuns runs;
 
   @BeforeEach
   void start() {
-    env = TestWorkflowEnvironment.newInstance();
-    SearchAttributes.ALL.forEach(k -> env.registerSearchAttribute(k.getName(), k.getValueType()));
-    fakes = new FakeActivities().withSpare("h-1/0");
-    Worker worker = env.newWorker(TaskQueues.BERTH);
-    worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class);
-    reclaim = new FakeReclaim(env, fakes);
-    worker.registerActivitiesImplementations(fakes, reclaim, new SessionThenPoke(fakes, fakes));
-    env.start();
-    client = env.getWorkflowClient();
+    WorkspaceRuns runs = new WorkspaceRuns(TestWorkflowEnvironment.newInstance());
+    env = runs.env;
+    client = runs.client;
+    fakes = runs.fakes;
+    reclaim = runs.reclaim;
+    this.runs = runs;
   }
 
   /** Where placement runs; {@link InTaskPlacementWorkflowTest} runs every test with it in the workflow task. */
@@ -66,14 +59,7 @@ class WorkspaceWorkflowTest {
   }
 
   WorkspaceView allocate(WorkspaceParams requested) {
-    WorkspaceParams params = requested.withPlacement(placement());
-    WorkspaceWorkflow stub = client.newWorkflowStub(WorkspaceWorkflow.class, WorkflowOptions.newBuilder()
-        .setWorkflowId(WorkspaceWorkflow.idFor(params.user()))
-        .setTaskQueue(TaskQueues.BERTH)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-        .build());
-    return WorkflowClient.executeUpdateWithStart(stub::allocate, new AllocateRequest(params.user(), "demo"),
-        UpdateOptions.<WorkspaceView>newBuilder().build(), new WithStartWorkflowOperation<>(stub::run, params));
+    return runs.allocate(requested.withPlacement(placement()));
   }
 
   record HeldArmed(WorkspaceView ready, java.util.concurrent.CompletableFuture<WorkspaceView> ended) {}
@@ -96,7 +82,7 @@ class WorkspaceWorkflowTest {
   }
 
   private WorkspaceView result(String user) {
-    return client.newUntypedWorkflowStub(WorkspaceWorkflow.idFor(user)).getResult(WorkspaceView.class);
+    return runs.result(user);
   }
 
   @Test

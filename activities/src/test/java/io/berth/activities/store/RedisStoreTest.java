@@ -127,9 +127,9 @@ class RedisStoreTest {
     store.claimSpare(new ClaimRequest("r2", "bob", T));
     fleet.owners.put(t.slotId(), "bob"); // tagged: its workflow's own teardown will undo it
 
-    assertEquals(List.of(new ClaimedSlot(s.slotId(), "r1", "alice")), store.passView(T, 0).claimsWithoutOwner());
+    assertEquals(List.of(new ClaimedSlot(s.slotId(), "r1", "alice")), store.passView(T, 0).claims());
     store.unclaim("r1", false);
-    assertEquals(List.of(), store.passView(T, 0).claimsWithoutOwner());
+    assertEquals(List.of(), store.passView(T, 0).claims());
     assertNull(redis.hget(keys.slot(s.slotId()), "claimedFor"));
   }
 
@@ -148,7 +148,7 @@ class RedisStoreTest {
     redis.sadd(keys.users(), "dan", "eve");
 
     assertEquals(List.of(behind.slotId()),
-        store.passView(T, 0).ownedElsewhere().stream().map(s -> s.slot().slotId()).toList());
+        store.passView(T, 0).leftBehind().stream().map(s -> s.slot().slotId()).toList());
   }
 
   /** The controller gives an orphan's slot back: the dead workflow's claim must not keep it out of the pool. */
@@ -299,10 +299,10 @@ class RedisStoreTest {
     steps.protectHost(FleetActivities.HOST_WIDE, s.hostId()); // the teardown finished since the view
     assertFalse(fleet.protectedHosts.contains(s.hostId()));
     fleet.owners.put(s.slotId(), "alice");
-    assertEquals(List.of(s.hostId()), store.passView(T, 0).unprotectedOwned());
+    assertEquals(List.of(s.hostId()), store.passView(T, 0).unprotected());
     steps.protectHost(FleetActivities.HOST_WIDE, s.hostId());
     assertTrue(fleet.protectedHosts.contains(s.hostId()));
-    assertEquals(List.of(), store.passView(T, 0).unprotectedOwned());
+    assertEquals(List.of(), store.passView(T, 0).unprotected());
   }
 
   @Test

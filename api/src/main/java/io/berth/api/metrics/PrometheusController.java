@@ -1,10 +1,10 @@
 package io.berth.api.metrics;
 
+import io.berth.api.access.TokenMinter;
+import io.berth.api.errors.ApiException;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
-import io.berth.api.ApiException;
-import io.berth.api.TokenMinter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;

@@ -1,12 +1,12 @@
 package io.berth.stack.faults;
 
+import io.berth.api.access.TokenMinter;
 import io.berth.stack.ApiCalls;
 import io.berth.activities.fleet.local.DemoTemplate;
 import io.berth.activities.fleet.local.LocalFleet;
 import io.berth.activities.fleet.local.LocalFleetConfig;
 import io.berth.activities.routing.GatewayClient;
 import io.berth.activities.store.PortAllocator;
-import io.berth.api.TokenMinter;
 import io.berth.stack.Invariants;
 import io.berth.testkit.Await;
 import io.berth.testkit.FreePorts;
@@ -46,7 +46,7 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * The stack in pieces, each one a process a test can kill: a private redis-server, Temporal's
- * test server ({@code io.berth.worker.TemporalServerMain}), the worker ({@code io.berth.worker.Main},
+ * test server ({@code io.berth.stack.temporal.TemporalServerMain}), the worker ({@code io.berth.worker.Main},
  * which runs the private Nginx and the local fleet's workspace processes) and, in this JVM, the
  * API and a Temporal client. Every address is loopback; the state lives in a temp directory.
  *
@@ -128,7 +128,7 @@ final class FaultStack implements AutoCloseable {
   // ---- processes -------------------------------------------------------------------------------
 
   void startTemporal() {
-    temporal = JavaProcess.start("temporal", root, env, "io.berth.worker.TemporalServerMain",
+    temporal = JavaProcess.start("temporal", root, env, "io.berth.stack.temporal.TemporalServerMain",
         String.valueOf(temporalPort));
     started.add(temporal);
     temporal.awaitLog("temporal test server listening on", Duration.ofSeconds(60));

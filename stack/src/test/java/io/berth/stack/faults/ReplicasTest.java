@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.activities.routing.GatewayClient;
-import io.berth.api.TokenMinter;
+import io.berth.api.access.TokenMinter;
 import io.berth.stack.ApiCalls;
 import io.berth.stack.AwsBoxes;
 import io.berth.testkit.Await;
@@ -93,7 +93,7 @@ class ReplicasTest {
     aws = boxes.attach(FakeAws.start()).zone(ZONE, DOMAIN).launchDelay(Duration.ofMillis(200)).group(GROUP, 0, 6, 0);
     int temporalPort = FreePorts.next();
     Map<String, String> common = common(temporalPort);
-    temporal = JavaProcess.start("temporal", root, common, "io.berth.worker.TemporalServerMain",
+    temporal = JavaProcess.start("temporal", root, common, "io.berth.stack.temporal.TemporalServerMain",
         String.valueOf(temporalPort));
     temporal.awaitLog("temporal test server listening on", Duration.ofSeconds(60));
     stubs = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder()

@@ -25,12 +25,9 @@ import java.util.List;
  *     {@link #SCALE_IN_SLOTS} slots in all
  * @param hosts every host with its slots, only while the fleet has at most {@link #DETAIL_SLOTS}
  *     slots (for the status query); empty past that
- * @param unprotected running hosts with an owner and no scale-in protection (null in histories from
- *     before the field: read it through {@link #unprotectedOwned()})
- * @param claims claims on unowned slots of running hosts, whose user is known (null before the field:
- *     {@link #claimsWithoutOwner()})
- * @param leftBehind slots tagged with a user who has a session on another slot (null before the field:
- *     {@link #ownedElsewhere()})
+ * @param unprotected running hosts with an owner and no scale-in protection
+ * @param claims claims on unowned slots of running hosts, whose user is known
+ * @param leftBehind slots tagged with a user who has a session on another slot
  */
 public record PassView(int desired, int min, int max, int runningHosts, boolean launching, int slots,
                        int activeSlots, int spares, int sessions, List<Slot> deadSpares, List<String> goneSpares,
@@ -42,18 +39,6 @@ public record PassView(int desired, int min, int max, int runningHosts, boolean 
   public static final int MAX_LISTED = 200;
   public static final int SCALE_IN_SLOTS = 512;
   public static final int DETAIL_SLOTS = 256;
-
-  public List<String> unprotectedOwned() {
-    return unprotected == null ? List.of() : unprotected;
-  }
-
-  public List<ClaimedSlot> claimsWithoutOwner() {
-    return claims == null ? List.of() : claims;
-  }
-
-  public List<SlotStatus> ownedElsewhere() {
-    return leftBehind == null ? List.of() : leftBehind;
-  }
 
   /** A host and its slots. */
   public record HostSlots(String hostId, List<Slot> slots) {}
