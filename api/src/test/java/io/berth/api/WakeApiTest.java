@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.api.access.AccessCookies;
 import io.berth.testkit.Await;
 import io.berth.workflows.Labels;
 import io.berth.workflows.model.WorkspaceState;
@@ -273,22 +274,5 @@ class WakeApiTest extends ApiTestBase {
     assertEquals(503, a.status(), a.body());
     assertTrue(a.json().path("message").asText().contains("no capacity (test)"), a.body());
     assertTrue(Long.parseLong(a.header("Retry-After")) >= 1);
-  }
-
-  @Test
-  void sameOriginIsTheWorkspacesOwnHost() {
-    WakeRequests r = new WakeRequests(null, cookies, new WorkspaceSettings(Duration.ofMinutes(30),
-        Duration.ofHours(12), Duration.ofMinutes(5), Duration.ofSeconds(10), "demo", null, "localhost", null, null,
-        "10/min", "30/min", "60/min", null, null));
-    assertTrue(r.sameOrigin("ann-1", "http://ann-1.localhost:8088", "same-origin"));
-    assertTrue(r.sameOrigin("ann-1", "https://ann-1.localhost", null));
-    assertTrue(r.sameOrigin("ann-1", null, "same-origin"));
-    assertFalse(r.sameOrigin("ann-1", null, null));
-    assertFalse(r.sameOrigin("ann-1", "http://bob-2.localhost:8088", "same-site"));
-    assertFalse(r.sameOrigin("ann-1", "http://ann-1.localhost.evil.example", null));
-    assertFalse(r.sameOrigin("ann-1", "http://x.ann-1.localhost", null));
-    assertFalse(r.sameOrigin("ann-1", "file://ann-1.localhost", null));
-    assertFalse(r.sameOrigin("ann-1", "http://ann-1.localhost/path", null));
-    assertFalse(r.sameOrigin("ann-1", "http://ann-1.localhost", "cross-site"));
   }
 }

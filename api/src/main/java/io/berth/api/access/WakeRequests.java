@@ -1,5 +1,7 @@
-package io.berth.api;
+package io.berth.api.access;
 
+import io.berth.api.errors.ApiException;
+import io.berth.api.workspaces.WorkspaceSettings;
 import io.berth.workflows.Labels;
 import io.micronaut.core.annotation.Nullable;
 import jakarta.inject.Singleton;

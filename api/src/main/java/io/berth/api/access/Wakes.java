@@ -1,6 +1,13 @@
-package io.berth.api;
+package io.berth.api.access;
 
+import io.berth.api.errors.ApiException;
 import io.berth.api.metrics.AllocationMetrics;
+import io.berth.api.workspaces.ActiveCap;
+import io.berth.api.workspaces.UserQuotas;
+import io.berth.api.workspaces.WorkspaceJson;
+import io.berth.api.workspaces.WorkspaceLimit;
+import io.berth.api.workspaces.WorkspaceSettings;
+import io.berth.api.workspaces.WorkspaceWorkflows;
 import io.berth.workflows.Labels;
 import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.WorkspaceState;

@@ -1,4 +1,4 @@
-package io.berth.api;
+package io.berth.api.access;
 
 import io.micronaut.core.annotation.Nullable;
 import java.security.SecureRandom;
