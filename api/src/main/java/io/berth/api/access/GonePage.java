@@ -11,9 +11,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.Optional;
 
 /**
- * What the owner of a workspace address sees in a browser once the workspace is gone: what
- * happened and when, from the last run of their workspace workflow, and a way back to the
- * dashboard to get a new one. Every value that reaches the page is escaped.
+ * What the owner of a workspace address is told once the workspace is gone: what happened and
+ * when, from the last run of their workspace workflow ({@link WakePage} shows it to a browser, the
+ * JSON 404 to any other client). Every value that reaches the page is escaped.
  */
 final class GonePage {
   private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'")
@@ -78,26 +78,6 @@ final class GonePage {
 
   static String sentence(Story story) {
     return story.headline() + (story.at() == null ? "" : " at " + CLOCK.format(story.at())) + ". " + story.detail();
-  }
-
-  static String html(Story story, @Nullable String dashboardUrl) {
-    String when = story.at() == null ? ""
-        : "<p>When: <time datetime=\"" + story.at() + "\">" + CLOCK.format(story.at()) + "</time></p>";
-    String button = dashboardUrl == null ? "<p>Open the Berth dashboard to get a new one.</p>"
-        : "<p><a class=\"button\" href=\"" + escape(dashboardUrl) + "\">Get a new workspace</a></p>";
-    return """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-        <title>%1$s</title>
-        <style>body{font-family:system-ui,sans-serif;margin:3rem auto;max-width:40rem;color:#223}
-        .button{display:inline-block;padding:.6rem 1rem;background:#2454c5;color:#fff;border-radius:.3rem;
-        text-decoration:none}</style></head>
-        <body><h1 id="headline">%1$s</h1>
-        <p id="detail">%2$s</p>
-        %3$s
-        %4$s
-        </body></html>
-        """.formatted(escape(story.headline()), escape(story.detail()), when, button);
   }
 
   static String escape(String s) {
