@@ -102,7 +102,7 @@ public class FakeWorkspaceWorkflow implements WorkspaceWorkflow {
   public void noCapacity(String reason) {}
 
   @Override
-  public void resync(long seenAtMillis) {}
+  public void resync() {}
 
   @Override
   public void spareAvailable() {}

@@ -67,8 +67,6 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   /** Replaced whole by the planner and the handlers; never changed in place. */
   private CapacityMemory memory = CapacityMemory.empty();
   private boolean poked;
-  /** When this pass began reading its view (workflow clock): a resync says so. */
-  private long viewReadAt;
   private CapacityStatus lastStatus = new CapacityStatus(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
 
   @Override
@@ -97,7 +95,6 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   }
 
   private void pass() {
-    viewReadAt = Workflow.currentTimeMillis();
     PassView view = store.passView(params.template(), memory.probeCursor());
     // The memory is taken over before the actions run: the handlers change the waiters meanwhile.
     Repairs repairs = CapacityPlanner.repairs(view, memory, params, Workflow.currentTimeMillis());
@@ -196,7 +193,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   private void resyncOwner(PassView view, SlotStatus s) {
     try {
-      Async.procedure(workspace(WorkspaceWorkflow.idFor(s.owner()))::resync, viewReadAt).get();
+      Async.procedure(workspace(WorkspaceWorkflow.idFor(s.owner()))::resync).get();
     } catch (TemporalFailure noLiveWorkflow) { // the server answers NOT_FOUND
       if (stillTagged(s)) { // else a teardown finished since the view: not an orphan
         giveBack(view, s, " had no live workspace");

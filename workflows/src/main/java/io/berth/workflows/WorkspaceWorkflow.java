@@ -62,10 +62,9 @@ public interface WorkspaceWorkflow {
   /**
    * From the capacity workflow: the fleet says this user owns a slot but Redis has no session (Redis
    * lost its data): a READY workspace writes its session again, with a fresh heartbeat token.
-   * {@code seenAtMillis}: when the controller began reading what it saw (its workflow clock).
    */
   @SignalMethod
-  void resync(long seenAtMillis);
+  void resync();
 
   @QueryMethod
   WorkspaceView view();

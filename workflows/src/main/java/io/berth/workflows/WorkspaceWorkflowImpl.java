@@ -54,11 +54,6 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   static final long MAX_BEAT_SKEW_MILLIS = 5_000;
   static final Duration RESYNC_RETRY = Duration.ofSeconds(5);
-  /**
-   * How long after the session's time a controller's view may still predate the session: the
-   * session's time is the start of its workflow task, and the write comes later within that task.
-   */
-  static final Duration RESYNC_GRACE = Duration.ofSeconds(10);
   private static final Logger log = Workflow.getLogger(WorkspaceWorkflowImpl.class);
 
   private final WorkspaceParams params;
@@ -468,14 +463,9 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
     }
   }
 
-  /**
-   * A view read before the session was surely written saw the saga in flight (tagged, no session
-   * yet), not a lost read model: ignored, or the workspace would get a new heartbeat token right
-   * after READY. If Redis did lose the session, the controller's next pass asks again.
-   */
   @Override
-  public void resync(long seenAtMillis) {
-    if (state == WorkspaceState.READY && seenAtMillis >= allocatedAt + RESYNC_GRACE.toMillis()) {
+  public void resync() {
+    if (state == WorkspaceState.READY) {
       resyncWanted = true;
     }
   }

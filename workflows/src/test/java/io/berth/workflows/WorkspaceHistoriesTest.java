@@ -53,7 +53,7 @@ class WorkspaceHistoriesTest {
     wf.extend(3600);
     wf.beat(env.currentTimeMillis());
     wf.heartbeat();
-    wf.resync(env.currentTimeMillis() + WorkspaceWorkflowImpl.RESYNC_GRACE.toMillis());
+    wf.resync();
     Await.until("resynced", Duration.ofSeconds(30), () -> fakes.calls.stream().filter("storeSession"::equals).count() == 2);
     wf.release("user");
     assertEquals("released by user", result("ann").reason());

@@ -194,7 +194,7 @@ class WorkspaceWorkflowTest {
     // Redis lost the session and the route: a resync writes both again.
     fakes.sessions.clear();
     fakes.routes.clear();
-    wf.resync(env.currentTimeMillis() + WorkspaceWorkflowImpl.RESYNC_GRACE.toMillis());
+    wf.resync();
     Await.until("session and route written again", Duration.ofSeconds(30),
         () -> fakes.sessions.containsKey("erin") && fakes.routes.contains(Labels.labelFor("erin")));
     wf.release("user");
@@ -443,23 +443,9 @@ class WorkspaceWorkflowTest {
     allocate(defaults("rex"));
     fakes.sessions.clear();
     fakes.routes.clear();
-    env.sleep(WorkspaceWorkflowImpl.RESYNC_GRACE);
-    client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("rex")).resync(env.currentTimeMillis());
+    client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("rex")).resync();
     Await.until("session and route back", Duration.ofSeconds(30),
         () -> fakes.sessions.containsKey("rex") && fakes.routes.contains(Labels.labelFor("rex")));
-  }
-
-  /** The controller saw the slot tagged before the session was written: the saga in flight, not a loss. */
-  @Test
-  void aResyncFromAViewOlderThanTheSessionIsIgnored() {
-    WorkspaceView ready = allocate(defaults("ria"));
-    WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("ria"));
-    long stored = fakes.calls.stream().filter("storeSession"::equals).count();
-    wf.resync(ready.allocatedAtMillis());
-    // Time moves only once the workflow has handled the signal and whatever it started.
-    env.sleep(Duration.ofMinutes(1));
-    assertEquals(stored, fakes.calls.stream().filter("storeSession"::equals).count(), fakes.calls::toString);
-    assertEquals(WorkspaceState.READY, wf.view().state());
   }
 
   @Test
@@ -468,8 +454,7 @@ class WorkspaceWorkflowTest {
     WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("ray"));
     fakes.routes.clear();
     fakes.failing = "routeWorkspace";
-    env.sleep(WorkspaceWorkflowImpl.RESYNC_GRACE);
-    wf.resync(env.currentTimeMillis());
+    wf.resync();
     Await.until("the failed resync route", Duration.ofSeconds(30),
         () -> fakes.calls.stream().filter("routeWorkspace"::equals).count() == 2);
     assertEquals(WorkspaceState.READY, wf.view().state());
