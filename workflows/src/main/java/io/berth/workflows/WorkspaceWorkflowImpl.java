@@ -357,14 +357,14 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   }
 
   /**
-   * Redis lost its data: write the session (a fresh heartbeat token) and the route again (the step
-   * is idempotent). A failure is not fatal: the workspace tries again after {@link #RESYNC_RETRY}
+   * Redis lost its data: write the session (a fresh heartbeat token) unless it is intact, and the
+   * route again (the step is idempotent). A failure is not fatal: the workspace tries again after {@link #RESYNC_RETRY}
    * (the session may have been written without its token reaching the slot, and then the
    * controller would not ask again).
    */
   private void resyncReadModel() {
     try {
-      store.storeSession(session());
+      store.restoreSession(session());
       routes.routeWorkspace(route());
     } catch (ActivityFailure e) {
       log.warn("resync of {} failed, trying again in {}: {}", params.user(), RESYNC_RETRY, reasonOf(e));

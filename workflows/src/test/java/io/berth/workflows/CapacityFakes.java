@@ -269,6 +269,11 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   }
 
   @Override
+  public void restoreSession(Session session) {
+    throw new UnsupportedOperationException("not a controller call");
+  }
+
+  @Override
   public void deleteSession(String user, String workspaceId) {
     throw new UnsupportedOperationException("not a controller call");
   }

@@ -129,6 +129,14 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   }
 
   @Override
+  public void restoreSession(Session s) {
+    call("restoreSession");
+    if (!s.workspaceId().equals(sessions.get(s.user()))) {
+      storeSession(s);
+    }
+  }
+
+  @Override
   public void deleteSession(String user, String workspaceId) {
     calls.add("deleteSession");
     sessions.remove(user, workspaceId);

@@ -448,6 +448,22 @@ class WorkspaceWorkflowTest {
         () -> fakes.sessions.containsKey("rex") && fakes.routes.contains(Labels.labelFor("rex")));
   }
 
+  /**
+   * The controller read the fleet while the saga was in flight (tagged, no session yet) and asks
+   * after READY: the session is intact, so it is not written again (a new token would lock the slot out).
+   */
+  @Test
+  void aResyncLeavesAnIntactSessionAsItIs() {
+    allocate(defaults("ria"));
+    WorkspaceWorkflow wf = client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor("ria"));
+    long stored = fakes.calls.stream().filter("storeSession"::equals).count();
+    wf.resync();
+    Await.until("the resync's route step", Duration.ofSeconds(30),
+        () -> fakes.calls.stream().filter("routeWorkspace"::equals).count() == 2);
+    assertTrue(fakes.calls.contains("restoreSession"), fakes.calls::toString);
+    assertEquals(stored, fakes.calls.stream().filter("storeSession"::equals).count(), fakes.calls::toString);
+  }
+
   @Test
   void aResyncThatFailsLeavesTheWorkspaceRunningAndIsTriedAgain() {
     allocate(defaults("ray"));

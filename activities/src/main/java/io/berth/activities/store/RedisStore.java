@@ -330,6 +330,19 @@ public final class RedisStore implements StoreActivities, PassLookups {
     fleet.deliverCredentials(s.slot(), s.user(), token);
   }
 
+  @Override
+  public void restoreSession(Session s) {
+    if (!Labels.validKey(s.user())) {
+      throw ApplicationFailure.newNonRetryableFailure("invalid user id", INVALID_INPUT);
+    }
+    List<String> held = redis.hmget(keys.workspace(s.user()), "workspaceId", "tokenHash");
+    boolean intact = s.workspaceId().equals(held.get(0)) && held.get(1) != null
+        && redis.exists(keys.heartbeatToken(held.get(1))) && redis.sismember(keys.users(), s.user());
+    if (!intact) {
+      storeSession(s);
+    }
+  }
+
   private static Map<String, String> sessionFields(Session s) {
     Map<String, String> f = new LinkedHashMap<>();
     f.put("requestId", s.requestId());

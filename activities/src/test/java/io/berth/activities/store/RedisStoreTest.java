@@ -375,6 +375,24 @@ class RedisStoreTest {
   }
 
   @Test
+  void restoreSessionKeepsAnIntactSessionAndItsTokenAndWritesALostOne() {
+    Session s = session("alice", "w1", slot(1, 0), System.currentTimeMillis());
+    store.storeSession(s);
+    store.restoreSession(s);
+    assertEquals(1, fleet.tokens().size(), "intact: no new token, the slot keeps its own");
+    assertTrue(redis.exists(keys.heartbeatToken(Labels.sha256Hex(fleet.tokens().get(0)))));
+
+    redis.del(keys.workspace("alice"), keys.users(), keys.heartbeatToken(Labels.sha256Hex(fleet.tokens().get(0))));
+    store.restoreSession(s);
+    assertEquals(2, fleet.tokens().size(), "lost: written again with a fresh token");
+    assertEquals("w1", redis.hget(keys.workspace("alice"), "workspaceId"));
+    assertTrue(redis.sismember(keys.users(), "alice"));
+
+    store.restoreSession(session("alice", "w2", slot(1, 0), System.currentTimeMillis()));
+    assertEquals(3, fleet.tokens().size(), "another workspace's session is not this one's");
+  }
+
+  @Test
   void storeSessionKeepsALaterPing() {
     long now = System.currentTimeMillis();
     redis.zadd(keys.pings(), now + 5_000, "alice");

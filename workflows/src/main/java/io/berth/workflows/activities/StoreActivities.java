@@ -38,6 +38,14 @@ public interface StoreActivities {
    */
   void storeSession(Session session);
 
+  /**
+   * A resync's session: {@link #storeSession} unless this workspace's session is intact (its hash
+   * names this workspace, its token is known, the user is listed). A controller's pass that read the
+   * fleet while the saga was in flight (tagged, no session yet) asks for a resync that arrives after
+   * READY; rewriting then would revoke the token the slot just got.
+   */
+  void restoreSession(Session session);
+
   /** Undo of {@link #storeSession} and a teardown step: deletes the session if it is still this workspace's, revokes its token. */
   void deleteSession(String user, String workspaceId);
 
