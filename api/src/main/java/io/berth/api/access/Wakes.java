@@ -1,11 +1,8 @@
 package io.berth.api.access;
 
 import io.berth.api.errors.ApiException;
-import io.berth.api.metrics.AllocationMetrics;
-import io.berth.api.workspaces.ActiveCap;
-import io.berth.api.workspaces.UserQuotas;
+import io.berth.api.workspaces.Allocations;
 import io.berth.api.workspaces.WorkspaceJson;
-import io.berth.api.workspaces.WorkspaceLimit;
 import io.berth.api.workspaces.WorkspaceSettings;
 import io.berth.api.workspaces.WorkspaceWorkflows;
 import io.berth.workflows.Labels;
@@ -46,24 +43,17 @@ public class Wakes {
   static final Duration FAILED_RETRY_AFTER = Duration.ofSeconds(5);
 
   private final WorkspaceWorkflows workflows;
-  private final UserQuotas quotas;
-  private final ActiveCap activeCap;
-  private final WorkspaceLimit limit;
+  private final Allocations allocations;
   private final WorkspaceSettings settings;
-  private final AllocationMetrics metrics;
   private final AccessCookies cookies;
   private final RedisClient redis;
   private final RedisKeys keys;
 
-  public Wakes(WorkspaceWorkflows workflows, UserQuotas quotas, ActiveCap activeCap, WorkspaceLimit limit,
-               WorkspaceSettings settings, AllocationMetrics metrics, AccessCookies cookies, RedisClient redis,
-               RedisKeys keys) {
+  public Wakes(WorkspaceWorkflows workflows, Allocations allocations, WorkspaceSettings settings,
+               AccessCookies cookies, RedisClient redis, RedisKeys keys) {
     this.workflows = workflows;
-    this.quotas = quotas;
-    this.activeCap = activeCap;
-    this.limit = limit;
+    this.allocations = allocations;
     this.settings = settings;
-    this.metrics = metrics;
     this.cookies = cookies;
     this.redis = redis;
     this.keys = keys;
@@ -78,21 +68,10 @@ public class Wakes {
     Optional<WorkspaceView> last = workflows.latest(owner.key());
     if (last.isEmpty() || !live(last.get())) {
       // a run on its way was counted when it started; only a new one is counted here
-      quotas.take(UserQuotas.Kind.ALLOCATE, Labels.userOf(owner.key()));
-      activeCap.check(owner.key());
-      limit.reserve(owner.key());
+      allocations.admit(Labels.userOf(owner.key()), owner.key());
     }
-    AllocationMetrics.Call timed = metrics.start();
-    WorkspaceView view;
-    try {
-      view = workflows.allocate(owner.key(), template(last), () -> limit.reserve(owner.key()));
-    } catch (RuntimeException e) {
-      timed.error();
-      throw e;
-    }
-    timed.done(view);
+    WorkspaceView view = allocations.allocate(owner.key(), template(last));
     if (view.state() == WorkspaceState.FAILED) {
-      limit.releasePending(owner.key());
       throw ApiException.unavailable("the workspace could not be started: " + view.reason(), FAILED_RETRY_AFTER);
     }
     if (view.state() == WorkspaceState.RELEASING || view.state() == WorkspaceState.RELEASED) {

@@ -6,7 +6,6 @@ import io.berth.api.access.LaunchTickets;
 import io.berth.api.access.Users;
 import io.berth.api.access.WorkspaceAccess;
 import io.berth.api.errors.ApiException;
-import io.berth.api.metrics.AllocationMetrics;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -55,18 +54,16 @@ public class WorkspaceController {
   private final UserQuotas quotas;
   private final WorkspaceSettings settings;
   private final WorkspaceAccess access;
-  private final ActiveCap activeCap;
-  private final AllocationMetrics metrics;
+  private final Allocations allocations;
   private final WorkspaceLimit limit;
   private final RequestBodies bodies;
 
   public WorkspaceController(WorkspaceWorkflows workflows, UserQuotas quotas, WorkspaceSettings settings,
-                             WorkspaceAccess access, ActiveCap activeCap, AllocationMetrics metrics,
-                             WorkspaceLimit limit, RequestBodies bodies) {
+                             WorkspaceAccess access, Allocations allocations, WorkspaceLimit limit,
+                             RequestBodies bodies) {
     this.bodies = bodies;
     this.limit = limit;
-    this.activeCap = activeCap;
-    this.metrics = metrics;
+    this.allocations = allocations;
     this.workflows = workflows;
     this.quotas = quotas;
     this.settings = settings;
@@ -126,27 +123,14 @@ public class WorkspaceController {
     String user = Users.of(auth);
     String key = limit.keyFor(user, body.name(), true);
     String template = template(body);
-    quotas.take(UserQuotas.Kind.ALLOCATE, user);
-    activeCap.check(key);
-    limit.reserve(key);
-    AllocationMetrics.Call timed = metrics.start();
-    WorkspaceView view;
-    try {
-      view = workflows.allocate(key, template, () -> limit.reserve(key));
-    } catch (RuntimeException e) {
-      timed.error();
-      throw e;
-    }
-    timed.done(view);
+    allocations.admit(user, key);
+    WorkspaceView view = allocations.allocate(key, template);
     return switch (view.state()) {
       case READY -> HttpResponse.ok(withLaunch(key, view));
       case ALLOCATING, PROVISIONING -> HttpResponse.<WorkspaceJson>status(HttpStatus.ACCEPTED)
           .header(HttpHeaders.LOCATION, location(key))
           .body(WorkspaceJson.of(view));
-      case FAILED -> {
-        limit.releasePending(key);
-        throw ApiException.unavailable("allocation failed: " + view.reason(), WorkspaceWorkflows.RETRY_AFTER);
-      }
+      case FAILED -> throw ApiException.unavailable("allocation failed: " + view.reason(), WorkspaceWorkflows.RETRY_AFTER);
       case RELEASING, RELEASED -> throw ApiException.conflict("your previous workspace is still being released");
     };
   }
