@@ -77,6 +77,11 @@ public final class CapacityPokes implements CapacityActivities, AutoCloseable {
   }
 
   @Override
+  public void pokeCapacityOf(String controllerId, String reason) {
+    pokeCapacity(reason); // TODO per controller
+  }
+
+  @Override
   public void close() {
     sender.shutdownNow();
   }

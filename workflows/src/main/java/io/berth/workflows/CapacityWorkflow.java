@@ -8,10 +8,18 @@ import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
-/** Singleton fleet controller, id {@code capacity}: reconciles on a timer and at once on signals. */
+/** The controller of one template's pool ({@link #idFor}): reconciles on a timer and at once on signals. */
 @WorkflowInterface
 public interface CapacityWorkflow {
   String ID = "capacity";
+
+  /**
+   * The controller of a template's pool: the default template's keeps {@link #ID} (the id of the
+   * single controller before pools per template), every other one is {@code capacity-<template>}.
+   */
+  static String idFor(String template, String defaultTemplate) {
+    return template.equals(defaultTemplate) ? ID : ID + "-" + template;
+  }
 
   @WorkflowMethod
   void run(CapacityParams params);

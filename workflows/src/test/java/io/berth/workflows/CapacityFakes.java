@@ -117,6 +117,11 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   }
 
   @Override
+  public synchronized void setPoolCapacity(String template, int d) {
+    setDesiredCapacity(d);
+  }
+
+  @Override
   public synchronized void setDesiredCapacity(int d) {
     calls.add("setDesiredCapacity");
     desiredSet.add(d);

@@ -191,6 +191,11 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   }
 
   @Override
+  public void setPoolCapacity(String template, int desired) {
+    calls.add("setPoolCapacity");
+  }
+
+  @Override
   public void tagOwner(String requestId, Slot slot, String user) {
     call("tagOwner");
     owners.put(slot.slotId(), user);
@@ -283,6 +288,11 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
 
   @Override
   public void pokeCapacity(String reason) {
+    pokes.add(reason);
+  }
+
+  @Override
+  public void pokeCapacityOf(String controllerId, String reason) {
     pokes.add(reason);
   }
 }

@@ -14,6 +14,11 @@ public interface Fleet {
   /** Clamped to min/max. The provider launches or terminates hosts asynchronously, as an ASG does. */
   void setDesiredCapacity(int desired);
 
+  /** The template's host group; a provider with one group has only the default template's. */
+  default void setDesiredCapacity(String template, int desired) {
+    setDesiredCapacity(desired);
+  }
+
   /** owner null means UNASSIGNED. */
   void tagOwner(Slot slot, String owner);
 

@@ -36,6 +36,11 @@ public final class FleetActivitiesImpl implements FleetActivities {
   }
 
   @Override
+  public void setPoolCapacity(String template, int desired) {
+    fleet.setDesiredCapacity(template, desired);
+  }
+
+  @Override
   public String ownerOf(Slot slot) {
     return fleet.ownerOf(slot);
   }

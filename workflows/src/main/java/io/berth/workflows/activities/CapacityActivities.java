@@ -11,4 +11,7 @@ public interface CapacityActivities {
    * and the controller also reconciles on its timer.
    */
   void pokeCapacity(String reason);
+
+  /** {@link #pokeCapacity} for the controller with workflow id {@code controllerId} (one per template's pool). */
+  void pokeCapacityOf(String controllerId, String reason);
 }

@@ -18,8 +18,11 @@ public interface FleetActivities {
 
   FleetSnapshot describeFleet();
 
-  /** Clamped to the group's min/max by the provider. */
+  /** Clamped to the group's min/max by the provider. The default template's group. */
   void setDesiredCapacity(int desired);
+
+  /** The desired capacity of the template's own host group, clamped to its min/max. */
+  void setPoolCapacity(String template, int desired);
 
   /** The slot's owner tag now, null when UNASSIGNED (one slot, where a full {@link #describeFleet} would be large). */
   String ownerOf(Slot slot);

@@ -28,17 +28,30 @@ import java.util.List;
  * @param unprotected running hosts with an owner and no scale-in protection
  * @param claims claims on unowned slots of running hosts, whose user is known
  * @param leftBehind slots tagged with a user who has a session on another slot
+ * @param claimsTotal spares of this template claimed since the store began counting (the demand
+ *                    term's input: the controller keeps the totals it saw, by its own clock)
  */
 public record PassView(int desired, int min, int max, int runningHosts, boolean launching, int slots,
                        int activeSlots, int spares, int sessions, List<Slot> deadSpares, List<String> goneSpares,
                        List<SlotStatus> strayOwners, List<Slot> unprotect, List<HostSlots> quarantinedHosts,
                        List<String> quarantineCleared, List<ProbeCandidate> probe, List<HostSlots> scaleIn,
                        List<Host> hosts, List<String> unprotected,
-                       List<ClaimedSlot> claims, List<SlotStatus> leftBehind) {
+                       List<ClaimedSlot> claims, List<SlotStatus> leftBehind, long claimsTotal) {
   public static final int MAX_PROBES = 256;
   public static final int MAX_LISTED = 200;
   public static final int SCALE_IN_SLOTS = 512;
   public static final int DETAIL_SLOTS = 256;
+
+  public PassView(int desired, int min, int max, int runningHosts, boolean launching, int slots,
+                  int activeSlots, int spares, int sessions, List<Slot> deadSpares, List<String> goneSpares,
+                  List<SlotStatus> strayOwners, List<Slot> unprotect, List<HostSlots> quarantinedHosts,
+                  List<String> quarantineCleared, List<ProbeCandidate> probe, List<HostSlots> scaleIn,
+                  List<Host> hosts, List<String> unprotected,
+                  List<ClaimedSlot> claims, List<SlotStatus> leftBehind) {
+    this(desired, min, max, runningHosts, launching, slots, activeSlots, spares, sessions, deadSpares, goneSpares,
+        strayOwners, unprotect, quarantinedHosts, quarantineCleared, probe, scaleIn, hosts, unprotected, claims,
+        leftBehind, 0);
+  }
 
   /** A host and its slots. */
   public record HostSlots(String hostId, List<Slot> slots) {}

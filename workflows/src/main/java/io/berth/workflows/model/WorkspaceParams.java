@@ -8,12 +8,13 @@ import java.time.Duration;
  * {@code reclaimLead}: how long before the idle deadline the armed reclaim is set up
  * ({@code BERTH_RECLAIM_LEAD}); null or zero means the default, see {@link #armedLead()}.
  * {@code placement}: where the placement steps run; null means {@link Placement#ACTIVITIES}, which
- * any worker can run.
+ * any worker can run. {@code capacityId}: the workflow id of the controller of this template's pool;
+ * null means {@link io.berth.workflows.CapacityWorkflow#ID} (the only one before pools per template).
  */
 public record WorkspaceParams(String user, String label, String hostname, String url, String template,
                               Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
                               Duration allocateWait, ActiveWorkspace resume, Duration reclaimLead,
-                              Placement placement) {
+                              Placement placement, String capacityId) {
   /** Longest default lead: arming earlier only holds more armed reclaims open at once. */
   public static final Duration MAX_DEFAULT_LEAD = Duration.ofSeconds(30);
   /** Shortest default lead when the idle timeout allows it (a task round trip under load). */
@@ -21,6 +22,13 @@ public record WorkspaceParams(String user, String label, String hostname, String
 
   public WorkspaceParams {
     placement = placement == null ? Placement.ACTIVITIES : placement;
+  }
+
+  public WorkspaceParams(String user, String label, String hostname, String url, String template,
+                         Duration idleTimeout, Duration maxLifetime, Duration coldStartTimeout,
+                         Duration allocateWait, ActiveWorkspace resume, Duration reclaimLead, Placement placement) {
+    this(user, label, hostname, url, template, idleTimeout, maxLifetime, coldStartTimeout, allocateWait, resume,
+        reclaimLead, placement, null);
   }
 
   /** Placement as regular activities. */
@@ -33,12 +41,22 @@ public record WorkspaceParams(String user, String label, String hostname, String
 
   public WorkspaceParams withResume(ActiveWorkspace active) {
     return new WorkspaceParams(user, label, hostname, url, template, idleTimeout, maxLifetime, coldStartTimeout,
-        allocateWait, active, reclaimLead, placement);
+        allocateWait, active, reclaimLead, placement, capacityId);
   }
 
   public WorkspaceParams withPlacement(Placement where) {
     return new WorkspaceParams(user, label, hostname, url, template, idleTimeout, maxLifetime, coldStartTimeout,
-        allocateWait, resume, reclaimLead, where);
+        allocateWait, resume, reclaimLead, where, capacityId);
+  }
+
+  public WorkspaceParams withCapacityId(String id) {
+    return new WorkspaceParams(user, label, hostname, url, template, idleTimeout, maxLifetime, coldStartTimeout,
+        allocateWait, resume, reclaimLead, placement, id);
+  }
+
+  /** The controller this run signals. */
+  public String controllerId() {
+    return capacityId == null ? io.berth.workflows.CapacityWorkflow.ID : capacityId;
   }
 
   /**
