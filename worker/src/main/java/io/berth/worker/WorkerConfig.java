@@ -2,6 +2,8 @@ package io.berth.worker;
 
 import io.berth.workflows.GatewayToken;
 import io.berth.workflows.RedisUrls;
+import io.berth.workflows.pools.Pool;
+import io.berth.workflows.pools.Pools;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -48,7 +50,8 @@ public record WorkerConfig(
     String workspaceAuth,
     String dashboardUrl,
     Aws aws,
-    Isolation isolation) {
+    Isolation isolation,
+    Pools pools) {
 
   /**
    * How workspaces are kept from Berth and from each other ({@code BERTH_ISOLATION}: auto, box,
@@ -80,6 +83,10 @@ public record WorkerConfig(
     Path state = Path.of(e.get("BERTH_STATE_DIR", ".berth")).toAbsolutePath();
     String[] ports = e.get("BERTH_PORT_RANGE", "50000-60000").split("-");
     String apiUrl = e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080"));
+    // The templates file (or the environment alone): the default template's pool is what the
+    // single-template settings (template, spares, hosts, slots per host) have always meant.
+    Pools pools = Pools.fromEnv(env);
+    Pool dflt = pools.defaultPool();
     return new WorkerConfig(
         state,
         e.get("BERTH_TEMPORAL_TARGET", ""),
@@ -96,13 +103,13 @@ public record WorkerConfig(
         Path.of(e.get("BERTH_NGINX_ROUTES_DIR", state.resolve("nginx/routes").toString())),
         e.get("BERTH_NGINX_RELOAD", "nginx -s reload"),
         e.get("BERTH_ROUTING", "dynamic"),
-        e.get("BERTH_TEMPLATE", "demo"),
-        e.get("BERTH_TEMPLATE_COMMAND", ""),
-        templateSettings(e, state),
-        e.integer("BERTH_SPARES", 1),
-        e.integer("BERTH_MIN_HOSTS", 0),
-        e.integer("BERTH_MAX_HOSTS", 10),
-        e.integer("BERTH_SLOTS_PER_HOST", 1),
+        dflt.name(),
+        dflt.command() == null ? "" : dflt.command(),
+        templateSettings(e, state, dflt),
+        dflt.spares(),
+        dflt.minHosts(),
+        dflt.maxHosts(),
+        dflt.slotsPerHost(),
         Integer.parseInt(ports[0].trim()),
         Integer.parseInt(ports[1].trim()),
         e.duration("BERTH_RECONCILE_INTERVAL", "PT10S"),
@@ -122,7 +129,8 @@ public record WorkerConfig(
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
             e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)),
         new Isolation(e.get("BERTH_ISOLATION", "auto"), trusted(e.get("BERTH_TRUST_WORKSPACE_USERS", "false")),
-            e.get(GatewayToken.ENV, "")));
+            e.get(GatewayToken.ENV, "")),
+        pools);
   }
 
   private static boolean trusted(String v) {
@@ -133,11 +141,11 @@ public record WorkerConfig(
     };
   }
 
-  private static TemplateSettings templateSettings(Env e, Path state) {
-    String template = e.get("BERTH_TEMPLATE", "demo");
+  private static TemplateSettings templateSettings(Env e, Path state, Pool dflt) {
+    String template = dflt.kind();
     Path codeServerDir = Path.of(e.get("BERTH_CODE_SERVER_DIR", state.resolve("tools/code-server").toString()));
     return new TemplateSettings(
-        e.get("BERTH_TEMPLATE_PROBE_PATH", "/"),
+        e.get("BERTH_TEMPLATE_PROBE_PATH", dflt.probePath() == null ? "/" : dflt.probePath()),
         // Chromium's DevTools answers only an IP address or localhost as Host.
         e.get("BERTH_UPSTREAM_HOST", "chromium".equals(template) ? "upstream" : "client"),
         Path.of(e.get("BERTH_CODE_SERVER_BIN", codeServerDir.resolve("bin/code-server").toString())).toAbsolutePath(),
@@ -157,7 +165,7 @@ public record WorkerConfig(
   @Override
   public String toString() {
     return "WorkerConfig[stateDir=" + stateDir + ", redis=" + RedisUrls.redact(redisUrl) + ", provider=" + provider
-        + ", template=" + template + ", " + isolation + "]";
+        + ", templates=" + pools.names() + " (default " + template + "), " + isolation + "]";
   }
 
   public boolean embeddedTemporal() {
