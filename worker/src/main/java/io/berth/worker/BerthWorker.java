@@ -40,7 +40,6 @@ import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.pools.Pool;
-import io.berth.workflows.pools.Pools;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.client.WorkflowClient;
@@ -280,11 +279,6 @@ public final class BerthWorker implements AutoCloseable {
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
     if ("aws".equals(config.provider())) {
-      if (config.pools().pools().size() > 1) {
-        throw new IllegalArgumentException("BERTH_PROVIDER=aws runs one template, and " + Pools.FILE + " or "
-            + "BERTH_TEMPLATES offers " + config.pools().names() + ": offer only the default template ("
-            + config.template() + ") on AWS (docs/CONFIGURATION.md, Templates)");
-      }
       probePaths.putAll(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()));
       aws = AwsClients.create(awsSettings());
       closeables.add(aws);

@@ -87,6 +87,13 @@ public record WorkerConfig(
     // single-template settings (template, spares, hosts, slots per host) have always meant.
     Pools pools = Pools.fromEnv(env);
     Pool dflt = pools.defaultPool();
+    String provider = e.get("BERTH_PROVIDER", "local");
+    if ("aws".equals(provider) && pools.pools().size() > 1) {
+      // One Auto Scaling group serves one template; a group per template is not built for AWS yet.
+      throw new IllegalArgumentException("BERTH_PROVIDER=aws runs one template, and " + Pools.FILE
+          + " or BERTH_TEMPLATES offers " + String.join(", ", pools.names()) + ": offer only the default template ("
+          + dflt.name() + ") on AWS (docs/CONFIGURATION.md, Templates)");
+    }
     return new WorkerConfig(
         state,
         e.get("BERTH_TEMPORAL_TARGET", ""),
@@ -95,7 +102,7 @@ public record WorkerConfig(
         RedisUrls.withPasswordFile(e.get("BERTH_REDIS_URL", "redis://127.0.0.1:6379"),
             e.get(RedisUrls.PASSWORD_FILE_ENV, "")),
         e.get("BERTH_REDIS_PREFIX", "berth:"),
-        e.get("BERTH_PROVIDER", "local"),
+        provider,
         e.get("BERTH_DOMAIN", "localhost"),
         e.get("BERTH_GATEWAY_LISTEN", "127.0.0.1:8088"),
         e.get("BERTH_NGINX_BIN", "/usr/sbin/nginx"),
