@@ -5,6 +5,7 @@ import io.berth.activities.aws.AwsSettings;
 import io.berth.activities.dns.NoDns;
 import io.berth.activities.dns.Route53Dns;
 import io.berth.activities.fleet.aws.AwsFleet;
+import io.berth.activities.fleet.aws.AwsFleets;
 import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
 import io.berth.activities.fleet.local.LocalFleets;
@@ -53,6 +54,7 @@ import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -282,7 +284,15 @@ public final class BerthWorker implements AutoCloseable {
       probePaths.putAll(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()));
       aws = AwsClients.create(awsSettings());
       closeables.add(aws);
-      return new AwsFleet(awsSettings(), aws);
+      if (config.pools().pools().size() == 1) {
+        return new AwsFleet(awsSettings(), aws);
+      }
+      Map<String, AwsSettings> groups = new LinkedHashMap<>();
+      for (Pool p : config.pools().pools()) {
+        groups.put(p.name(), awsSettings(p));
+        probePaths.put(p.name(), awsProbePath(p));
+      }
+      return new AwsFleets(config.template(), groups, aws);
     }
     if (!"local".equals(config.provider())) {
       throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
@@ -399,11 +409,24 @@ public final class BerthWorker implements AutoCloseable {
     return new HttpProbe(probePaths, HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW, localFleet != null);
   }
 
+  /** The default template's group: what a single-template deployment has always used, and the DNS zone's settings. */
   private AwsSettings awsSettings() {
+    return awsSettings(config.pools().defaultPool());
+  }
+
+  /** The template's own Auto Scaling group, slots per host and name; the rest as every template's. */
+  private AwsSettings awsSettings(Pool p) {
     WorkerConfig.Aws a = config.aws();
-    return new AwsSettings(a.region(), a.autoScalingGroup(), a.hostedZoneId(), config.domain(), a.addressKind(),
-        a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(),
-        config.slotsPerHost(), config.template(), a.agentPort());
+    return new AwsSettings(a.region(), a.groups().get(p.name()), a.hostedZoneId(), config.domain(), a.addressKind(),
+        a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(), p.slotsPerHost(),
+        p.name(), a.agentPort());
+  }
+
+  /** What the instance's template answers ready on: a command template's probe path, else its kind's. */
+  private String awsProbePath(Pool p) {
+    String commandPath = p.name().equals(config.template()) ? config.templateSettings().probePath()
+        : p.probePath() == null ? "/" : p.probePath();
+    return Templates.COMMAND.equals(p.kind()) ? commandPath : HttpProbe.DEFAULT_PATHS.getOrDefault(p.kind(), "/");
   }
 
   /** {@code wildcard}: dynamic routing's server for a managed Nginx (an external one has it in its own config). */

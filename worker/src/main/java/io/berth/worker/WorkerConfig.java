@@ -66,9 +66,34 @@ public record WorkerConfig(
     }
   }
 
-  /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
+  /**
+   * Provider {@code aws}: the default template's group, the zone, where routes point, an endpoint
+   * override for tests; {@code groups}: every template's Auto Scaling group (template → group).
+   */
   public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
-                    String endpoint, int templatePort, int agentPort) {}
+                    String endpoint, int templatePort, int agentPort, Map<String, String> groups) {}
+
+  /**
+   * Each template's own Auto Scaling group: {@code BERTH_POOL_<NAME>_ASG}, the default template's
+   * also {@code BERTH_AWS_ASG}. Several templates need one group each, never one for two.
+   */
+  static Map<String, String> autoScalingGroups(Env e, Pools pools) {
+    Map<String, String> groups = new java.util.LinkedHashMap<>();
+    for (Pool p : pools.pools()) {
+      String variable = "BERTH_POOL_" + p.name().toUpperCase(java.util.Locale.ROOT).replace('-', '_') + "_ASG";
+      String group = e.get(variable, p.name().equals(pools.defaultTemplate()) ? e.get("BERTH_AWS_ASG", "") : "");
+      if (group.isEmpty() && pools.pools().size() > 1) {
+        throw new IllegalArgumentException("template '" + p.name() + "' needs its own Auto Scaling group on AWS: set "
+            + variable + (p.name().equals(pools.defaultTemplate()) ? " or BERTH_AWS_ASG" : ""));
+      }
+      if (groups.containsValue(group) && !group.isEmpty()) {
+        throw new IllegalArgumentException(variable + ": Auto Scaling group " + group
+            + " is already another template's; a group runs one template's hosts");
+      }
+      groups.put(p.name(), group);
+    }
+    return java.util.Collections.unmodifiableMap(groups);
+  }
 
   /**
    * The rest of what templates need: the command template's probe path, the Host header routes
@@ -88,12 +113,6 @@ public record WorkerConfig(
     Pools pools = Pools.fromEnv(env);
     Pool dflt = pools.defaultPool();
     String provider = e.get("BERTH_PROVIDER", "local");
-    if ("aws".equals(provider) && pools.pools().size() > 1) {
-      // One Auto Scaling group serves one template; a group per template is not built for AWS yet.
-      throw new IllegalArgumentException("BERTH_PROVIDER=aws runs one template, and " + Pools.FILE
-          + " or BERTH_TEMPLATES offers " + String.join(", ", pools.names()) + ": offer only the default template ("
-          + dflt.name() + ") on AWS (docs/CONFIGURATION.md, Templates)");
-    }
     return new WorkerConfig(
         state,
         e.get("BERTH_TEMPORAL_TARGET", ""),
@@ -134,7 +153,8 @@ public record WorkerConfig(
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
-            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)),
+            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100),
+            "aws".equals(provider) ? autoScalingGroups(e, pools) : Map.of()),
         new Isolation(e.get("BERTH_ISOLATION", "auto"), trusted(e.get("BERTH_TRUST_WORKSPACE_USERS", "false")),
             e.get(GatewayToken.ENV, "")),
         pools);

@@ -58,11 +58,23 @@ class WorkerConfigPoolsTest {
   }
 
   @Test
-  void awsRefusesMoreThanOneTemplateNamingThem() throws IOException {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WorkerConfig.fromEnv(Map.of(
-        "BERTH_PROVIDER", "aws", "BERTH_TEMPLATES_FILE", templatesFile().toString())));
-    assertTrue(e.getMessage().contains("BERTH_PROVIDER=aws") && e.getMessage().contains("demo, shell"), e.getMessage());
-    assertEquals("demo", WorkerConfig.fromEnv(Map.of("BERTH_PROVIDER", "aws")).template(), "one template is fine");
+  void onAwsEachTemplateNamesItsOwnAutoScalingGroup() throws IOException {
+    String file = templatesFile().toString();
+    WorkerConfig c = WorkerConfig.fromEnv(Map.of("BERTH_PROVIDER", "aws", "BERTH_TEMPLATES_FILE", file,
+        "BERTH_AWS_ASG", "berth-demo", "BERTH_POOL_SHELL_ASG", "berth-shell"));
+    assertEquals(Map.of("demo", "berth-demo", "shell", "berth-shell"), c.aws().groups());
+
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> WorkerConfig.fromEnv(
+        Map.of("BERTH_PROVIDER", "aws", "BERTH_TEMPLATES_FILE", file, "BERTH_AWS_ASG", "berth-demo")));
+    assertTrue(missing.getMessage().contains("'shell'") && missing.getMessage().contains("BERTH_POOL_SHELL_ASG"),
+        missing.getMessage());
+    IllegalArgumentException shared = assertThrows(IllegalArgumentException.class, () -> WorkerConfig.fromEnv(
+        Map.of("BERTH_PROVIDER", "aws", "BERTH_TEMPLATES_FILE", file, "BERTH_AWS_ASG", "berth-one",
+            "BERTH_POOL_SHELL_ASG", "berth-one")));
+    assertTrue(shared.getMessage().contains("BERTH_POOL_SHELL_ASG") && shared.getMessage().contains("berth-one"),
+        shared.getMessage());
+    assertEquals(Map.of("demo", "berth-workspaces"), WorkerConfig.fromEnv(Map.of("BERTH_PROVIDER", "aws",
+        "BERTH_AWS_ASG", "berth-workspaces")).aws().groups(), "one template keeps BERTH_AWS_ASG");
   }
 
   @Test
