@@ -76,7 +76,13 @@ final class FleetRecovery {
     Set<String> liveOwners = new HashSet<>();
     for (HostState h : registry.loadAll()) {
       boolean anyAlive = h.slots().stream().anyMatch(SlotState::alive);
-      if (h.running() && anyAlive) {
+      if (h.template() != null && !h.template().equals(registry.template())) {
+        // The default template changed: its directory and records now belong to another template's group.
+        log.warn("{} runs template {}, not this group's {}: terminating it", h.id(), h.template(),
+            registry.template());
+        registry.beginTermination(h.id(), false);
+        finishOff.accept(h);
+      } else if (h.running() && anyAlive) {
         h.slots().forEach(s -> {
           String slotId = Slot.idOf(h.id(), s.index());
           liveOwners.add(slotId);

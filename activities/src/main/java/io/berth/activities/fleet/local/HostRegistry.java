@@ -73,6 +73,11 @@ final class HostRegistry {
 
   // ---- hosts ---------------------------------------------------------------------------------
 
+  /** The template this group's hosts run. */
+  String template() {
+    return config.template().name();
+  }
+
   /**
    * Every host's record in one pipelined round trip: the reconciler reads them all under the fleet
    * lock each pass, and a round trip per host (50 at the bench's pool) kept tag and credential
@@ -124,7 +129,7 @@ final class HostRegistry {
           user != null && Labels.validLabel(user) ? user : null));
     }
     return new HostState(id, parseLong(id.substring(2)), f.get("state"), Boolean.parseBoolean(f.get("protected")),
-        parseLong(f.get("launchedAt")), List.copyOf(slots));
+        parseLong(f.get("launchedAt")), List.copyOf(slots), f.get("template"));
   }
 
   /** The next id of the host sequence; the caller checks that nothing else has it (the sequence may restart with Redis). */

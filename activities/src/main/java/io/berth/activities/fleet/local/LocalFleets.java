@@ -6,6 +6,7 @@ import io.berth.workflows.RedisKeys;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
 import io.berth.workflows.model.Slot;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -71,7 +72,25 @@ public final class LocalFleets implements Fleet, AutoCloseable {
       log.info("reclaimed {} stale port(s)", freed);
     }
     groups.values().forEach(LocalFleet::startBackground);
+    warnOfUnofferedGroups();
     return this;
+  }
+
+  /**
+   * Hosts of a template no longer offered keep running: they may hold users' workspaces, which
+   * their workflows still tear down. Nothing launches more of them; the operator is told.
+   */
+  private void warnOfUnofferedGroups() {
+    Path stateDir = groups.get(defaultTemplate).config().stateDir();
+    for (Path dir : FleetLayout.groupDirs(stateDir)) {
+      String name = dir.getFileName().toString();
+      boolean offered = dir.getParent().equals(stateDir) || groups.containsKey(name) && !name.equals(defaultTemplate);
+      int hosts = new FleetLayout(stateDir, dir).hostIds().size();
+      if (!offered && hosts > 0) {
+        log.warn("{} holds {} host(s) of template {}, which is no longer offered: nothing adopts them (they stop "
+            + "with ./berth up's next start, or when killed)", dir, hosts, name);
+      }
+    }
   }
 
   /** The template's group, null when the fleet has none for it. */

@@ -226,6 +226,24 @@ class LocalFleetsTest {
   }
 
   @Test
+  void aHostOfAnotherTemplateInTheGroupsPlaceIsTerminatedNotAdopted() {
+    LocalFleets before = start();
+    before.setDesiredCapacity(1);
+    Host demo = awaitRunning(before, "demo", 1, "/healthz").get(0);
+    long pid = pidOf(demo.slots().get(0).slot());
+    before.detach();
+
+    // The default template is now shell: its group keeps its hosts in fleet/, where demo's host is.
+    LocalFleets after = new LocalFleets(redis, keys, ports, "shell", groups());
+    fleets.add(after);
+    after.start();
+    Await.until("demo's process in shell's place killed", GONE, () -> !alive(pid));
+    assertTrue(after.describe("shell").hosts().stream().noneMatch(h -> h.hostId().equals(demo.hostId())),
+        "never a shell host running demo");
+    assertTrue(after.describe("demo").hosts().isEmpty());
+  }
+
+  @Test
   void clearingThePreviousRunKillsEveryGroupsProcesses() {
     LocalFleets f = start();
     f.setDesiredCapacity(1);
