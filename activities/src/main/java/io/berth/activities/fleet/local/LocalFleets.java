@@ -102,12 +102,15 @@ public final class LocalFleets implements Fleet, AutoCloseable {
     return groups.values();
   }
 
-  /** The group whose host this is, by the template its record names; the default's when it has none (gone). */
+  /**
+   * The group whose host this is, by the template its record names; the default's when there is no
+   * record (every group answers a gone host alike); null for a template no longer offered, whose
+   * hosts nothing here runs (only a workspace's teardown still asks about them).
+   */
   private LocalFleet groupOfHost(String hostId) {
     FleetInput.requireHostId(hostId);
     String template = redis.hget(keys.instance(hostId), "template");
-    LocalFleet g = template == null ? null : groups.get(template);
-    return g != null ? g : groups.get(defaultTemplate);
+    return template == null ? groups.get(defaultTemplate) : groups.get(template);
   }
 
   private LocalFleet groupOf(Slot slot) {
@@ -148,39 +151,66 @@ public final class LocalFleets implements Fleet, AutoCloseable {
     g.setDesiredCapacity(desired);
   }
 
+  // A host of a template no longer offered: what would give it a workspace fails as for a gone
+  // host, what a teardown asks of it is done (nothing here runs it any more).
+
   @Override
   public void tagOwner(Slot slot, String owner) {
-    groupOf(slot).tagOwner(slot, owner);
+    LocalFleet g = groupOf(slot);
+    if (g != null) {
+      g.tagOwner(slot, owner);
+    } else if (owner != null) {
+      throw FleetInput.hostGone(slot.hostId());
+    }
   }
 
   @Override
   public String ownerOf(Slot slot) {
-    return groupOf(slot).ownerOf(slot);
+    LocalFleet g = groupOf(slot);
+    return (g != null ? g : groups.get(defaultTemplate)).ownerOf(slot); // the record, whichever group
   }
 
   @Override
   public void setProtected(String hostId, boolean protect) {
-    groupOfHost(hostId).setProtected(hostId, protect);
+    LocalFleet g = groupOfHost(hostId);
+    if (g != null) {
+      g.setProtected(hostId, protect);
+    } else if (protect) {
+      throw FleetInput.hostGone(hostId);
+    }
   }
 
   @Override
   public void recycleSlot(Slot slot) {
-    groupOf(slot).recycleSlot(slot);
+    LocalFleet g = groupOf(slot);
+    if (g != null) {
+      g.recycleSlot(slot);
+    }
   }
 
   @Override
   public void terminate(String hostId, boolean decrement) {
-    groupOfHost(hostId).terminate(hostId, decrement);
+    LocalFleet g = groupOfHost(hostId);
+    if (g != null) {
+      g.terminate(hostId, decrement);
+    }
   }
 
   @Override
   public void deliverCredentials(Slot slot, String user, String heartbeatToken) {
-    groupOf(slot).deliverCredentials(slot, user, heartbeatToken);
+    LocalFleet g = groupOf(slot);
+    if (g == null) {
+      throw FleetInput.hostGone(slot.hostId());
+    }
+    g.deliverCredentials(slot, user, heartbeatToken);
   }
 
   @Override
   public void revokeCredentials(Slot slot) {
-    groupOf(slot).revokeCredentials(slot);
+    LocalFleet g = groupOf(slot);
+    if (g != null) {
+      g.revokeCredentials(slot);
+    }
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

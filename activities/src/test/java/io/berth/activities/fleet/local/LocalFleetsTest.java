@@ -244,6 +244,32 @@ class LocalFleetsTest {
   }
 
   @Test
+  void theHostsOfATemplateNoLongerOfferedAreLeftAloneAndGetNoWorkspace() {
+    LocalFleets before = start();
+    before.setDesiredCapacity("shell", 1);
+    Host shell = awaitRunning(before, "shell", 1, "/").get(0);
+    Slot s = shell.slots().get(0).slot();
+    long pid = pidOf(s);
+    before.tagOwner(s, "alice");
+    before.detach();
+
+    LocalFleets after = new LocalFleets(redis, keys, ports, "demo", groups().subList(0, 1));
+    fleets.add(after);
+    after.start();
+    assertTrue(after.describe().hosts().isEmpty(), "nothing adopts shell's host");
+    assertEquals("alice", after.ownerOf(s));
+    ApplicationFailure gone = assertThrows(ApplicationFailure.class, () -> after.tagOwner(s, "bob"));
+    assertEquals("HostGone", gone.getType());
+    assertThrows(ApplicationFailure.class, () -> after.setProtected(s.hostId(), true));
+    after.recycleSlot(s); // a teardown's: nothing to do here
+    after.tagOwner(s, null);
+    after.setProtected(s.hostId(), false);
+    after.terminate(s.hostId(), true);
+    assertTrue(alive(pid), "alice's process is not killed by a fleet that does not offer its template");
+    assertEquals(String.valueOf(pid), redis.hget(keys.instance(s.hostId()), "pid.0"));
+  }
+
+  @Test
   void clearingThePreviousRunKillsEveryGroupsProcesses() {
     LocalFleets f = start();
     f.setDesiredCapacity(1);
