@@ -10,6 +10,7 @@ import io.berth.api.workspaces.AllocateRate;
 import io.berth.api.workspaces.WorkspaceSettings;
 import io.berth.api.workspaces.WorkspaceWorkflows;
 import io.berth.workflows.RedisKeys;
+import io.berth.workflows.pools.Pools;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -77,8 +78,9 @@ class StartupTest {
       assertEquals(Duration.ofMinutes(5), ws.coldStartTimeout());
       assertEquals(Duration.ofSeconds(10), ws.allocateWait());
       assertEquals(Duration.ofSeconds(30), ws.effectiveHeartbeatWindow());
-      assertEquals("demo", ws.template());
-      assertEquals(List.of("demo"), ws.templates());
+      Pools pools = ctx.getBean(Pools.class);
+      assertEquals("demo", pools.defaultTemplate());
+      assertEquals(List.of("demo"), pools.names());
       assertEquals("http://a-1.localhost:8088/", ws.urlFor("a-1"));
       assertEquals(new AllocateRate(10, Duration.ofMinutes(1)), ws.rate());
       assertEquals(new AllocateRate(30, Duration.ofMinutes(1)), ws.extendQuota());
@@ -99,6 +101,7 @@ class StartupTest {
       WorkspaceSettings ws = ctx.getBean(WorkspaceSettings.class);
       assertEquals("https://a-1.ws.example.org/", ws.urlFor("a-1"));
       assertEquals(List.of("demo", "code-server"), ws.templates());
+      assertEquals(List.of("demo", "code-server"), ctx.getBean(Pools.class).names());
       assertEquals("b2:", ctx.getBean(RedisKeys.class).prefix());
     }
   }
@@ -110,7 +113,7 @@ class StartupTest {
     try (ApplicationContext ctx = ApplicationContext.run(p)) {
       WorkspaceSettings ws = ctx.getBean(WorkspaceSettings.class);
       assertEquals("chromium", ws.template());
-      assertEquals(List.of("chromium"), ws.templates());
+      assertEquals(List.of("chromium"), ctx.getBean(Pools.class).names());
     }
   }
 
