@@ -304,6 +304,7 @@ const mine = {
     show('ws-ready', false);
     show('ws-none', true);
     $('get').disabled = false;
+    templates.load(); // the spares ready now, for the chooser's labels
   },
 
   failed(message) {
@@ -523,6 +524,7 @@ const templates = {
   offered: [],
 
   async load() {
+    if (!session.token) return;
     try {
       const answer = await call('GET', '/api/templates');
       if (answer.status !== 200 || !Array.isArray(answer.body)) return;
