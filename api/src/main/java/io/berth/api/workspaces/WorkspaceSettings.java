@@ -1,7 +1,7 @@
 package io.berth.api.workspaces;
 
-import io.micronaut.context.annotation.ConfigurationProperties;
 import io.berth.workflows.pools.Pools;
+import io.micronaut.context.annotation.ConfigurationProperties;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.core.annotation.Creator;
 import java.time.Duration;
