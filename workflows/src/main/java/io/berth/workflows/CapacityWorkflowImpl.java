@@ -46,6 +46,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 
 /**
@@ -141,7 +142,10 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       return;
     }
     memoTarget = t.key();
-    Workflow.upsertMemo(Map.of(MEMO_TARGET, t.spares(), MEMO_RULE, t.rule()));
+    Map<String, Object> memo = new TreeMap<>(); // in key order: the command does not depend on hashing
+    memo.put(MEMO_RULE, t.rule());
+    memo.put(MEMO_TARGET, t.spares());
+    Workflow.upsertMemo(memo);
   }
 
   /** All candidates in parallel; a probe activity that failed counts as a failed probe. */

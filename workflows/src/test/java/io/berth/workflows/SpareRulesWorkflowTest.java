@@ -100,15 +100,15 @@ class SpareRulesWorkflowTest {
   @Test
   void theTargetFollowsAScheduleAcrossItsStartAndItsEnd() throws Exception {
     CapacityFakes fakes = shellFleet();
-    env = TestWorkflowEnvironment.newInstance();
-    long t0 = env.currentTimeMillis();
-    env.close();
-    ZonedDateTime startsAt = Instant.ofEpochMilli(t0).atZone(ZoneOffset.UTC).truncatedTo(ChronoUnit.HOURS).plusHours(1);
+    // The test server's clock starts at the system's; two minutes of margin keep the start ahead of it.
+    ZonedDateTime startsAt = Instant.now().plus(Duration.ofMinutes(2)).atZone(ZoneOffset.UTC)
+        .truncatedTo(ChronoUnit.HOURS).plusHours(1);
     String cron = "* " + startsAt.getHour() + " * * " + startsAt.getDayOfWeek().getValue() % 7;
     SpareRules rules = new SpareRules(1, "UTC", List.of(new SpareSchedule("busy", cron, 3)), null);
     CapacityWorkflow wf = start(fakes, params(rules, Duration.ofMinutes(5), 100));
     long start = startsAt.toInstant().toEpochMilli();
     long end = start + Duration.ofHours(1).toMillis();
+    assertTrue(env.currentTimeMillis() < start - Duration.ofMinutes(1).toMillis(), "the test begins before the schedule");
 
     within(Duration.ofSeconds(5), Duration.ofMillis(100), () -> fakes.pool.size() == 1, () -> "onboarded: " + fakes.pool);
     CapacityStatus before = wf.status();
