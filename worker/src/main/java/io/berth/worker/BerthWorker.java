@@ -143,10 +143,10 @@ public final class BerthWorker implements AutoCloseable {
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     CapacityPokes pokes = new CapacityPokes(client);
     closeables.add(0, pokes);
-    // TODO: SessionThenPoke routes a session's poke to its template's controller (pools::controllerId)
-    // once it takes that function; until then every warm allocation pokes the default template's.
+    // A warm allocation pokes its own template's controller.
     worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), dns, routes,
-        probe(), armedReclaim, pokes, new SessionThenPoke(store, pokes), new LiveClaims(client));
+        probe(), armedReclaim, pokes, new SessionThenPoke(store, pokes, config.pools()::controllerId),
+        new LiveClaims(client));
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
