@@ -164,11 +164,13 @@ class ChromiumIsolationEndToEndTest {
     URI ws = URI.create(target.path("webSocketDebuggerUrl").asText());
     try (Cdp cdp = new Cdp(URI.create("ws://127.0.0.1:" + port + ws.getRawPath()))) {
       String[] text = {""};
+      // A new target is about:blank, complete, until the navigation commits: wait for the URL too.
       Await.until("page " + url + " loaded", Duration.ofSeconds(20), () -> {
-        JsonNode r = cdp.evaluate("document.readyState + '\\n' + (document.body ? document.body.innerText : '')");
+        JsonNode r = cdp.evaluate("location.href + '\\n' + document.readyState + '\\n'"
+            + " + (document.body ? document.body.innerText : '')");
         String v = r.path("result").path("result").path("value").asText("");
-        text[0] = v;
-        return v.startsWith("complete");
+        text[0] = v.substring(v.indexOf('\n') + 1);
+        return !v.startsWith("about:blank") && text[0].startsWith("complete");
       });
       return text[0];
     } finally {

@@ -41,7 +41,7 @@ class WakeOnVisitBrowserTest {
   static HeadlessChromium chrome;
 
   /**
-   * Holds the capacity controller's SetDesiredCapacity while armed (at most 25 s): a cold
+   * Holds the capacity controller's scale-out (SetPoolCapacity: its template's host group) while armed (at most 25 s): a cold
    * allocation caught waiting for capacity. It runs in the controller's workflow, not in the
    * workspace's, so the workspace still answers its view query meanwhile.
    */
@@ -62,7 +62,7 @@ class WakeOnVisitBrowserTest {
     protected ActivityInboundCallsInterceptor.ActivityOutput around(ActivityInfo info,
         ActivityInboundCallsInterceptor.ActivityInput input,
         Supplier<ActivityInboundCallsInterceptor.ActivityOutput> proceed) {
-      if (info.getActivityType().equals("SetDesiredCapacity") && gate.getCount() > 0) {
+      if (info.getActivityType().equals("SetPoolCapacity") && gate.getCount() > 0) {
         reached = true;
         try {
           gate.await(25, TimeUnit.SECONDS);
