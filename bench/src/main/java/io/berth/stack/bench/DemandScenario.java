@@ -40,11 +40,15 @@ final class DemandScenario {
    * six controllers' day within minutes on two cores.
    */
   static final Duration RECONCILE = Duration.ofMinutes(2);
-  /** The schedules of {@code sched} and {@code sched-demand}: the day's shape, hour by hour (UTC). */
-  static final String SCHEDULES = "[{name: ramp, cron: \"* 8-11 * * 1-5\", spares: 6}, "
-      + "{name: lunch, cron: \"* 12-13 * * 1-5\", spares: 3}, {name: afternoon, cron: \"* 14-17 * * 1-5\", spares: 5}, "
-      + "{name: evening, cron: \"* 18-20 * * 1-5\", spares: 2}]";
-  static final String DEMAND = "{horizon: 10m, max: 20}";
+  /**
+   * The schedules of {@code sched} and {@code sched-demand}, written from the day's hourly arrivals
+   * ({@link DemandDay#PER_HOUR}, UTC): two spares through the working hours, eight in the 15:00 hour
+   * (the day's busiest, its burst), the base of one before 08:00 and after 18:00.
+   */
+  static final String SCHEDULES = "[{name: morning, cron: \"* 8-14 * * 1-5\", spares: 2}, "
+      + "{name: peak, cron: \"* 15 * * 1-5\", spares: 8}, {name: afternoon, cron: \"* 16-17 * * 1-5\", spares: 2}]";
+  /** On top of the schedules: the last minutes' claim rate over 5 minutes, a host's boot and a pass with margin. */
+  static final String DEMAND = "{horizon: 5m, max: 12}";
 
   /** One strategy: a template of the templates file. {@code fixedSpares}: the count of a fixed one, else -1. */
   record Strategy(String name, int fixedSpares, String rules) {
@@ -116,6 +120,9 @@ final class DemandScenario {
     env.put("BERTH_COLD_START_TIMEOUT", "PT30M");
     env.put("BERTH_ALLOCATE_WAIT", "PT1S");
     env.put("BERTH_RECONCILE_INTERVAL", RECONCILE.toString());
+    // Every controller refills its pool in one pass (the product's step of 2 would refill a burst's
+    // eight spares over four passes, whatever the rule that asked for them).
+    env.put("BERTH_SCALE_OUT_STEP", "10");
     System.out.println("bench: starting the demand stack (" + strategies.size() + " templates, stepped clock)");
     try (BenchStack s = BenchStack.start(env); SteppedClock clock = new SteppedClock(s.stack.embeddedTemporal())) {
       Replay replay = new Replay(s, clock, day, strategies);
