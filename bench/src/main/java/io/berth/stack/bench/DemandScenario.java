@@ -375,7 +375,13 @@ final class DemandScenario {
     sec.table(List.of("strategy", "rules", "warm hits", "warm %", "failed", "p95 to READY", "idle spare-host-hours",
         "peak spares"), rows);
     DemandMetrics.Outcome demand = outcomes.get(outcomes.size() - 1);
-    sec.verdict(DemandMetrics.goal(demand, outcomes).line());
+    DemandMetrics.Goal goal = DemandMetrics.goal(demand, outcomes);
+    sec.verdict(goal.line());
+    sec.target(demand.strategy() + " warm-hit ratio", 100 * demand.warmRatio(), 100 * DemandMetrics.GOAL_WARM, " %",
+        false);
+    goal.match().ifPresent(f -> sec.target(demand.strategy() + ": fewer idle spare-host-hours than " + f.strategy()
+        + " (the smallest fixed count at its warm-hit ratio)", 100 * goal.saving(), 100 * DemandMetrics.GOAL_SAVING,
+        " %", false));
     if (!replay.errors.isEmpty()) {
       sec.text(replay.errors.size() + " errors, first: " + replay.errors.peek());
     }
