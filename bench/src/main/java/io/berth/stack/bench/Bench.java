@@ -20,7 +20,7 @@ public final class Bench {
   static final List<String> ALL = List.of("warm", "direct", "heartbeats", "gateway", "reclaim", "memory", "capacity", "demand");
   /**
    * What fits in about ten minutes on two cores; {@code memory} (10,000 workflows), {@code gateway}
-   * (two stacks, about 3 minutes) and {@code demand} (a day for 6 strategies, about 10 minutes) run when named.
+   * (two stacks, about 3 minutes) and {@code demand} (a day for 7 strategies, 10-15 minutes) run when named.
    */
   static final List<String> DEFAULT = List.of("warm", "direct", "heartbeats", "reclaim", "capacity");
 
@@ -158,7 +158,7 @@ public final class Bench {
     int[] levels = {1, 10, 50};
     int gatewaySeconds = 4;
     long demandSeed = 18;
-    int[] demandFixed = {2, 4, 6, 8};
+    int[] demandFixed = {2, 4, 8, 12, 16};
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -227,7 +227,7 @@ public final class Bench {
         "usage: ./berth bench [warm] [direct] [heartbeats] [gateway] [reclaim] [memory] [capacity] [demand] [options]",
         "  no scenario: all but memory, gateway and demand (about 16 min on 2 idle cores); memory (10,000 workflows) takes",
         "  20+ min, gateway (two stacks: pages, WebSockets and heartbeats with a body) about 3 min, demand (one day",
-        "  replayed for 6 strategies on a stepped clock) about 10 min",
+        "  replayed for 7 strategies on a stepped clock) 10-15 min",
         "  --warm-n N            allocations per concurrency level, warm and direct (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
         "  --levels A,B,C        concurrencies of warm and direct (1,10,50; direct takes those up to 10)",
@@ -239,7 +239,7 @@ public final class Bench {
         "  --workflow-cache N    sticky workflow cache of the memory scenario's worker (600, the SDK default)",
         "  --burst N             users in the capacity burst (50)",
         "  --demand-seed N       seed of the demand scenario's generated day (18)",
-        "  --demand-fixed A,B    fixed spare counts the demand scenario compares (2,4,6,8)",
+        "  --demand-fixed A,B    fixed spare counts the demand scenario compares (2,4,8,12,16)",
         "  --out FILE            report file (docs/BENCHMARKS.md)",
         "  --note TEXT           a line about the conditions, written into the report");
   }

@@ -41,21 +41,21 @@ final class DemandScenario {
    */
   static final Duration RECONCILE = Duration.ofMinutes(2);
   /**
-   * The schedules of {@code sched} and {@code sched-demand}, written from the day's hourly arrivals
-   * ({@link DemandDay#PER_HOUR}, UTC): two spares through the working hours, eight in the 15:00 hour
-   * (the day's busiest, its burst), the base of one before 08:00 and after 18:00.
+   * The schedules of {@code sched} and {@code sched-demand}, written from the recorded shape of the
+   * day ({@link DemandDay}, UTC): a base of 2 at the edges of the day, 4 through the working hours,
+   * 14 through 14:00–15:59 for the 15:00 burst (a schedule starts at its hour's first pass, so it
+   * leads the burst by an hour).
    */
-  static final String SCHEDULES = "[{name: morning, cron: \"* 8-14 * * 1-5\", spares: 2}, "
-      + "{name: peak, cron: \"* 15 * * 1-5\", spares: 8}, {name: afternoon, cron: \"* 16-17 * * 1-5\", spares: 2}]";
-  /** On top of the schedules: the last minutes' claim rate over 5 minutes, a host's boot and a pass with margin. */
-  static final String DEMAND = "{horizon: 5m, max: 12}";
+  static final int BASE = 2;
+  static final String SCHEDULES = "[{name: working, cron: \"* 7-13 * * 1-5\", spares: 4}, "
+      + "{name: peak, cron: \"* 14-15 * * 1-5\", spares: 14}, {name: afternoon, cron: \"* 16-18 * * 1-5\", spares: 4}]";
+  static final String SCHEDULES_SHORT = "base 2; 07–13 h 4, 14–15 h 14, 16–18 h 4";
+  /** On top of the schedules: the claim rate times 5 minutes (a host's boot and a pass, with margin), plus misses. */
+  static final String DEMAND = "{horizon: 5m, max: 16}";
+  static final String DEMAND_SHORT = "demand: horizon 5 min, max 16";
 
   /** One strategy: a template of the templates file. {@code fixedSpares}: the count of a fixed one, else -1. */
-  record Strategy(String name, int fixedSpares, String rules) {
-    String describe() {
-      return fixedSpares >= 0 ? fixedSpares + " spares all day" : rules;
-    }
-  }
+  record Strategy(String name, int fixedSpares, String rules, String summary) {}
 
   /** One user of one strategy; its outcome once READY (or given up). */
   private static final class Visit {
@@ -79,10 +79,11 @@ final class DemandScenario {
   static List<Strategy> strategies(int[] fixedCounts) {
     List<Strategy> out = new ArrayList<>();
     for (int n : fixedCounts) {
-      out.add(new Strategy("fixed-" + n, n, "spares: " + n));
+      out.add(new Strategy("fixed-" + n, n, "spares: " + n, n + " spares all day"));
     }
-    out.add(new Strategy("sched", -1, "spares: 1, timeZone: UTC, schedules: " + SCHEDULES));
-    out.add(new Strategy("sched-demand", -1, "spares: 1, timeZone: UTC, schedules: " + SCHEDULES + ", demand: " + DEMAND));
+    String scheduled = "spares: " + BASE + ", timeZone: UTC, schedules: " + SCHEDULES;
+    out.add(new Strategy("sched", -1, scheduled, SCHEDULES_SHORT));
+    out.add(new Strategy("sched-demand", -1, scheduled + ", demand: " + DEMAND, SCHEDULES_SHORT + "; " + DEMAND_SHORT));
     return out;
   }
 
@@ -368,7 +369,7 @@ final class DemandScenario {
     for (Strategy st : strategies) {
       DemandMetrics.Outcome o = replay.outcome(st);
       outcomes.add(o);
-      rows.add(List.of(st.name(), st.describe(), o.warm() + "/" + o.arrivals(), DemandMetrics.pct(o.warmRatio()),
+      rows.add(List.of(st.name(), st.summary(), o.warm() + "/" + o.arrivals(), DemandMetrics.pct(o.warmRatio()),
           String.valueOf(o.failed()), Stats.ms(o.p95Millis()), String.format("%.1f", o.spareHours()),
           String.valueOf(replay.spares.get(st.name()).peak())));
     }

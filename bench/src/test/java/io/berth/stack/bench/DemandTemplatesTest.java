@@ -38,6 +38,7 @@ class DemandTemplatesTest {
     assertEquals(3, pools.get("sched").rules().schedules().size());
     assertEquals(pools.get("sched").rules().schedules(), pools.get("sched-demand").rules().schedules());
     assertNotNull(pools.get("sched-demand").rules().demand());
-    assertEquals(12, pools.get("sched-demand").rules().demand().max());
+    assertEquals(16, pools.get("sched-demand").rules().demand().max());
+    assertEquals(DemandScenario.BASE, pools.get("sched").rules().base());
   }
 }
