@@ -67,4 +67,14 @@ class DemandMetricsTest {
     assertFalse(none.met());
     assertTrue(none.line().contains("not shown"), none.line());
   }
+
+  @Test
+  void aWorkspacesTimeToReadyOnTheWorkflowClockSpansItsProgressSteps() {
+    String me = "{\"state\":\"READY\",\"steps\":[{\"step\":\"claim\",\"status\":\"running\",\"at\":\"2026-12-07T15:01:00Z\"},"
+        + "{\"step\":\"capacity\",\"status\":\"running\",\"at\":\"2026-12-07T15:01:00.010Z\"},"
+        + "{\"step\":\"ready\",\"status\":\"done\",\"at\":\"2026-12-07T15:02:30Z\"}]}";
+    assertEquals(90_000, DemandScenario.stepsSpan(me), 1e-9);
+    assertEquals("1.5 min", DemandScenario.clock(90_000));
+    assertTrue(Double.isNaN(DemandScenario.stepsSpan("{}")));
+  }
 }
