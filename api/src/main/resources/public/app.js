@@ -130,6 +130,7 @@ function signIn(token, remember) {
   mine.name = null;
   show('fleet', session.admin);
   show('workspaces', session.admin);
+  templates.load();
   mine.start();
   if (session.admin) admin.start();
   return true;
@@ -143,6 +144,7 @@ function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   mine.stop();
   multi.stop();
+  templates.stop();
   admin.stop();
   for (const id of ['who', 'mine', 'fleet', 'workspaces', 'history']) show(id, false);
   show('signin', true);
@@ -302,6 +304,7 @@ const mine = {
     show('ws-ready', false);
     show('ws-none', true);
     $('get').disabled = false;
+    templates.load(); // the spares ready now, for the chooser's labels
   },
 
   failed(message) {
@@ -323,7 +326,10 @@ const mine = {
     $('get').disabled = true;
     text('ws-status', 'Asking for a workspace…');
     let settled = false;
-    const post = call('POST', '/api/workspaces', this.name ? { name: this.name } : {})
+    const body = this.name ? { name: this.name } : {};
+    const template = templates.chosen();
+    if (template) body.template = template;
+    const post = call('POST', '/api/workspaces', body)
       .finally(() => { settled = true; });
     post.catch(() => {});
     try {
@@ -511,6 +517,47 @@ const mine = {
 };
 
 /**
+ * The templates offered (GET /api/templates): with more than one, a chooser whose choice every
+ * "Get" sends; with one, no chooser and the server's default.
+ */
+const templates = {
+  offered: [],
+
+  async load() {
+    if (!session.token) return;
+    try {
+      const answer = await call('GET', '/api/templates');
+      if (answer.status !== 200 || !Array.isArray(answer.body)) return;
+      this.offered = answer.body;
+      const select = $('ws-template');
+      const kept = select.value;
+      select.replaceChildren(...this.offered.map((t) => el('option', { value: t.name,
+        selected: kept ? t.name === kept : t.defaultTemplate === true }, this.label(t))));
+      show('ws-template-row', this.offered.length > 1);
+    } catch (e) {
+      // without the list the page asks for the default template, as with a single one
+    }
+  },
+
+  label(t) {
+    const kind = t.kind && t.kind !== t.name ? ` (${t.kind})` : '';
+    const spares = t.sparesReady > 0 ? `${t.sparesReady} ready` : 'no spare ready: a cold start';
+    return `${t.name}${kind} · ${spares}`;
+  },
+
+  /** The chosen template, or null for the server's default (one template, or none listed). */
+  chosen() {
+    return this.offered.length > 1 ? $('ws-template').value || null : null;
+  },
+
+  stop() {
+    this.offered = [];
+    $('ws-template').replaceChildren();
+    show('ws-template-row', false);
+  },
+};
+
+/**
  * With more than one workspace per user: the caller's workspaces (GET /api/workspaces), each a
  * button that shows it in the card above, and a name field to get another one. With one per
  * user this stays hidden and the page is what it always was.
@@ -643,23 +690,45 @@ const admin = {
         fact('Spares (ready / target)', `${s.sparesReady} / ${s.sparesTarget}`),
         fact('Waiting for capacity', s.provisioning),
         fact('Slots (used / free)', `${s.slotsUsed} / ${s.slotsFree}`));
-      replaceRows($('hosts'), (s.hosts || []).map((h) => el('tr', {},
+      const pools = Array.isArray(s.pools) ? s.pools
+        : [{ template: s.template, hosts: s.hosts, decisions: s.decisions }];
+      replaceRows($('pools'), pools.map((p) => this.poolRow(p)), 5, 'No pools.');
+      const hosts = pools.flatMap((p) => (p.hosts || []).map((h) => [p.template, h]));
+      replaceRows($('hosts'), hosts.map(([template, h]) => el('tr', {},
         el('td', {}, h.hostId),
+        el('td', {}, template || '—'),
         el('td', { class: 'state-' + h.state }, h.state),
         el('td', {}, h.address || '—'),
         el('td', {}, h.scaleInProtected ? 'yes' : 'no'),
         el('td', {}, h.launchedAtMillis ? clock(new Date(h.launchedAtMillis).toISOString()) : '—'),
         el('td', {}, el('div', { class: 'slots' }, ...(h.slots || []).map((st) => this.slot(st)))))),
-      6, 'No hosts.');
-      const decisions = (s.decisions || []).slice().reverse();
-      replaceRows($('decisions'), decisions.map((d) => el('tr', {},
+      7, 'No hosts.');
+      // every pool's decisions, the latest first
+      const decisions = pools.flatMap((p) => (p.decisions || []).map((d) => [p.template, d]))
+        .sort((a, b) => b[1].atMillis - a[1].atMillis);
+      replaceRows($('decisions'), decisions.map(([template, d]) => el('tr', {},
         el('td', {}, clock(new Date(d.atMillis).toISOString())),
+        el('td', {}, template || '—'),
         el('td', {}, d.action),
         el('td', {}, `${d.fromHosts} → ${d.toHosts}`),
-        el('td', {}, d.reason || ''))), 4, 'No decisions yet.');
+        el('td', {}, d.reason || ''))), 5, 'No decisions yet.');
     } catch (e) {
       if (e && e.name !== 'AbortError' && e.message !== 'unauthorized') text('fleet-error', String(e.message || e));
     }
+  },
+
+  /** A pool's row: its target and the rule that set it, or why its controller gave no status. */
+  poolRow(p) {
+    if (p.error) {
+      return el('tr', {}, el('td', {}, p.template), el('td', { class: 'error-cell', colspan: 4 }, p.error));
+    }
+    const hosts = p.actual == null ? '—' : `${p.actual} / ${p.desired}`;
+    return el('tr', {},
+      el('td', {}, p.template),
+      el('td', {}, p.sparesTarget == null ? '—' : p.sparesTarget),
+      el('td', {}, p.sparesRule || '—'),
+      el('td', {}, p.sparesReady == null ? '—' : p.sparesReady),
+      el('td', {}, hosts));
   },
 
   slot(st) {

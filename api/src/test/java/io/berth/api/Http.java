@@ -55,6 +55,12 @@ final class Http {
     return send(b.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
   }
 
+  /** A form body ({@code application/x-www-form-urlencoded}), as an HTML form posts it. */
+  Answer postForm(String path, String bearer, String form) {
+    return send(builder(path, bearer).header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(form)));
+  }
+
   /** Raw Authorization header, for the heartbeat's own token scheme. */
   Answer postWithAuthorization(String path, String authorization) {
     HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30));

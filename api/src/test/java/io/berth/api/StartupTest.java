@@ -10,16 +10,21 @@ import io.berth.api.workspaces.AllocateRate;
 import io.berth.api.workspaces.WorkspaceSettings;
 import io.berth.api.workspaces.WorkspaceWorkflows;
 import io.berth.workflows.RedisKeys;
+import io.berth.workflows.pools.Pools;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.RedisClient;
 
 /** Context-level behaviour, no HTTP: how the API starts and how the embedded stack hands it its clients. */
@@ -77,8 +82,9 @@ class StartupTest {
       assertEquals(Duration.ofMinutes(5), ws.coldStartTimeout());
       assertEquals(Duration.ofSeconds(10), ws.allocateWait());
       assertEquals(Duration.ofSeconds(30), ws.effectiveHeartbeatWindow());
-      assertEquals("demo", ws.template());
-      assertEquals(List.of("demo"), ws.templates());
+      Pools pools = ctx.getBean(Pools.class);
+      assertEquals("demo", pools.defaultTemplate());
+      assertEquals(List.of("demo"), pools.names());
       assertEquals("http://a-1.localhost:8088/", ws.urlFor("a-1"));
       assertEquals(new AllocateRate(10, Duration.ofMinutes(1)), ws.rate());
       assertEquals(new AllocateRate(30, Duration.ofMinutes(1)), ws.extendQuota());
@@ -99,6 +105,7 @@ class StartupTest {
       WorkspaceSettings ws = ctx.getBean(WorkspaceSettings.class);
       assertEquals("https://a-1.ws.example.org/", ws.urlFor("a-1"));
       assertEquals(List.of("demo", "code-server"), ws.templates());
+      assertEquals(List.of("demo", "code-server"), ctx.getBean(Pools.class).names());
       assertEquals("b2:", ctx.getBean(RedisKeys.class).prefix());
     }
   }
@@ -110,8 +117,59 @@ class StartupTest {
     try (ApplicationContext ctx = ApplicationContext.run(p)) {
       WorkspaceSettings ws = ctx.getBean(WorkspaceSettings.class);
       assertEquals("chromium", ws.template());
-      assertEquals(List.of("chromium"), ws.templates());
+      assertEquals(List.of("chromium"), ctx.getBean(Pools.class).names());
     }
+  }
+
+  @Test
+  void theTemplatesFileGivesTheDefaultAndThePoolsWithTheirOverrides(@TempDir Path dir) throws IOException {
+    Map<String, Object> p = props("0123456789abcdef0123456789abcdef");
+    p.put("BERTH_TEMPLATES_FILE", Files.writeString(dir.resolve("t.yml"), """
+        default: shell
+        templates:
+          demo: {spares: 1}
+          shell: {kind: command, spares: 2}
+        """).toString());
+    // as the embedded stack passes its environment: the command and an override under their own names
+    p.put("BERTH_TEMPLATE_COMMAND", "python3 -m http.server {port} --bind 127.0.0.1");
+    p.put("BERTH_POOL_DEMO_SPARES", "3");
+    try (ApplicationContext ctx = ApplicationContext.run(p)) {
+      Pools pools = ctx.getBean(Pools.class);
+      assertEquals("shell", pools.defaultTemplate(), "the file's default while BERTH_TEMPLATE is unset");
+      assertEquals(List.of("demo", "shell"), pools.names());
+      assertEquals(3, pools.get("demo").spares());
+      assertEquals("python3 -m http.server {port} --bind 127.0.0.1", pools.get("shell").command());
+    }
+  }
+
+  @Test
+  void aBadTemplatesFileStopsStartupWithItsMessage(@TempDir Path dir) throws IOException {
+    Map<String, Object> p = props("0123456789abcdef0123456789abcdef");
+    p.put("berth.workspace.templates-file", Files.writeString(dir.resolve("t.yml"), """
+        templates:
+          demo:
+            schedules:
+              - {name: day, cron: "* 8-17 * * 1-5", spares: 4}
+              - {name: noon, cron: "* 12 * * *", spares: 6}
+        """).toString());
+    assertTrue(rootMessage(p).contains("schedules 'day' and 'noon' overlap"), rootMessage(p));
+
+    Map<String, Object> q = props("0123456789abcdef0123456789abcdef");
+    q.put("BERTH_TEMPLATES", "demo,shell");
+    assertTrue(rootMessage(q).contains("template 'shell': kind must be one of"), rootMessage(q));
+
+    Map<String, Object> r = props("0123456789abcdef0123456789abcdef");
+    r.put("BERTH_POOL_DEMO_MAX_HOSTS", "many");
+    assertTrue(rootMessage(r).contains("maxHosts (from the environment) must be a whole number"), rootMessage(r));
+  }
+
+  private static String rootMessage(Map<String, Object> properties) {
+    Exception e = assertThrows(Exception.class, () -> ApplicationContext.run(properties).close());
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    return root.getMessage();
   }
 
   @Test

@@ -7,6 +7,10 @@ import io.berth.workflows.CapacityWorkflow;
 import io.berth.workflows.TaskQueues;
 import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.WorkspaceParams;
+import io.temporal.api.common.v1.Payloads;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -21,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import redis.clients.jedis.RedisClient;
 
 /**
@@ -93,6 +98,24 @@ public final class TestStack {
 
   WorkspaceWorkflow workspace(String user) {
     return client.newWorkflowStub(WorkspaceWorkflow.class, WorkspaceWorkflow.idFor(user));
+  }
+
+  /** The input the latest run of {@code user}'s workspace was started with, read from its history. */
+  WorkspaceParams startedWith(String user) {
+    Payloads input = client.fetchHistory(WorkspaceWorkflow.idFor(user)).getHistory().getEvents(0)
+        .getWorkflowExecutionStartedEventAttributes().getInput();
+    return DefaultDataConverter.newDefaultInstance().fromPayloads(0, Optional.of(input), WorkspaceParams.class,
+        WorkspaceParams.class);
+  }
+
+  /** A fake controller under {@code controllerId} (another template's pool), unless one runs already. */
+  void controller(String controllerId) {
+    try {
+      WorkflowClient.start(client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
+          .setWorkflowId(controllerId).setTaskQueue(TaskQueues.BERTH).build())::run, (CapacityParams) null);
+    } catch (WorkflowExecutionAlreadyStarted e) {
+      // started by an earlier test class of this JVM
+    }
   }
 
   long heartbeatSignals(String user) {

@@ -145,6 +145,7 @@ class WakeApiTest extends ApiTestBase {
     WorkspaceView run = stack.workspace(owner).view();
     assertNotEquals(ended, run.workspaceId(), "a new run");
     assertEquals("code-server", run.template());
+    assertEquals("capacity-code-server", stack.startedWith(owner).capacityId(), "the template's own controller");
     assertEquals("2", quotaCount(owner), "the allocation quota counts the wake as it counted the first allocation");
 
     Answer followed = send("GET", "/api/gateway/wake/status", host(owner), cookie,

@@ -102,6 +102,8 @@ class DashboardBrowserTest {
     chrome.awaitText("Get my workspace", UI);
     assertTrue(chrome.eval("document.getElementById('ws-multi').hidden").asBoolean(),
         "one workspace per user (the default): no list, no name field");
+    assertTrue(chrome.eval("document.getElementById('ws-template-row').hidden").asBoolean(),
+        "one template offered: no chooser");
     chrome.click("#get");
 
     // On the local fleet the placement steps run as local activities inside the workflow task that
@@ -166,6 +168,10 @@ class DashboardBrowserTest {
     });
     assertTrue(fleet.contains("Last scaling decisions") && fleet.contains("RUNNING"), fleet);
     assertTrue(fleet.contains("#0: bob"), "bob's slot shows its owner: " + fleet);
+    assertEquals("demo", chrome.eval("document.querySelector('#pools tr').cells[0].textContent").asText(),
+        "the one template's pool: " + fleet);
+    assertEquals("demo", chrome.eval("document.querySelector('#decisions tr').cells[1].textContent").asText(),
+        "each decision names its template: " + fleet);
     screenshot("06-operator", "Fleet", "Workspaces", "bob", "Force release");
 
     chrome.type("#history-for", "mallory");

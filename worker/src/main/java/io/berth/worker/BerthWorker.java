@@ -5,9 +5,10 @@ import io.berth.activities.aws.AwsSettings;
 import io.berth.activities.dns.NoDns;
 import io.berth.activities.dns.Route53Dns;
 import io.berth.activities.fleet.aws.AwsFleet;
+import io.berth.activities.fleet.aws.AwsFleets;
 import io.berth.activities.fleet.Fleet;
 import io.berth.activities.fleet.FleetActivitiesImpl;
-import io.berth.activities.fleet.local.LocalFleet;
+import io.berth.activities.fleet.local.LocalFleets;
 import io.berth.activities.fleet.local.LocalFleetConfig;
 import io.berth.activities.fleet.local.CommandTemplate;
 import io.berth.activities.fleet.local.SlotBox;
@@ -39,6 +40,7 @@ import io.berth.workflows.WorkspaceWorkflowImpl;
 import io.berth.workflows.activities.DnsActivities;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.pools.Pool;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.client.WorkflowClient;
@@ -52,6 +54,7 @@ import io.temporal.worker.WorkerOptions;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -63,7 +66,7 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * The worker: the provider's fleet and DNS, Nginx routes, the Redis store and probes as
- * activities on task queue {@code berth}, both workflows, and the {@code capacity} singleton.
+ * activities on task queue {@code berth}, both workflows, and a capacity controller per template.
  */
 public final class BerthWorker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BerthWorker.class);
@@ -72,7 +75,12 @@ public final class BerthWorker implements AutoCloseable {
   private final WorkerConfig config;
   private final WorkflowClient client;
   private WorkerFactory factory;
-  private LocalFleet localFleet;
+  private LocalFleets localFleet;
+  /** Template → its readiness path, for the probe (the local fleet's templates; built-in paths on AWS). */
+  private final Map<String, String> probePaths = new HashMap<>();
+  /** The machine's box for templates that run user code, probed once for all of them. */
+  private SlotBox machineBox;
+  private boolean machineBoxProbed;
   private NginxProcess nginx;
   private GatewayRoutes routes;
   private Fleet fleet;
@@ -123,7 +131,8 @@ public final class BerthWorker implements AutoCloseable {
     DnsActivities dns = aws == null ? new NoDns() : new Route53Dns(awsSettings(), aws);
     RedisStore store = new RedisStore(redis, keys, fleet);
     staleSessions = new StaleSessions(client, redis, keys, store);
-    lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet, staleSessions);
+    lostWorkspaces = new LostWorkspaces(client, redis, keys, config.domain(), fleet, staleSessions,
+        this::capacityIdOf);
 
     factory = WorkerFactory.newInstance(client, WorkerFactoryOptions.newBuilder()
         .setWorkerInterceptors(interceptors)
@@ -134,8 +143,10 @@ public final class BerthWorker implements AutoCloseable {
     worker.registerWorkflowImplementationTypes(WorkspaceWorkflowImpl.class, CapacityWorkflowImpl.class);
     CapacityPokes pokes = new CapacityPokes(client);
     closeables.add(0, pokes);
+    // A warm allocation pokes its own template's controller.
     worker.registerActivitiesImplementations(store, new FleetActivitiesImpl(fleet, store::claimed), dns, routes,
-        probe(), armedReclaim, pokes, new SessionThenPoke(store, pokes), new LiveClaims(client));
+        probe(), armedReclaim, pokes, new SessionThenPoke(store, pokes, config.pools()::controllerId),
+        new LiveClaims(client));
     factory.start();
     HealthPublisher health = new HealthPublisher(redis, keys, nginx, routes, routing);
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -147,9 +158,12 @@ public final class BerthWorker implements AutoCloseable {
     closeables.add(0, timer::shutdownNow);
     startCapacity();
     startUpkeep();
-    log.info("worker started: provider {}, template {}, spares {}, hosts {}..{}, {} slot(s) per host, workspace auth {}, "
-        + "routing {}", config.provider(), config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), access.mode(), routing);
+    for (Pool p : config.pools().pools()) {
+      log.info("worker started: provider {}, template {}{} (kind {}), spares {}, hosts {}..{}, {} slot(s) per host, "
+          + "controller {}", config.provider(), p.name(), p.name().equals(config.template()) ? " (default)" : "",
+          p.kind(), p.spares(), p.minHosts(), p.maxHosts(), p.slotsPerHost(), config.pools().controllerId(p.name()));
+    }
+    log.info("workspace auth {}, routing {}", access.mode(), routing);
   }
 
   /**
@@ -196,28 +210,52 @@ public final class BerthWorker implements AutoCloseable {
   }
 
   void keepCapacityRunning() {
-    try {
-      WorkflowExecutionStatus status = client.newUntypedWorkflowStub(CapacityWorkflow.ID).describe().getStatus();
-      if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
-        staleSessions.sweep(); // Temporal kept its state: a session whose run closed is stale
+    boolean lost = false;
+    boolean stopped = false;
+    for (String id : controllerIds()) {
+      try {
+        WorkflowExecutionStatus status = client.newUntypedWorkflowStub(id).describe().getStatus();
+        if (status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+          log.warn("the capacity workflow {} is {}: starting it again", id, status);
+          stopped = true;
+        }
+      } catch (WorkflowNotFoundException e) {
+        lost = true;
+      } catch (RuntimeException e) {
+        log.debug("cannot check the capacity workflow {}: {}", id, e.toString());
         return;
       }
-      log.warn("the capacity workflow is {}: starting it again", status);
-    } catch (WorkflowNotFoundException e) {
-      log.warn("the capacity workflow is gone (Temporal lost its state?): registering search attributes, "
-          + "re-creating the READY workspaces' workflows and the controller");
+    }
+    if (!lost && !stopped) {
+      staleSessions.sweep(); // Temporal kept its state: a session whose run closed is stale
+      return;
+    }
+    if (lost) {
+      log.warn("a capacity workflow is gone (Temporal lost its state?): registering search attributes, "
+          + "re-creating the READY workspaces' workflows and the controllers");
       TemporalConnection.registerSearchAttributes(client.getOptions().getNamespace(),
           client.getWorkflowServiceStubs().getOptions().getTarget());
       lostWorkspaces.recreate();
-    } catch (RuntimeException e) {
-      log.debug("cannot check the capacity workflow: {}", e.toString());
-      return;
     }
     try {
       startCapacity();
     } catch (RuntimeException e) {
-      log.warn("could not start the capacity workflow: {}", e.toString());
+      log.warn("could not start the capacity workflows: {}", e.toString());
     }
+  }
+
+  /** One controller per template: {@code capacity} for the default template's pool, {@code capacity-<name>} for the others. */
+  private List<String> controllerIds() {
+    return config.pools().names().stream().map(config.pools()::controllerId).toList();
+  }
+
+  /** The controller a workspace of {@code template} signals; null for the default template's ({@code capacity}). */
+  private String capacityIdOf(String template) {
+    if (template == null || config.pools().get(template) == null) {
+      return null;
+    }
+    String id = config.pools().controllerId(template);
+    return CapacityWorkflow.ID.equals(id) ? null : id;
   }
 
   /**
@@ -243,22 +281,46 @@ public final class BerthWorker implements AutoCloseable {
 
   private Fleet fleet(RedisClient redis, RedisKeys keys) {
     if ("aws".equals(config.provider())) {
+      probePaths.putAll(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()));
       aws = AwsClients.create(awsSettings());
       closeables.add(aws);
-      return new AwsFleet(awsSettings(), aws);
+      if (config.pools().pools().size() == 1) {
+        return new AwsFleet(awsSettings(), aws);
+      }
+      Map<String, AwsSettings> groups = new LinkedHashMap<>();
+      for (Pool p : config.pools().pools()) {
+        groups.put(p.name(), awsSettings(p));
+        probePaths.put(p.name(), awsProbePath(p));
+      }
+      return new AwsFleets(config.template(), groups, aws);
     }
     if (!"local".equals(config.provider())) {
       throw new IllegalArgumentException("unknown provider " + config.provider() + " (local, aws)");
     }
     PortAllocator ports = new PortAllocator(redis, keys, config.portFrom(), config.portTo());
-    WorkerConfig.TemplateSettings t = config.templateSettings();
-    Template template = Templates.fromConfig(new Templates.Settings(config.template(), config.templateCommand(),
-        t.probePath(), t.codeServerBin(), t.chromiumBin()));
-    LocalFleetConfig lc = new LocalFleetConfig(config.stateDir(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), template, config.apiUrl(), java.time.Duration.ofMillis(500), t.activityInterval(),
-        box(template));
-    localFleet = new LocalFleet(redis, keys, ports, lc).start();
+    List<LocalFleetConfig> groups = new ArrayList<>();
+    probePaths.putAll(HttpProbe.DEFAULT_PATHS);
+    for (Pool p : config.pools().pools()) {
+      Template template = template(p);
+      probePaths.put(p.name(), template.probePath());
+      groups.add(new LocalFleetConfig(config.stateDir(), p.minHosts(), p.maxHosts(), p.slotsPerHost(), template,
+          config.apiUrl(), java.time.Duration.ofMillis(500), config.templateSettings().activityInterval(),
+          box(template)));
+    }
+    localFleet = new LocalFleets(redis, keys, ports, config.template(), groups).start();
     return localFleet;
+  }
+
+  /** What the pool's slots run: its kind, named by the pool; the default's probe path may come from the environment. */
+  private Template template(Pool p) {
+    WorkerConfig.TemplateSettings t = config.templateSettings();
+    String probePath = p.name().equals(config.template()) ? t.probePath() : p.probePath();
+    try {
+      return Templates.forPool(p.name(), new Templates.Settings(p.kind(), p.command(), probePath, t.codeServerBin(),
+          t.chromiumBin()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("template '" + p.name() + "': " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -266,11 +328,26 @@ public final class BerthWorker implements AutoCloseable {
    * start such a template unboxed unless the operator trusts every workspace user.
    */
   private SlotBox box(Template template) {
-    SlotBox.Mode mode = SlotBox.Mode.fromConfig(config.isolation().mode());
     if (!template.runsUserCode()) {
       log.info("isolation: template {} runs no user code, slots are not boxed", template.name());
       return null;
     }
+    if (!machineBoxProbed) {
+      machineBox = machineBox(template);
+      machineBoxProbed = true;
+    }
+    if (machineBox != null && template instanceof CommandTemplate c) {
+      SlotBox.checkProgram(c.words().get(0), System.getenv().getOrDefault("PATH", ""));
+    }
+    return machineBox;
+  }
+
+  /**
+   * The box every template that runs user code shares (docs/SECURITY.md), or null: probed once,
+   * for the first such template, which a refusal names.
+   */
+  private SlotBox machineBox(Template template) {
+    SlotBox.Mode mode = SlotBox.Mode.fromConfig(config.isolation().mode());
     StringBuilder why = new StringBuilder();
     SlotBox box = mode == SlotBox.Mode.OFF ? null : SlotBox.probe(config.stateDir(), why);
     if (box == null && mode == SlotBox.Mode.OFF) {
@@ -290,10 +367,8 @@ public final class BerthWorker implements AutoCloseable {
           + "directory and reach its control plane", why);
       return null;
     }
-    log.info("isolation: each {} slot runs as its own uid in a bubblewrap box (its directory only)", template.name());
-    if (template instanceof CommandTemplate c) {
-      SlotBox.checkProgram(c.words().get(0), System.getenv().getOrDefault("PATH", ""));
-    }
+    log.info("isolation: each slot of a template that runs user code runs as its own uid in a bubblewrap box "
+        + "(its directory only)");
     StringBuilder noFirewall = new StringBuilder();
     SlotFirewall firewall = SlotFirewall.probe(config.portFrom(), config.portTo(),
         List.of(localPort(config.redisUrl()), config.embeddedTemporal() ? config.embeddedTemporalPort() : 0), noFirewall);
@@ -331,15 +406,27 @@ public final class BerthWorker implements AutoCloseable {
    * wrong; EC2 instances are reached on the addresses EC2 reports.
    */
   private HttpProbe probe() {
-    return new HttpProbe(HttpProbe.pathsWith(Templates.COMMAND, config.templateSettings().probePath()),
-        HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW, localFleet != null);
+    return new HttpProbe(probePaths, HttpProbe.DEFAULT_TIMEOUT, HttpProbe.DEFAULT_AWAIT_WINDOW, localFleet != null);
   }
 
+  /** The default template's group: what a single-template deployment has always used, and the DNS zone's settings. */
   private AwsSettings awsSettings() {
+    return awsSettings(config.pools().defaultPool());
+  }
+
+  /** The template's own Auto Scaling group, slots per host and name; the rest as every template's. */
+  private AwsSettings awsSettings(Pool p) {
     WorkerConfig.Aws a = config.aws();
-    return new AwsSettings(a.region(), a.autoScalingGroup(), a.hostedZoneId(), config.domain(), a.addressKind(),
-        a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(),
-        config.slotsPerHost(), config.template(), a.agentPort());
+    return new AwsSettings(a.region(), a.groups().get(p.name()), a.hostedZoneId(), config.domain(), a.addressKind(),
+        a.dnsMode(), a.endpoint().isBlank() ? null : URI.create(a.endpoint()), a.templatePort(), p.slotsPerHost(),
+        p.name(), a.agentPort());
+  }
+
+  /** What the instance's template answers ready on: a command template's probe path, else its kind's. */
+  private String awsProbePath(Pool p) {
+    String commandPath = p.name().equals(config.template()) ? config.templateSettings().probePath()
+        : p.probePath() == null ? "/" : p.probePath();
+    return Templates.COMMAND.equals(p.kind()) ? commandPath : HttpProbe.DEFAULT_PATHS.getOrDefault(p.kind(), "/");
   }
 
   /** {@code wildcard}: dynamic routing's server for a managed Nginx (an external one has it in its own config). */
@@ -358,21 +445,26 @@ public final class BerthWorker implements AutoCloseable {
     return n;
   }
 
-  private CapacityParams capacityParams() {
-    return new CapacityParams(config.template(), config.spares(), config.minHosts(), config.maxHosts(),
-        config.slotsPerHost(), config.scaleOutStep(), config.scaleOutMaxStep(), config.reconcileInterval(), config.scaleOutCooldown(),
-        config.stableWindow(), config.probeAttempts(), 100, config.queue(), CapacityMemory.empty());
+  /** The pool's controller settings: the pool's own spares, bounds, slots and rules; the fleet-wide timing. */
+  static CapacityParams capacityParams(WorkerConfig config, Pool p) {
+    return new CapacityParams(p.name(), p.spares(), p.minHosts(), p.maxHosts(), p.slotsPerHost(),
+        config.scaleOutStep(), config.scaleOutMaxStep(), config.reconcileInterval(), config.scaleOutCooldown(),
+        config.stableWindow(), config.probeAttempts(), 100, config.queue(), CapacityMemory.empty(), p.rules());
   }
 
-  /** Starts the singleton, or hands the running one this worker's settings. */
+  /** Starts each template's controller, or hands a running one this worker's settings. */
   private void startCapacity() {
-    CapacityWorkflow stub = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
-        .setWorkflowId(CapacityWorkflow.ID)
-        .setTaskQueue(TaskQueues.BERTH)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
-        .build());
-    WorkflowClient.start(stub::run, capacityParams());
-    client.newWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID).reconfigure(capacityParams());
+    for (Pool p : config.pools().pools()) {
+      String id = config.pools().controllerId(p.name());
+      CapacityWorkflow stub = client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
+          .setWorkflowId(id)
+          .setTaskQueue(TaskQueues.BERTH)
+          .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+          .build());
+      CapacityParams params = capacityParams(config, p);
+      WorkflowClient.start(stub::run, params);
+      client.newWorkflowStub(CapacityWorkflow.class, id).reconfigure(params);
+    }
   }
 
   public NginxProcess nginx() {

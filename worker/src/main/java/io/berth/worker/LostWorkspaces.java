@@ -14,6 +14,7 @@ import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.UnifiedJedis;
@@ -38,10 +39,13 @@ final class LostWorkspaces {
   private final String domain;
   private final Fleet fleet;
   private final StaleSessions stale;
+  private final UnaryOperator<String> capacityIdOf;
 
+  /** {@code capacityIdOf}: a template → the workflow id of its pool's controller (null: {@code capacity}). */
   LostWorkspaces(WorkflowClient client, UnifiedJedis redis, RedisKeys keys, String domain, Fleet fleet,
-                 StaleSessions stale) {
+                 StaleSessions stale, UnaryOperator<String> capacityIdOf) {
     this.stale = stale;
+    this.capacityIdOf = capacityIdOf;
     this.client = client;
     this.fleet = fleet;
     this.redis = redis;
@@ -109,7 +113,7 @@ final class LostWorkspaces {
           Long.parseLong(ws.get("idleDeadline")), expiresAt);
       return new WorkspaceParams(user, label, label + "." + domain, ws.get("url"), ws.get("template"),
           Duration.ofMillis(Long.parseLong(ws.get("idleTimeoutMs"))), Duration.ofMillis(expiresAt - allocatedAt),
-          COLD_START, ALLOCATE_WAIT, active, null);
+          COLD_START, ALLOCATE_WAIT, active, null).withCapacityId(capacityIdOf.apply(ws.get("template")));
     } catch (RuntimeException e) {
       log.warn("the session of {} cannot be read back: {}", user, e.toString());
       return null;

@@ -2,6 +2,8 @@ package io.berth.worker;
 
 import io.berth.workflows.GatewayToken;
 import io.berth.workflows.RedisUrls;
+import io.berth.workflows.pools.Pool;
+import io.berth.workflows.pools.Pools;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -48,7 +50,8 @@ public record WorkerConfig(
     String workspaceAuth,
     String dashboardUrl,
     Aws aws,
-    Isolation isolation) {
+    Isolation isolation,
+    Pools pools) {
 
   /**
    * How workspaces are kept from Berth and from each other ({@code BERTH_ISOLATION}: auto, box,
@@ -63,9 +66,34 @@ public record WorkerConfig(
     }
   }
 
-  /** Provider {@code aws}: the group, the zone, where routes point, an endpoint override for tests. */
+  /**
+   * Provider {@code aws}: the default template's group, the zone, where routes point, an endpoint
+   * override for tests; {@code groups}: every template's Auto Scaling group (template → group).
+   */
   public record Aws(String region, String autoScalingGroup, String hostedZoneId, String addressKind, String dnsMode,
-                    String endpoint, int templatePort, int agentPort) {}
+                    String endpoint, int templatePort, int agentPort, Map<String, String> groups) {}
+
+  /**
+   * Each template's own Auto Scaling group: {@code BERTH_POOL_<NAME>_ASG}, the default template's
+   * also {@code BERTH_AWS_ASG}. Several templates need one group each, never one for two.
+   */
+  static Map<String, String> autoScalingGroups(Env e, Pools pools) {
+    Map<String, String> groups = new java.util.LinkedHashMap<>();
+    for (Pool p : pools.pools()) {
+      String variable = "BERTH_POOL_" + p.name().toUpperCase(java.util.Locale.ROOT).replace('-', '_') + "_ASG";
+      String group = e.get(variable, p.name().equals(pools.defaultTemplate()) ? e.get("BERTH_AWS_ASG", "") : "");
+      if (group.isEmpty() && pools.pools().size() > 1) {
+        throw new IllegalArgumentException("template '" + p.name() + "' needs its own Auto Scaling group on AWS: set "
+            + variable + (p.name().equals(pools.defaultTemplate()) ? " or BERTH_AWS_ASG" : ""));
+      }
+      if (groups.containsValue(group) && !group.isEmpty()) {
+        throw new IllegalArgumentException(variable + ": Auto Scaling group " + group
+            + " is already another template's; a group runs one template's hosts");
+      }
+      groups.put(p.name(), group);
+    }
+    return java.util.Collections.unmodifiableMap(groups);
+  }
 
   /**
    * The rest of what templates need: the command template's probe path, the Host header routes
@@ -80,6 +108,11 @@ public record WorkerConfig(
     Path state = Path.of(e.get("BERTH_STATE_DIR", ".berth")).toAbsolutePath();
     String[] ports = e.get("BERTH_PORT_RANGE", "50000-60000").split("-");
     String apiUrl = e.get("BERTH_API_URL", "http://127.0.0.1:" + e.get("BERTH_API_PORT", "8080"));
+    // The templates file (or the environment alone): the default template's pool is what the
+    // single-template settings (template, spares, hosts, slots per host) have always meant.
+    Pools pools = Pools.fromEnv(env);
+    Pool dflt = pools.defaultPool();
+    String provider = e.get("BERTH_PROVIDER", "local");
     return new WorkerConfig(
         state,
         e.get("BERTH_TEMPORAL_TARGET", ""),
@@ -88,7 +121,7 @@ public record WorkerConfig(
         RedisUrls.withPasswordFile(e.get("BERTH_REDIS_URL", "redis://127.0.0.1:6379"),
             e.get(RedisUrls.PASSWORD_FILE_ENV, "")),
         e.get("BERTH_REDIS_PREFIX", "berth:"),
-        e.get("BERTH_PROVIDER", "local"),
+        provider,
         e.get("BERTH_DOMAIN", "localhost"),
         e.get("BERTH_GATEWAY_LISTEN", "127.0.0.1:8088"),
         e.get("BERTH_NGINX_BIN", "/usr/sbin/nginx"),
@@ -96,13 +129,13 @@ public record WorkerConfig(
         Path.of(e.get("BERTH_NGINX_ROUTES_DIR", state.resolve("nginx/routes").toString())),
         e.get("BERTH_NGINX_RELOAD", "nginx -s reload"),
         e.get("BERTH_ROUTING", "dynamic"),
-        e.get("BERTH_TEMPLATE", "demo"),
-        e.get("BERTH_TEMPLATE_COMMAND", ""),
-        templateSettings(e, state),
-        e.integer("BERTH_SPARES", 1),
-        e.integer("BERTH_MIN_HOSTS", 0),
-        e.integer("BERTH_MAX_HOSTS", 10),
-        e.integer("BERTH_SLOTS_PER_HOST", 1),
+        dflt.name(),
+        dflt.command() == null ? "" : dflt.command(),
+        templateSettings(e, state, dflt),
+        dflt.spares(),
+        dflt.minHosts(),
+        dflt.maxHosts(),
+        dflt.slotsPerHost(),
         Integer.parseInt(ports[0].trim()),
         Integer.parseInt(ports[1].trim()),
         e.duration("BERTH_RECONCILE_INTERVAL", "PT10S"),
@@ -120,9 +153,11 @@ public record WorkerConfig(
         new Aws(e.get("BERTH_AWS_REGION", "us-east-1"), e.get("BERTH_AWS_ASG", ""),
             e.get("BERTH_AWS_HOSTED_ZONE_ID", ""), e.get("BERTH_AWS_ADDRESS", "private"),
             e.get("BERTH_DNS_MODE", "record"), e.get("BERTH_AWS_ENDPOINT", ""),
-            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100)),
+            e.integer("BERTH_AWS_TEMPLATE_PORT", 8080), e.integer("BERTH_AWS_AGENT_PORT", 9100),
+            "aws".equals(provider) ? autoScalingGroups(e, pools) : Map.of()),
         new Isolation(e.get("BERTH_ISOLATION", "auto"), trusted(e.get("BERTH_TRUST_WORKSPACE_USERS", "false")),
-            e.get(GatewayToken.ENV, "")));
+            e.get(GatewayToken.ENV, "")),
+        pools);
   }
 
   private static boolean trusted(String v) {
@@ -133,11 +168,11 @@ public record WorkerConfig(
     };
   }
 
-  private static TemplateSettings templateSettings(Env e, Path state) {
-    String template = e.get("BERTH_TEMPLATE", "demo");
+  private static TemplateSettings templateSettings(Env e, Path state, Pool dflt) {
+    String template = dflt.kind();
     Path codeServerDir = Path.of(e.get("BERTH_CODE_SERVER_DIR", state.resolve("tools/code-server").toString()));
     return new TemplateSettings(
-        e.get("BERTH_TEMPLATE_PROBE_PATH", "/"),
+        e.get("BERTH_TEMPLATE_PROBE_PATH", dflt.probePath() == null ? "/" : dflt.probePath()),
         // Chromium's DevTools answers only an IP address or localhost as Host.
         e.get("BERTH_UPSTREAM_HOST", "chromium".equals(template) ? "upstream" : "client"),
         Path.of(e.get("BERTH_CODE_SERVER_BIN", codeServerDir.resolve("bin/code-server").toString())).toAbsolutePath(),
@@ -157,7 +192,7 @@ public record WorkerConfig(
   @Override
   public String toString() {
     return "WorkerConfig[stateDir=" + stateDir + ", redis=" + RedisUrls.redact(redisUrl) + ", provider=" + provider
-        + ", template=" + template + ", " + isolation + "]";
+        + ", templates=" + pools.names() + " (default " + template + "), " + isolation + "]";
   }
 
   public boolean embeddedTemporal() {

@@ -25,6 +25,7 @@ import io.berth.workflows.capacity.CapacityPlanner;
 import io.berth.workflows.capacity.CapacityPlanner.Plan;
 import io.berth.workflows.capacity.CapacityPlanner.Probed;
 import io.berth.workflows.capacity.CapacityPlanner.Repairs;
+import io.berth.workflows.capacity.SpareTarget.Target;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
@@ -44,6 +45,8 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 
 /**
@@ -52,11 +55,21 @@ import org.slf4j.Logger;
  * repairs and the probes, runs them, plans onboarding, sizing and the waiters on the probes'
  * answers, and runs that. Each action runs on its own: one that fails is logged and recorded as
  * a decision, and the rest of the pass goes on.
+ *
+ * <p>{@value #POOLS_CHANGE} (version 1, taken once at the start of a run): the spares follow the
+ * template's rules ({@code SpareRules}: schedules, demand), the template's own host group is sized
+ * ({@code setPoolCapacity}), misses are counted for the demand term, and the target and its rule
+ * are recorded in the run's memo when they change. A run that began before it (DEFAULT_VERSION)
+ * keeps a fixed spare count and sizes the one fleet ({@code setDesiredCapacity}).
  */
 public class CapacityWorkflowImpl implements CapacityWorkflow {
   private static final Logger log = Workflow.getLogger(CapacityWorkflowImpl.class);
   /** The pass interval while requests wait for hosts that are launching or not serving yet. */
   private static final Duration WAITING_INTERVAL = Duration.ofSeconds(1);
+  static final String POOLS_CHANGE = "template-pools";
+  /** The memo keys the target and its rule are recorded under. */
+  public static final String MEMO_TARGET = "sparesTarget";
+  public static final String MEMO_RULE = "sparesRule";
 
   private final StoreActivities store = ActivityStubs.controlStore();
   private final FleetActivities fleet = ActivityStubs.controlFleet();
@@ -67,10 +80,17 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   /** Replaced whole by the planner and the handlers; never changed in place. */
   private CapacityMemory memory = CapacityMemory.empty();
   private boolean poked;
+  /** Version 1 of {@link #POOLS_CHANGE}: set at the start of {@link #run}. */
+  private boolean pools;
+  /** The target of the last plan; null before the first. */
+  private Target target;
+  /** The target's key last written to the memo in this run; null: none yet. */
+  private String memoTarget;
   private CapacityStatus lastStatus = new CapacityStatus(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of());
 
   @Override
   public void run(CapacityParams initial) {
+    pools = Workflow.getVersion(POOLS_CHANGE, Workflow.DEFAULT_VERSION, 1) == 1;
     params = initial.withMemory(null);
     memory = initial.memory() == null ? CapacityMemory.empty() : initial.memory();
     for (int i = 0; i < params.iterationsBeforeContinueAsNew(); i++) {
@@ -97,15 +117,35 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   private void pass() {
     PassView view = store.passView(params.template(), memory.probeCursor());
     // The memory is taken over before the actions run: the handlers change the waiters meanwhile.
-    Repairs repairs = CapacityPlanner.repairs(view, memory, params, Workflow.currentTimeMillis());
+    CapacityParams settings = pools ? params : params.withRules(null);
+    Repairs repairs = CapacityPlanner.repairs(view, memory, settings, Workflow.currentTimeMillis());
     memory = repairs.memory();
     execute(view, repairs.actions());
     List<Probed> probed = probe(repairs.probes());
-    Plan plan = CapacityPlanner.capacity(view, probed, memory, params, Workflow.currentTimeMillis());
+    Plan plan = CapacityPlanner.capacity(view, probed, memory, settings, Workflow.currentTimeMillis());
     memory = plan.memory();
+    target = plan.target();
+    if (pools) {
+      recordTarget(plan.target());
+    }
     execute(view, plan.actions());
     lastStatus = new CapacityStatus(view.desired(), view.runningHosts(), 0, 0, 0, view.activeSlots(),
         view.slots() - view.activeSlots(), plan.spares(), 0, view.sessions(), 0, view.hosts(), List.of());
+  }
+
+  /**
+   * The target and its rule, in the run's memo (a command in its history, visible in a describe)
+   * when they changed: at the first pass of a run, then each time the rule or the count changes.
+   */
+  private void recordTarget(Target t) {
+    if (t.key().equals(memoTarget)) {
+      return;
+    }
+    memoTarget = t.key();
+    Map<String, Object> memo = new TreeMap<>(); // in key order: the command does not depend on hashing
+    memo.put(MEMO_RULE, t.rule());
+    memo.put(MEMO_TARGET, t.spares());
+    Workflow.upsertMemo(memo);
   }
 
   /** All candidates in parallel; a probe activity that failed counts as a failed probe. */
@@ -174,7 +214,7 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
     } else if (a instanceof ReplaceSpares x) {
       replaceSpares(view, x);
     } else if (a instanceof ScaleOut x) {
-      fleet.setDesiredCapacity(x.to());
+      scaleTo(x.to());
     } else if (a instanceof ScaleIn x) {
       scaleIn(view, x);
     } else if (a instanceof WakeWaiters x) {
@@ -183,6 +223,15 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
       x.workflowIds().forEach(id -> Async.procedure(workspace(id)::noCapacity, x.reason()));
     } else {
       throw new IllegalStateException("no executor for " + a.describe());
+    }
+  }
+
+  /** The template's own host group; a run from before pools per template sizes the one fleet. */
+  private void scaleTo(int hosts) {
+    if (pools) {
+      fleet.setPoolCapacity(params.template(), hosts);
+    } else {
+      fleet.setDesiredCapacity(hosts);
     }
   }
 
@@ -305,7 +354,11 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
 
   @Override
   public void needCapacity(CapacityRequest request) {
-    poked |= !memory.isWaiting(request.workflowId());
+    boolean miss = !memory.isWaiting(request.workflowId());
+    poked |= miss;
+    if (miss && pools && params.spareRules().demand() != null) {
+      memory = memory.withMiss(Workflow.currentTimeMillis());
+    }
     memory = memory.withWaiter(request);
   }
 
@@ -323,8 +376,9 @@ public class CapacityWorkflowImpl implements CapacityWorkflow {
   @Override
   public CapacityStatus status() {
     CapacityStatus s = lastStatus;
+    int spares = target == null ? params.spares() : target.spares();
     return new CapacityStatus(s.desired(), s.actual(), params.minHosts(), params.maxHosts(), params.slotsPerHost(),
-        s.slotsUsed(), s.slotsFree(), s.sparesReady(), params.spares(), s.active(), memory.waiters().size(),
-        s.hosts(), memory.decisions());
+        s.slotsUsed(), s.slotsFree(), s.sparesReady(), spares, s.active(), memory.waiters().size(),
+        s.hosts(), memory.decisions(), params.template(), target == null ? null : target.rule());
   }
 }

@@ -6,6 +6,7 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.common.converter.DefaultDataConverter;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The steps a workflow ran, read from its history: regular activities (ActivityTaskScheduled) and
@@ -15,8 +16,8 @@ import java.util.Optional;
  */
 public final class HistorySteps {
   static final String LOCAL_ACTIVITY_MARKER = "LocalActivity";
-  /** A notification of the capacity controller, not a step of the saga or the teardown. */
-  static final String POKE = "PokeCapacity";
+  /** Notifications of the capacity controller (its own, or its template's), not steps of the saga or the teardown. */
+  static final Set<String> POKES = Set.of("PokeCapacity", "PokeCapacityOf");
   /** The session step with the controller's poke after it ({@link SessionThenPoke}): the session step. */
   static final String SESSION_THEN_POKE = "StoreSessionThenPoke";
   static final String SESSION = "StoreSession";
@@ -26,7 +27,7 @@ public final class HistorySteps {
   /** The steps' activity types in history order, regular and local alike (controller pokes left out). */
   public static List<String> activityTypes(List<HistoryEvent> events) {
     return events.stream().map(HistorySteps::activityType).flatMap(Optional::stream)
-        .filter(type -> !POKE.equals(type)).toList();
+        .filter(type -> !POKES.contains(type)).toList();
   }
 
   /** The activity type an event starts (regular) or records (local), if it is one of those. */

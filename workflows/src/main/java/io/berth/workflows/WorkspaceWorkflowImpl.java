@@ -54,6 +54,11 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   static final long MAX_BEAT_SKEW_MILLIS = 5_000;
   static final Duration RESYNC_RETRY = Duration.ofSeconds(5);
+  /**
+   * Version 1: the run signals and pokes its own template's controller ({@code params.capacityId()});
+   * a run that began before (DEFAULT_VERSION) signals {@link CapacityWorkflow#ID}.
+   */
+  static final String POOLS_CHANGE = "template-pools";
   private static final Logger log = Workflow.getLogger(WorkspaceWorkflowImpl.class);
 
   private final WorkspaceParams params;
@@ -83,6 +88,8 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
   private long resyncRetryAt;
   /** Reclaims are armed on the worker; false once an armed call failed for good (the idle timer then). */
   private boolean armed = true;
+  /** Version 1 of {@link #POOLS_CHANGE}: set at the start of {@link #run}. */
+  private boolean pools;
 
   @WorkflowInit
   public WorkspaceWorkflowImpl(WorkspaceParams params) {
@@ -100,6 +107,7 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
 
   @Override
   public WorkspaceView run(WorkspaceParams ignored) {
+    pools = Workflow.getVersion(POOLS_CHANGE, Workflow.DEFAULT_VERSION, 1) == 1;
     setState(state);
     if (params.resume() == null && !allocate()) {
       pokeCapacity("allocation failed");
@@ -543,15 +551,19 @@ public class WorkspaceWorkflowImpl implements WorkspaceWorkflow {
    */
   private void pokeCapacity(String why) {
     try {
-      ActivityStubs.localPokes().pokeCapacity(why);
+      if (pools) {
+        ActivityStubs.localPokes().pokeCapacityOf(params.controllerId(), why);
+      } else {
+        ActivityStubs.localPokes().pokeCapacity(why);
+      }
     } catch (ActivityFailure e) {
       log.warn("poke '{}' of the capacity controller failed: {}", why, reasonOf(e));
     }
   }
 
   /** Signals to it go through {@code Async}: a missing controller fails only its own promise, not this workflow. */
-  private static CapacityWorkflow capacity() {
-    return Workflow.newExternalWorkflowStub(CapacityWorkflow.class, CapacityWorkflow.ID);
+  private CapacityWorkflow capacity() {
+    return Workflow.newExternalWorkflowStub(CapacityWorkflow.class, pools ? params.controllerId() : CapacityWorkflow.ID);
   }
 
   private static String reasonOf(Exception e) {

@@ -55,6 +55,12 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   /** Calls (as {@link #calls} lists them) that fail every attempt. */
   final Set<String> failing = ConcurrentHashMap.newKeySet();
   final List<Integer> desiredSet = Collections.synchronizedList(new ArrayList<>());
+  /** The templates whose own host group was sized ({@code setPoolCapacity}). */
+  final Set<String> poolsSized = ConcurrentHashMap.newKeySet();
+  /** The store's running count of claims, as the pass view reports it. */
+  volatile long claimsTotal;
+  /** The template every slot runs (the pass view reads only its controller's template). */
+  volatile String template = "demo";
   private int seq;
   volatile int desired;
 
@@ -67,7 +73,7 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
   }
 
   synchronized Slot slot(String hostId, int index) {
-    return new Slot(Slot.idOf(hostId, index), hostId, index, "127.0.0.1", 20_000 + index, "demo");
+    return new Slot(Slot.idOf(hostId, index), hostId, index, "127.0.0.1", 20_000 + index, template);
   }
 
   /** A user takes a spare as the saga would: out of the pool, tagged, protected, with a session. */
@@ -118,6 +124,7 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
 
   @Override
   public synchronized void setPoolCapacity(String template, int d) {
+    poolsSized.add(template);
     setDesiredCapacity(d);
   }
 
@@ -211,7 +218,7 @@ final class CapacityFakes implements FleetActivities, StoreActivities, ProbeActi
       public String sessionSlotOf(String user) {
         return sessionSlots.get(user);
       }
-    });
+    }).withClaimsTotal(claimsTotal);
   }
 
   @Override

@@ -72,12 +72,20 @@ class CapacityPokesTest {
   }
 
   private void startController() {
+    startController(CapacityWorkflow.ID);
+  }
+
+  private void startController(String id) {
     WorkflowClient.start(client.newWorkflowStub(CapacityWorkflow.class, WorkflowOptions.newBuilder()
-        .setWorkflowId(CapacityWorkflow.ID).setTaskQueue(TaskQueues.BERTH).build())::run, (CapacityParams) null);
+        .setWorkflowId(id).setTaskQueue(TaskQueues.BERTH).build())::run, (CapacityParams) null);
   }
 
   private List<String> received() {
-    return client.fetchHistory(CapacityWorkflow.ID).getEvents().stream()
+    return received(CapacityWorkflow.ID);
+  }
+
+  private List<String> received(String id) {
+    return client.fetchHistory(id).getEvents().stream()
         .filter(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
         .map(e -> e.getWorkflowExecutionSignaledEventAttributes())
         .filter(a -> a.getSignalName().equals("poke"))
@@ -123,5 +131,36 @@ class CapacityPokesTest {
     Await.until("the next poke", Duration.ofSeconds(10), () -> received().stream()
         .anyMatch(r -> r.startsWith("released") || r.equals("nobody listens (+1 more)")));
     System.out.printf("next poke delivered after %d ms: %s%n", (System.nanoTime() - t0) / 1_000_000, received());
+  }
+
+  /** Each template's controller gets its own pokes, coalesced on their own. */
+  @Test
+  void pokesAreCoalescedPerController() throws Exception {
+    String shell = CapacityWorkflow.idFor("shell", "demo");
+    startController();
+    startController(shell);
+    ExecutorService callers = Executors.newFixedThreadPool(10);
+    for (int i = 0; i < 30; i++) {
+      boolean toShell = i % 3 == 0;
+      callers.submit(() -> {
+        if (toShell) {
+          pokes.pokeCapacityOf(shell, "shell allocated");
+        } else {
+          pokes.pokeCapacity("demo allocated");
+        }
+      });
+    }
+    callers.shutdown();
+    assertTrue(callers.awaitTermination(30, TimeUnit.SECONDS));
+    List<String> toDemo = Await.value("20 pokes to the default template's controller", Duration.ofSeconds(20), () -> {
+      List<String> r = received();
+      return r.stream().mapToInt(CapacityPokesTest::count).sum() == 20 ? r : null;
+    });
+    List<String> toShell = Await.value("10 pokes to the shell's controller", Duration.ofSeconds(20), () -> {
+      List<String> r = received(shell);
+      return r.stream().mapToInt(CapacityPokesTest::count).sum() == 10 ? r : null;
+    });
+    assertTrue(toDemo.stream().allMatch(r -> r.startsWith("demo allocated")), toDemo.toString());
+    assertTrue(toShell.stream().allMatch(r -> r.startsWith("shell allocated")), toShell.toString());
   }
 }

@@ -23,12 +23,17 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>failed-action: a recycle that fails every attempt while the rest of its pass runs;</li>
  *   <li>continue-as-new: a run that ends in continue-as-new with a waiter and decisions.</li>
  * </ul>
+ * and, from {@code SpareRulesWorkflowTest}, runs with the {@code template-pools} marker (version 1):
+ * <ul>
+ *   <li>schedule: a template's pool whose target follows a schedule across its start and end;</li>
+ *   <li>demand: a burst of misses raising the target, in a run that continues as new.</li>
+ * </ul>
  */
 class CapacityReplayTest {
   @ParameterizedTest
   @ValueSource(strings = {"capacity-passes.json", "capacity-protect-owned.json", "capacity-orphan.json",
       "capacity-dead-claims.json", "capacity-left-behind.json", "capacity-failed-action.json",
-      "capacity-continue-as-new.json"})
+      "capacity-continue-as-new.json", "capacity-schedule.json", "capacity-demand.json"})
   void recordedControllerHistoryReplays(String name) throws Exception {
     Path file = Path.of(getClass().getResource("/histories/" + name).toURI());
     WorkflowExecutionHistory history = WorkflowExecutionHistory.fromJson(Files.readString(file, StandardCharsets.UTF_8));

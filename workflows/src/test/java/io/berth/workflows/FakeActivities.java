@@ -40,6 +40,8 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   final List<String> calls = Collections.synchronizedList(new ArrayList<>());
   /** The capacity controller's pokes, by reason (apart from {@link #calls}: they are not saga steps). */
   final List<String> pokes = Collections.synchronizedList(new ArrayList<>());
+  /** The controllers {@code pokeCapacityOf} named, in order. */
+  final List<String> pokedControllers = Collections.synchronizedList(new ArrayList<>());
   final Set<String> pool = ConcurrentHashMap.newKeySet();
   final Map<String, String> claims = new ConcurrentHashMap<>();
   final Map<String, String> owners = new ConcurrentHashMap<>();
@@ -294,5 +296,6 @@ final class FakeActivities implements StoreActivities, FleetActivities, DnsActiv
   @Override
   public void pokeCapacityOf(String controllerId, String reason) {
     pokes.add(reason);
+    pokedControllers.add(controllerId);
   }
 }

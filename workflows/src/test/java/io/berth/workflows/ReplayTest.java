@@ -23,12 +23,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Replays the workspace histories recorded from the 1.0 workflow ({@link WorkspaceHistoriesTest}):
  * a change to the workflow code that running workflows would not replay fails here. Guard such a
  * change with {@code Workflow.getVersion} and record new histories next to these
- * (docs/ARCHITECTURE.md, "Changing workflow code").
+ * (docs/ARCHITECTURE.md, "Changing workflow code"). {@code cold-capacity-id} is a cold allocation
+ * under the {@code template-pools} marker (version 1), asking its own template's controller.
  */
 class ReplayTest {
   @ParameterizedTest
   @ValueSource(strings = {"release", "release-in-task", "cold", "rollback", "idle-reclaim", "continue-as-new",
-      "resumed-release"})
+      "resumed-release", "cold-capacity-id"})
   void recordedHistoryReplays(String name) throws Exception {
     replay(name, WorkspaceWorkflowImpl.class);
   }

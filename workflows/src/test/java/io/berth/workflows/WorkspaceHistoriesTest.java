@@ -5,15 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.testkit.Await;
 import io.berth.workflows.model.Placement;
+import io.berth.workflows.model.WorkspaceParams;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.EventType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.testing.TestWorkflowEnvironment;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -81,6 +84,30 @@ class WorkspaceHistoriesTest {
     workflow("cal").release("user");
     result("cal");
     record("cal", "cold");
+  }
+
+  /**
+   * Cold, for a template with its own controller ({@code capacityId}): the run asks that controller
+   * for capacity, tells it when it no longer waits, and pokes it when released.
+   */
+  @Test
+  void coldAllocationAsksItsTemplatesController() throws IOException {
+    fakes.pool.clear();
+    WorkspaceParams params = WorkspaceWorkflowTest.defaults("gus").withCapacityId("capacity-shell");
+    assertEquals(WorkspaceState.PROVISIONING, runs.allocate(params).state());
+    fakes.pool.add("h-2/0");
+    workflow("gus").spareAvailable();
+    assertEquals(WorkspaceState.READY, runs.allocate(params).state());
+    workflow("gus").release("user");
+    result("gus");
+    var events = client.fetchHistory(WorkspaceWorkflow.idFor("gus")).getEvents();
+    List<String> signalled = events.stream()
+        .filter(e -> e.getEventType() == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)
+        .map(e -> e.getSignalExternalWorkflowExecutionInitiatedEventAttributes())
+        .map(a -> a.getSignalName() + " " + a.getWorkflowExecution().getWorkflowId()).distinct().toList();
+    assertEquals(List.of("needCapacity capacity-shell", "cancelNeed capacity-shell", "poke capacity-shell"), signalled);
+    assertEquals(List.of("capacity-shell"), List.copyOf(fakes.pokedControllers), "released: its controller poked");
+    record("gus", "cold-capacity-id");
   }
 
   /** A placement step fails: every started step is undone, then the claim. */

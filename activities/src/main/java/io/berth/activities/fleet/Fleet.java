@@ -11,6 +11,14 @@ import io.berth.workflows.model.Slot;
 public interface Fleet {
   FleetSnapshot describe();
 
+  /**
+   * The template's host group: its desired capacity, bounds and hosts. A provider with one group
+   * (every template's slots on the same hosts) answers {@link #describe()}.
+   */
+  default FleetSnapshot describe(String template) {
+    return describe();
+  }
+
   /** Clamped to min/max. The provider launches or terminates hosts asynchronously, as an ASG does. */
   void setDesiredCapacity(int desired);
 

@@ -38,6 +38,10 @@ public final class RedisStore implements StoreActivities, PassLookups {
   private static final Pattern SLOT_ID = Pattern.compile("[A-Za-z0-9_.-]{1,64}/[0-9]{1,4}");
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /**
+   * KEYS: the claim, the template's pool, its claims counter. A new claim counts once (a retried
+   * claim finds its record and counts nothing), in the same step as the SPOP.
+   */
   private static final String CLAIM = """
       local id = redis.call('GET', KEYS[1])
       if not id then
@@ -45,6 +49,7 @@ public final class RedisStore implements StoreActivities, PassLookups {
         if not id then return false end
         redis.call('SET', KEYS[1], id)
         redis.call('HSET', ARGV[1] .. id, 'claimedBy', ARGV[2], 'claimedFor', ARGV[3])
+        redis.call('INCR', KEYS[3])
       end
       return id
       """;
@@ -169,8 +174,8 @@ public final class RedisStore implements StoreActivities, PassLookups {
   public Slot claimSpare(ClaimRequest request) {
     requireRequestId(request.requestId());
     requireTemplate(request.template());
-    Object id = redis.eval(CLAIM, List.of(keys.claim(request.requestId()), keys.pool(request.template())),
-        List.of(slotPrefix(), request.requestId(), request.user()));
+    Object id = redis.eval(CLAIM, List.of(keys.claim(request.requestId()), keys.pool(request.template()),
+        claimsKey(request.template())), List.of(slotPrefix(), request.requestId(), request.user()));
     if (id == null) {
       return null;
     }
@@ -226,9 +231,34 @@ public final class RedisStore implements StoreActivities, PassLookups {
     return new PoolState(spares, quarantined, users);
   }
 
+  /**
+   * The template's own host group (its hosts, slots, desired and bounds), its pool, and how many of
+   * its spares were ever claimed.
+   */
   @Override
   public PassView passView(String template, int probeOffset) {
-    return PassViews.of(fleet.describe(), poolState(template), template, probeOffset, this);
+    requireTemplate(template);
+    PassView v = PassViews.of(fleet.describe(template), poolState(template), template, probeOffset, this);
+    return withClaimsTotal(v, claimsTotal(template));
+  }
+
+  /** Spares of the template claimed since Redis began counting: a running total, never reset. */
+  public long claimsTotal(String template) {
+    requireTemplate(template);
+    String n = redis.get(claimsKey(template));
+    return n == null ? 0 : Long.parseLong(n);
+  }
+
+  /** Beside the pool: {@code claims:<template>}. */
+  private String claimsKey(String template) {
+    return keys.prefix() + "claims:" + template;
+  }
+
+  private static PassView withClaimsTotal(PassView v, long total) {
+    return new PassView(v.desired(), v.min(), v.max(), v.runningHosts(), v.launching(), v.slots(), v.activeSlots(),
+        v.spares(), v.sessions(), v.deadSpares(), v.goneSpares(), v.strayOwners(), v.unprotect(),
+        v.quarantinedHosts(), v.quarantineCleared(), v.probe(), v.scaleIn(), v.hosts(), v.unprotected(), v.claims(),
+        v.leftBehind(), total);
   }
 
   /**

@@ -40,6 +40,14 @@ final class RecordingFleet implements Fleet {
     return new FleetSnapshot(list.size(), 0, list.size(), list);
   }
 
+  /** The hosts whose slots run the template, as a provider with a group per template reports them. */
+  @Override
+  public FleetSnapshot describe(String template) {
+    List<Host> list = describe().hosts().stream()
+        .filter(h -> h.slots().stream().allMatch(s -> s.slot().template().equals(template))).toList();
+    return new FleetSnapshot(list.size(), 0, list.size(), list);
+  }
+
   @Override
   public void setDesiredCapacity(int desired) {}
 

@@ -3,6 +3,7 @@ package io.berth.activities.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,10 +87,37 @@ class RedisStoreTest {
     assertEquals(Set.copyOf(slots(spares)), Set.copyOf(won), "slot details come back as added");
     assertTrue(store.poolState(T).spares().isEmpty());
 
+    assertEquals(spares, store.claimsTotal(T), "each successful claim counted once");
     for (int i = 0; i < claimers; i++) {
       Slot again = store.claimSpare(new ClaimRequest("req-" + i, "x", T));
       assertEquals(got.get(i), again, "a retried claim returns what the first attempt got");
     }
+  }
+
+  @Test
+  void eachTemplatesPassViewHasItsOwnHostsSparesAndClaimsTotal() {
+    Slot shell = new Slot("h-9/0", "h-9", 0, "127.0.0.1", 50_900, "shell");
+    fleet.hosts.put("h-1", List.of(slot(1, 0), slot(1, 1)));
+    fleet.hosts.put("h-9", List.of(shell));
+    store.addSpares(T, List.of(slot(1, 0), slot(1, 1)));
+    store.addSpares("shell", List.of(shell));
+
+    assertEquals(shell, store.claimSpare(new ClaimRequest("s1", "alice", "shell")));
+    assertEquals(shell, store.claimSpare(new ClaimRequest("s1", "alice", "shell")), "a retried claim");
+    assertNull(store.claimSpare(new ClaimRequest("s2", "bob", "shell")), "the shell pool is empty");
+    assertNotNull(store.claimSpare(new ClaimRequest("d1", "carol", T)));
+
+    var shellView = store.passView("shell", 0);
+    assertEquals(List.of("h-9"), shellView.hosts().stream().map(h -> h.hostId()).toList());
+    assertEquals(1, shellView.slots());
+    assertEquals(0, shellView.spares());
+    assertEquals(1, shellView.claimsTotal(), "one claim, counted once; the empty pool's miss is no claim");
+    var demoView = store.passView(T, 0);
+    assertEquals(List.of("h-1"), demoView.hosts().stream().map(h -> h.hostId()).toList());
+    assertEquals(2, demoView.slots());
+    assertEquals(1, demoView.spares());
+    assertEquals(1, demoView.claimsTotal());
+    assertEquals(0, store.passView("other", 0).claimsTotal());
   }
 
   @Test

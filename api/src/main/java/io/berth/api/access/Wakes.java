@@ -2,6 +2,7 @@ package io.berth.api.access;
 
 import io.berth.api.errors.ApiException;
 import io.berth.api.workspaces.Allocations;
+import io.berth.api.workspaces.OfferedTemplates;
 import io.berth.api.workspaces.WorkspaceJson;
 import io.berth.api.workspaces.WorkspaceSettings;
 import io.berth.api.workspaces.WorkspaceWorkflows;
@@ -19,7 +20,7 @@ import redis.clients.jedis.RedisClient;
 
 /**
  * Wake on visit: a new workspace for the owner of an address whose workspace is gone, with the
- * template of its last run, through the same quotas and limits as {@code POST /api/workspaces};
+ * template of its last run (while it is still offered; its pool's controller hears of it), through the same quotas and limits as {@code POST /api/workspaces};
  * then the owner's cookie for it, so the browser goes on to the workspace without signing in again.
  */
 @Singleton
@@ -45,12 +46,14 @@ public class Wakes {
   private final WorkspaceWorkflows workflows;
   private final Allocations allocations;
   private final WorkspaceSettings settings;
+  private final OfferedTemplates templates;
   private final AccessCookies cookies;
   private final RedisClient redis;
   private final RedisKeys keys;
 
   public Wakes(WorkspaceWorkflows workflows, Allocations allocations, WorkspaceSettings settings,
-               AccessCookies cookies, RedisClient redis, RedisKeys keys) {
+               OfferedTemplates templates, AccessCookies cookies, RedisClient redis, RedisKeys keys) {
+    this.templates = templates;
     this.workflows = workflows;
     this.allocations = allocations;
     this.settings = settings;
@@ -70,7 +73,8 @@ public class Wakes {
       // a run on its way was counted when it started; only a new one is counted here
       allocations.admit(Labels.userOf(owner.key()), owner.key());
     }
-    WorkspaceView view = allocations.allocate(owner.key(), template(last));
+    WorkspaceView view = allocations.allocate(owner.key(), templates.stillOffered(last.map(WorkspaceView::template)
+        .orElse(null)));
     if (view.state() == WorkspaceState.FAILED) {
       throw ApiException.unavailable("the workspace could not be started: " + view.reason(), FAILED_RETRY_AFTER);
     }
@@ -119,11 +123,6 @@ public class Wakes {
     String value = cookies.mint(new AccessCookies.Grant(owner.key(), s.get(0), owner.label(), expires));
     return AccessCookies.NAME + "=" + value + "; Path=/; Max-Age=" + (expires - now) + "; HttpOnly; SameSite=Lax"
         + (settings.httpsWorkspaces() ? "; Secure" : "");
-  }
-
-  /** The last run's template while it is still offered, else the default one. */
-  private String template(Optional<WorkspaceView> last) {
-    return last.map(WorkspaceView::template).filter(t -> settings.templates().contains(t)).orElse(settings.template());
   }
 
   private static boolean live(WorkspaceView v) {

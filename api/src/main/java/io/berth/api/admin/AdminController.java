@@ -10,7 +10,6 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
-import io.berth.workflows.model.CapacityStatus;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.MediaType;
@@ -40,11 +39,12 @@ public class AdminController {
     this.workflows = workflows;
   }
 
-  @Operation(summary = "The fleet: hosts, slots, spares, active, desired, min/max, last scaling decisions")
-  @ApiResponse(responseCode = "200", description = "the capacity controller's status")
-  @ApiResponse(responseCode = "503", description = "the capacity controller is not reachable")
+  @Operation(summary = "The fleet: hosts, slots, spares, active, desired, min/max, last scaling decisions; "
+      + "the default template's pool at the top level, every template's pool in pools")
+  @ApiResponse(responseCode = "200", description = "the capacity controllers' status")
+  @ApiResponse(responseCode = "503", description = "the default template's capacity controller is not reachable")
   @Get("/status")
-  public CapacityStatus status() {
+  public FleetJson status() {
     return fleet.status();
   }
 

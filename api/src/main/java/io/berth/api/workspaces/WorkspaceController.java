@@ -57,10 +57,12 @@ public class WorkspaceController {
   private final Allocations allocations;
   private final WorkspaceLimit limit;
   private final RequestBodies bodies;
+  private final OfferedTemplates templates;
 
   public WorkspaceController(WorkspaceWorkflows workflows, UserQuotas quotas, WorkspaceSettings settings,
                              WorkspaceAccess access, Allocations allocations, WorkspaceLimit limit,
-                             RequestBodies bodies) {
+                             RequestBodies bodies, OfferedTemplates templates) {
+    this.templates = templates;
     this.bodies = bodies;
     this.limit = limit;
     this.allocations = allocations;
@@ -71,9 +73,9 @@ public class WorkspaceController {
   }
 
   /**
-   * {@code template}: absent or blank means the default one; whether it is offered is settings, checked
-   * in {@link #template}. {@code name}: Labels' rule, checked with the key ({@link WorkspaceLimit#keyFor})
-   * as for {@code ?name=}.
+   * {@code template}: absent or blank means the default one; whether it is offered is the templates
+   * file's (or settings'), checked by {@link OfferedTemplates#chosen}. {@code name}: Labels' rule,
+   * checked with the key ({@link WorkspaceLimit#keyFor}) as for {@code ?name=}.
    */
   @Serdeable
   public record AllocateBody(
@@ -109,7 +111,7 @@ public class WorkspaceController {
   @ApiResponse(responseCode = "200", description = "READY")
   @ApiResponse(responseCode = "202", description = "ALLOCATING or PROVISIONING; Location: /api/workspaces/me",
       content = @Content(mediaType = "application/json", schema = @Schema(implementation = WorkspaceJson.class)))
-  @ApiResponse(responseCode = "400", description = "unknown template, or a template or workspace name that breaks its rule")
+  @ApiResponse(responseCode = "400", description = "a template not offered (the message names the offered ones), or a template or workspace name that breaks its rule")
   @ApiResponse(responseCode = "409", description = "the previous workspace is still being released, or a new "
       + "workspace would pass the per-user limit (error workspace_limit)")
   @ApiResponse(responseCode = "429", description = "over the allocation quota; Retry-After")
@@ -122,7 +124,7 @@ public class WorkspaceController {
     AllocateBody body = bodies.read(raw, contentType, AllocateBody::of);
     String user = Users.of(auth);
     String key = limit.keyFor(user, body.name(), true);
-    String template = template(body);
+    String template = templates.chosen(body.template());
     allocations.admit(user, key);
     WorkspaceView view = allocations.allocate(key, template);
     return switch (view.state()) {
@@ -226,13 +228,5 @@ public class WorkspaceController {
       return json;
     }
     return access.launchUrl(user, view.workspaceId()).map(json::withLaunchUrl).orElse(json);
-  }
-
-  private String template(AllocateBody body) {
-    String t = body.template() == null ? settings.template() : body.template();
-    if (!settings.templates().contains(t)) {
-      throw ApiException.badRequest("unknown template; available: " + String.join(", ", settings.templates()));
-    }
-    return t;
   }
 }

@@ -8,6 +8,8 @@ import io.berth.workflows.WorkspaceWorkflow;
 import io.berth.workflows.model.AllocateRequest;
 import io.berth.workflows.model.Placement;
 import io.berth.workflows.model.WorkspaceParams;
+import io.berth.workflows.pools.Pools;
+import io.micronaut.core.annotation.Nullable;
 import io.berth.workflows.model.WorkspaceState;
 import io.berth.workflows.model.WorkspaceView;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
@@ -57,18 +59,22 @@ public class WorkspaceWorkflows {
   private final WorkflowClient client;
   private final WorkspaceSettings settings;
   private final Placement placement;
+  /** Whose controller a workspace signals; null: every workspace signals {@code capacity}. */
+  private final Pools pools;
   private final ExecutorService callers;
 
-  /** Placement in the workflow task: a local fleet's worker with a workflow cache. */
+  /** Placement in the workflow task: a local fleet's worker with a workflow cache; one pool. */
   public WorkspaceWorkflows(WorkflowClient client, WorkspaceSettings settings) {
-    this(client, settings, new PlacementSettings("in-task", "local", null));
+    this(client, settings, new PlacementSettings("in-task", "local", null), null);
   }
 
   @Inject
-  public WorkspaceWorkflows(WorkflowClient client, WorkspaceSettings settings, PlacementSettings placement) {
+  public WorkspaceWorkflows(WorkflowClient client, WorkspaceSettings settings, PlacementSettings placement,
+                            @Nullable Pools pools) {
     this.client = client;
     this.settings = settings;
     this.placement = placement.placement();
+    this.pools = pools;
     AtomicInteger n = new AtomicInteger();
     this.callers = new ThreadPoolExecutor(0, MAX_CALLERS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "allocate-call-" + n.incrementAndGet());
@@ -162,11 +168,12 @@ public class WorkspaceWorkflows {
     stub(user).beat(atMillis);
   }
 
+  /** A run of {@code template} that signals the controller of that template's pool. */
   public WorkspaceParams params(String user, String template) {
     String label = Labels.labelFor(user);
     return new WorkspaceParams(user, label, settings.hostnameFor(label), settings.urlFor(label), template,
         settings.idleTimeout(), settings.maxLifetime(), settings.coldStartTimeout(), settings.allocateWait(), null,
-        settings.reclaimLead(), placement);
+        settings.reclaimLead(), placement).withCapacityId(pools == null ? null : pools.controllerId(template));
   }
 
   /**

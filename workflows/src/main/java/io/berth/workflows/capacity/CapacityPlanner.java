@@ -15,11 +15,13 @@ import io.berth.workflows.capacity.CapacityAction.ScaleOut;
 import io.berth.workflows.capacity.CapacityAction.UndoDeadClaims;
 import io.berth.workflows.capacity.CapacityAction.Unprotect;
 import io.berth.workflows.capacity.CapacityAction.WakeWaiters;
+import io.berth.workflows.capacity.SpareTarget.Target;
 import io.berth.workflows.model.CapacityMemory;
 import io.berth.workflows.model.CapacityMemory.ProbeFailures;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.ClaimedSlot;
+import io.berth.workflows.model.DemandLog;
 import io.berth.workflows.model.PassView;
 import io.berth.workflows.model.PassView.HostSlots;
 import io.berth.workflows.model.PassView.ProbeCandidate;
@@ -62,9 +64,10 @@ public final class CapacityPlanner {
 
   /**
    * The second phase's actions and the memory to keep. {@code spares}: the pool once the actions
-   * ran, as planned (a slot claimed since the view still counts as the pass saw it).
+   * ran, as planned (a slot claimed since the view still counts as the pass saw it). {@code target}:
+   * the spares the pass sized the fleet for, and the rule that set it ({@link SpareTarget}).
    */
-  public record Plan(List<CapacityAction> actions, CapacityMemory memory, int spares) {}
+  public record Plan(List<CapacityAction> actions, CapacityMemory memory, int spares, Target target) {}
 
   public static Repairs repairs(PassView view, CapacityMemory memory, CapacityParams settings, long now) {
     Draft d = new Draft(view, memory, settings, now);
@@ -83,10 +86,11 @@ public final class CapacityPlanner {
       long now) {
     Draft d = new Draft(view, memory, settings, now);
     int spares = view.spares() + d.onboard(probed);
+    d.target();
     spares -= d.size();
     d.comingUp = d.scaledOut || d.notServingYet || view.launching() || view.desired() > view.runningHosts();
     d.answerWaiters(spares);
-    return new Plan(List.copyOf(d.actions), d.memory(), spares);
+    return new Plan(List.copyOf(d.actions), d.memory(), spares, d.target);
   }
 
   /** One phase's working copy of the memory, and the actions planned so far. */
@@ -106,6 +110,9 @@ public final class CapacityPlanner {
     private boolean notServingYet;
     private boolean scaledOut;
     private List<CapacityRequest> waiters;
+    private DemandLog demand;
+    private String targetRule;
+    private Target target;
     private CapacityMemory decided;
 
     Draft(PassView view, CapacityMemory m, CapacityParams settings, long now) {
@@ -121,12 +128,14 @@ public final class CapacityPlanner {
       sparesProbedAt = m.sparesProbedAtMillis();
       comingUp = m.comingUp();
       waiters = m.waiters();
+      demand = m.demand();
+      targetRule = m.targetRule();
       decided = m;
     }
 
     CapacityMemory memory() {
       return new CapacityMemory(lastScaleOut, wantedFewerSince, probeFailures, claimsSeenSince, unprotectedSince,
-          probeCursor, sparesProbedAt, comingUp, waiters, decided.decisions());
+          probeCursor, sparesProbedAt, comingUp, waiters, decided.decisions(), demand, targetRule);
     }
 
     void decide(int from, int to, String action, String why) {
@@ -249,7 +258,28 @@ public final class CapacityPlanner {
     }
 
     /**
-     * target = clamp(min, max, ceil((active + spares + waiting) / slotsPerHost)). While requests
+     * The spares this pass keeps ({@link SpareTarget}). With a demand rule the pass's claim total is
+     * sampled first, so the claims since the last pass count now. A controller with rules records a
+     * {@code target} decision when the target or its rule changes.
+     */
+    void target() {
+      if (settings.spareRules().demand() != null) {
+        demand = DemandLog.of(demand).withClaimsTotal(now, view.claimsTotal());
+      }
+      target = SpareTarget.of(settings.spareRules(), demand, now);
+      if (settings.rules() != null && !target.key().equals(targetRule)) {
+        targetRule = target.key();
+        decide("target", target.rule());
+      }
+    }
+
+    /** What a sizing decision says the spares are: with rules, the rule that set them. */
+    private String sparesText() {
+      return settings.rules() == null ? target.spares() + " spares" : target.spares() + " spares by " + target.rule();
+    }
+
+    /**
+     * hosts = clamp(min, max, ceil((active + spares + waiting) / slotsPerHost)). While requests
      * wait, the step is what they need, {@code ceil(waiting / slotsPerHost)} (at least the ordinary
      * step, at most {@code scaleOutMaxStep}), and the cooldown does not hold it back: the target
      * counts the waiting, so repeated passes never launch past it. Scale-in only after the target
@@ -257,26 +287,26 @@ public final class CapacityPlanner {
      */
     int size() {
       int waiting = waiters.size();
-      int needed = view.activeSlots() + settings.spares() + waiting;
-      int target = clamp(ceilDiv(needed, settings.slotsPerHost()));
+      int needed = view.activeSlots() + target.spares() + waiting;
+      int hosts = clamp(ceilDiv(needed, settings.slotsPerHost()));
       int desired = view.desired();
-      if (target > desired) {
+      if (hosts > desired) {
         wantedFewerSince = 0;
         boolean cooling = view.launching() && now - lastScaleOut < settings.scaleOutCooldown().toMillis();
         if (waiting > 0 || !cooling) {
           int step = waiting > 0
               ? Math.min(settings.waitingStep(), Math.max(settings.scaleOutStep(), ceilDiv(waiting, settings.slotsPerHost())))
               : settings.scaleOutStep();
-          int to = Math.min(target, desired + step);
+          int to = Math.min(hosts, desired + step);
           actions.add(new ScaleOut(desired, to));
           lastScaleOut = now;
           scaledOut = true;
           decide(desired, to, "scale-out", "need " + needed + " slots (" + view.activeSlots() + " active, "
-              + settings.spares() + " spares, " + waiting + " waiting)");
+              + sparesText() + ", " + waiting + " waiting)");
         }
         return 0;
       }
-      if (target == desired) {
+      if (hosts == desired) {
         wantedFewerSince = 0;
         return 0;
       }
@@ -288,9 +318,11 @@ public final class CapacityPlanner {
         return 0;
       }
       wantedFewerSince = 0;
-      actions.add(new ScaleIn(desired, target, view.scaleIn(), "need " + needed + " slots"));
+      String why = settings.rules() == null ? "need " + needed + " slots"
+          : "need " + needed + " slots (" + view.activeSlots() + " active, " + sparesText() + ")";
+      actions.add(new ScaleIn(desired, hosts, view.scaleIn(), why));
       // The candidates the executor terminates first, if their slots are all still pooled.
-      return view.scaleIn().stream().limit(desired - target).mapToInt(h -> h.slots().size()).sum();
+      return view.scaleIn().stream().limit(desired - hosts).mapToInt(h -> h.slots().size()).sum();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.berth.workflows.model;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,11 +22,17 @@ import java.util.TreeMap;
  * @param comingUp capacity was asked for and is not serving yet (while requests wait, passes come sooner)
  * @param waiters cold-path requests waiting for a spare, in arrival order
  * @param decisions the last {@link #DECISIONS_KEPT} decisions, oldest first
+ * @param demand claims and misses the demand term reads; null (a memory from before) is none
+ * @param targetRule {@code Target.key()} of the spare target last recorded as a decision; null: none yet
  */
 public record CapacityMemory(long lastScaleOutMillis, long wantedFewerSinceMillis,
                              Map<String, ProbeFailures> probeFailures, Map<String, Long> claimsSeenSince,
                              Map<String, Long> unprotectedSince, int probeCursor, long sparesProbedAtMillis,
-                             boolean comingUp, List<CapacityRequest> waiters, List<ScalingDecision> decisions) {
+                             boolean comingUp, List<CapacityRequest> waiters, List<ScalingDecision> decisions,
+                             // Left out of the JSON while null: a controller without spare rules
+                             // carries the memory it always did.
+                             @JsonInclude(JsonInclude.Include.NON_NULL) DemandLog demand,
+                             @JsonInclude(JsonInclude.Include.NON_NULL) String targetRule) {
   public static final int DECISIONS_KEPT = 20;
 
   /** Sorted, unmodifiable copies: the memory is a workflow's input, and its JSON must not depend on hashing. */
@@ -37,8 +44,24 @@ public record CapacityMemory(long lastScaleOutMillis, long wantedFewerSinceMilli
     decisions = decisions == null ? List.of() : List.copyOf(decisions);
   }
 
+  /** Without demand and without a recorded target. */
+  public CapacityMemory(long lastScaleOutMillis, long wantedFewerSinceMillis,
+                        Map<String, ProbeFailures> probeFailures, Map<String, Long> claimsSeenSince,
+                        Map<String, Long> unprotectedSince, int probeCursor, long sparesProbedAtMillis,
+                        boolean comingUp, List<CapacityRequest> waiters, List<ScalingDecision> decisions) {
+    this(lastScaleOutMillis, wantedFewerSinceMillis, probeFailures, claimsSeenSince, unprotectedSince, probeCursor,
+        sparesProbedAtMillis, comingUp, waiters, decisions, null, null);
+  }
+
   public static CapacityMemory empty() {
     return new CapacityMemory(0, 0, Map.of(), Map.of(), Map.of(), 0, 0, false, List.of(), List.of());
+  }
+
+  /** A request that found the pool empty, at {@code now} (workflow time). */
+  public CapacityMemory withMiss(long now) {
+    return new CapacityMemory(lastScaleOutMillis, wantedFewerSinceMillis, probeFailures, claimsSeenSince,
+        unprotectedSince, probeCursor, sparesProbedAtMillis, comingUp, waiters, decisions,
+        DemandLog.of(demand).withMiss(now), targetRule);
   }
 
   /** Adds a waiter at the end of the queue; one already waiting keeps its place. */
@@ -65,12 +88,12 @@ public record CapacityMemory(long lastScaleOutMillis, long wantedFewerSinceMilli
     kept.add(decision);
     List<ScalingDecision> last = kept.subList(Math.max(0, kept.size() - DECISIONS_KEPT), kept.size());
     return new CapacityMemory(lastScaleOutMillis, wantedFewerSinceMillis, probeFailures, claimsSeenSince,
-        unprotectedSince, probeCursor, sparesProbedAtMillis, comingUp, waiters, last);
+        unprotectedSince, probeCursor, sparesProbedAtMillis, comingUp, waiters, last, demand, targetRule);
   }
 
   private CapacityMemory withWaiters(List<CapacityRequest> w) {
     return new CapacityMemory(lastScaleOutMillis, wantedFewerSinceMillis, probeFailures, claimsSeenSince,
-        unprotectedSince, probeCursor, sparesProbedAtMillis, comingUp, w, decisions);
+        unprotectedSince, probeCursor, sparesProbedAtMillis, comingUp, w, decisions, demand, targetRule);
   }
 
   private static <V> Map<String, V> sorted(Map<String, V> m) {

@@ -53,6 +53,13 @@ public record PassView(int desired, int min, int max, int runningHosts, boolean 
         leftBehind, 0);
   }
 
+  /** This view with the store's running count of claims (the join does not read it; the store does). */
+  public PassView withClaimsTotal(long total) {
+    return new PassView(desired, min, max, runningHosts, launching, slots, activeSlots, spares, sessions, deadSpares,
+        goneSpares, strayOwners, unprotect, quarantinedHosts, quarantineCleared, probe, scaleIn, hosts, unprotected,
+        claims, leftBehind, total);
+  }
+
   /** A host and its slots. */
   public record HostSlots(String hostId, List<Slot> slots) {}
 

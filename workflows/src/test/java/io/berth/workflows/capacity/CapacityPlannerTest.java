@@ -10,6 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.berth.workflows.capacity.PlannerWorld.Pass;
 import io.berth.workflows.model.CapacityParams;
+import io.berth.workflows.model.DemandRule;
+import io.berth.workflows.model.ScalingDecision;
+import io.berth.workflows.model.SpareRules;
+import io.berth.workflows.model.SpareSchedule;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
@@ -21,6 +25,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The planner on its own: a fleet and a memory in, the actions of one pass out. No Temporal. */
 class CapacityPlannerTest {
   private static final Duration A_MINUTE = Duration.ofSeconds(61);
+  /** A schedule that covers every hour, one that covers none of NOW's (1970-01-12 13:46 UTC, a Monday). */
+  private static final SpareSchedule ALWAYS = new SpareSchedule("always", "* * * * *", 4);
+  private static final SpareSchedule SUNDAYS = new SpareSchedule("sundays", "* * * * 0", 4);
+  private static final DemandRule FIVE_MINUTES = new DemandRule(Duration.ofMinutes(5), 6);
+
+  private static SpareRules rules(int base, DemandRule demand, SpareSchedule... schedules) {
+    return new SpareRules(base, "UTC", List.of(schedules), demand);
+  }
 
   private static Arguments row(String name, PlannerWorld w, CapacityParams settings, String... actions) {
     return Arguments.of(name, w, settings, List.of(actions));
@@ -130,7 +142,33 @@ class CapacityPlannerTest {
         row("with the queue on, they wait",
             world().host("h-1", "ada").host("h-2", "bo").waiting(2), settings(0, 0, 2, true)),
         row("while a host still launches, they wait",
-            world().host("h-1", "ada").pending("h-2").waiting(2), settings(0, 0, 2)));
+            world().host("h-1", "ada").pending("h-2").waiting(2), settings(0, 0, 2)),
+
+        // Spare rules
+        row("a schedule that covers the hour sizes for its count",
+            world().host("h-1").pooled("h-1/0"), settings(0, 20, rules(1, null, ALWAYS)),
+            "scale out 1→3"),
+        row("outside its schedules, the base",
+            world().host("h-1").pooled("h-1/0"), settings(0, 20, rules(1, null, SUNDAYS))),
+        row("a schedule's end brings the base back, scale-in after the stable window",
+            world().host("h-1").host("h-2").host("h-3").host("h-4").pooled("h-1/0", "h-2/0", "h-3/0", "h-4/0")
+                .wantedFewerFor(A_MINUTE), settings(0, 20, rules(1, null, SUNDAYS)),
+            "scale in 4→1 from [h-4, h-3, h-2, h-1]"),
+        row("misses of the last 5 minutes raise the target, one spare each",
+            world().host("h-1").pooled("h-1/0").missed(3, Duration.ofMinutes(1)),
+            settings(0, 20, rules(1, FIVE_MINUTES)),
+            "scale out 1→3"),
+        row("misses older than 5 minutes do not",
+            world().host("h-1").pooled("h-1/0").missed(3, Duration.ofMinutes(6)),
+            settings(0, 20, rules(1, FIVE_MINUTES))),
+        row("claims since an earlier pass raise the target: 3 in 5 minutes over a 5-minute horizon",
+            world().host("h-1").pooled("h-1/0").claimsTotalAgo(10, Duration.ofMinutes(5)).claimsTotal(13),
+            settings(0, 20, rules(1, FIVE_MINUTES)),
+            "scale out 1→3"),
+        row("the demand term stops at its max",
+            world().host("h-1").pooled("h-1/0").missed(30, Duration.ofMinutes(1)),
+            settings(0, 20, rules(1, FIVE_MINUTES)).withRules(rules(1, new DemandRule(Duration.ofMinutes(5), 2))),
+            "scale out 1→2"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -138,6 +176,44 @@ class CapacityPlannerTest {
   void onePass(String name, PlannerWorld w, CapacityParams settings, List<String> expected) {
     Pass pass = w.pass(settings);
     assertEquals(expected, pass.actions());
+  }
+
+  @Test
+  void theTargetIsRecordedWithItsRuleWhenItChangesAndSizingDecisionsNameIt() {
+    SpareRules r = rules(1, FIVE_MINUTES);
+    Pass pass = world().host("h-1").pooled("h-1/0").missed(2, Duration.ofMinutes(1)).pass(settings(0, 20, r));
+    assertEquals(2, pass.target().spares());
+    assertEquals("demand 2", pass.target().key());
+    assertEquals("demand 2", pass.memory().targetRule());
+    List<ScalingDecision> decided = pass.memory().decisions();
+    assertEquals("target", decided.get(0).action());
+    assertTrue(decided.get(0).reason().startsWith("demand 2: 0 claims in 5 min"), decided.get(0)::reason);
+    assertTrue(decided.get(1).action().equals("scale-out") && decided.get(1).reason().contains("2 spares by demand 2"),
+        decided::toString);
+
+    Pass again = world().host("h-1").pooled("h-1/0").missed(2, Duration.ofMinutes(2)).targetRecorded("demand 2")
+        .pass(settings(0, 20, r));
+    assertTrue(again.memory().decisions().stream().noneMatch(d -> d.action().equals("target")),
+        "the same target and rule: nothing recorded");
+
+    Pass scheduled = world().host("h-1").pooled("h-1/0").targetRecorded("demand 2")
+        .pass(settings(0, 20, rules(1, FIVE_MINUTES, ALWAYS)));
+    assertEquals("schedule 'always' (* * * * * UTC) 4", scheduled.memory().decisions().get(0).reason());
+  }
+
+  @Test
+  void withoutRulesTheFixedCountAndNoTargetDecision() {
+    Pass pass = world().host("h-1").pooled("h-1/0").pass(settings(4, 0, 6));
+    assertEquals("base 4", pass.target().rule());
+    assertTrue(pass.memory().decisions().stream().noneMatch(d -> d.action().equals("target")));
+    assertEquals(null, pass.memory().targetRule());
+    assertEquals(null, pass.memory().demand(), "no demand kept without a demand rule");
+  }
+
+  @Test
+  void eachPassSamplesTheClaimTotalForTheNext() {
+    Pass pass = world().host("h-1").pooled("h-1/0").claimsTotal(7).pass(settings(0, 20, rules(1, FIVE_MINUTES)));
+    assertEquals(List.of(new io.berth.workflows.model.DemandLog.ClaimSample(NOW, 7)), pass.memory().demand().claims());
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.berth.workflows.model.CapacityMemory.ProbeFailures;
 import io.berth.workflows.model.CapacityParams;
 import io.berth.workflows.model.CapacityRequest;
 import io.berth.workflows.model.ClaimedSlot;
+import io.berth.workflows.model.DemandLog;
 import io.berth.workflows.model.FleetSnapshot;
 import io.berth.workflows.model.Host;
 import io.berth.workflows.model.PassLookups;
@@ -16,6 +17,7 @@ import io.berth.workflows.model.PassViews;
 import io.berth.workflows.model.PoolState;
 import io.berth.workflows.model.Slot;
 import io.berth.workflows.model.SlotStatus;
+import io.berth.workflows.model.SpareRules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,6 +58,9 @@ final class PlannerWorld {
   private final Map<String, Long> unprotectedSince = new HashMap<>();
   private long sparesProbedAt;
   private final List<CapacityRequest> waiters = new ArrayList<>();
+  private DemandLog demand;
+  private String targetRule;
+  private long claimsTotal;
 
   static PlannerWorld world() {
     return new PlannerWorld();
@@ -161,9 +166,35 @@ final class PlannerWorld {
     return this;
   }
 
+  /** The store's running count of claims, as this pass's view reads it. */
+  PlannerWorld claimsTotal(long total) {
+    claimsTotal = total;
+    return this;
+  }
+
+  /** The store's count of claims {@code ago}, as an earlier pass sampled it. */
+  PlannerWorld claimsTotalAgo(long total, Duration ago) {
+    demand = DemandLog.of(demand).withClaimsTotal(NOW - ago.toMillis(), total);
+    return this;
+  }
+
+  /** Requests that found the pool empty {@code ago}. */
+  PlannerWorld missed(int n, Duration ago) {
+    for (int i = 0; i < n; i++) {
+      demand = DemandLog.of(demand).withMiss(NOW - ago.toMillis());
+    }
+    return this;
+  }
+
+  /** The target an earlier pass recorded ({@code Target.key()}). */
+  PlannerWorld targetRecorded(String key) {
+    targetRule = key;
+    return this;
+  }
+
   CapacityMemory memory() {
     return new CapacityMemory(lastScaleOut, wantedFewerSince, probeFailures, claimsSeenSince, unprotectedSince, 0,
-        sparesProbedAt, false, waiters, List.of());
+        sparesProbedAt, false, waiters, List.of(), demand, targetRule);
   }
 
   PassView view(CapacityParams settings) {
@@ -201,11 +232,13 @@ final class PlannerWorld {
       }
     };
     return PassViews.of(new FleetSnapshot(d, settings.minHosts(), settings.maxHosts(), list),
-        new PoolState(List.copyOf(pool), List.copyOf(quarantined), List.copyOf(users)), "demo", 0, lookups);
+        new PoolState(List.copyOf(pool), List.copyOf(quarantined), List.copyOf(users)), "demo", 0, lookups)
+        .withClaimsTotal(claimsTotal);
   }
 
   /** What one pass decides: both phases' actions, the slots it probed, and the memory it keeps. */
-  record Pass(List<String> actions, List<String> probed, CapacityMemory memory, int spares) {}
+  record Pass(List<String> actions, List<String> probed, CapacityMemory memory, int spares,
+              SpareTarget.Target target) {}
 
   Pass pass(CapacityParams settings) {
     PassView view = view(settings);
@@ -217,7 +250,7 @@ final class PlannerWorld {
     repairs.actions().forEach(a -> actions.add(a.describe()));
     plan.actions().forEach(a -> actions.add(a.describe()));
     return new Pass(actions, repairs.probes().stream().map(c -> c.slot().slotId()).toList(), plan.memory(),
-        plan.spares());
+        plan.spares(), plan.target());
   }
 
   /**
@@ -232,5 +265,10 @@ final class PlannerWorld {
 
   static CapacityParams settings(int spares, int min, int max) {
     return settings(spares, min, max, false);
+  }
+
+  /** {@link #settings} with spare rules: {@code base}, these schedules in UTC, and a demand rule or none. */
+  static CapacityParams settings(int min, int max, SpareRules rules) {
+    return settings(rules.base(), min, max).withRules(rules);
   }
 }

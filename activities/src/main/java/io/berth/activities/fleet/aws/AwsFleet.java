@@ -107,6 +107,17 @@ public final class AwsFleet implements Fleet {
         .collect(Collectors.toMap(Instance::instanceId, Function.identity(), (a, b) -> b)));
   }
 
+  /** The Auto Scaling group the instance was launched in (its {@value #GROUP_TAG} tag), null when EC2 does not know it. */
+  public String groupOf(String hostId) {
+    checkHost(hostId);
+    Instance i = instance(hostId);
+    return i == null ? null : tags(i).get(GROUP_TAG);
+  }
+
+  public AwsSettings settings() {
+    return settings;
+  }
+
   /** The instance, or null when EC2 does not know it. */
   private Instance instance(String id) {
     return AwsErrors.call("DescribeInstances", () -> ec2.describeInstances(b -> b.instanceIds(id))

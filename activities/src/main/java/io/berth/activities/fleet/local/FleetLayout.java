@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The local fleet on disk, under the state directory:
  * <pre>
- * fleet/h-&lt;n&gt;/host             "launchedAtMillis slots template"
+ * fleet/h-&lt;n&gt;/host             "launchedAtMillis slots template" (a template other than the
+ *                                 default: pools/&lt;template&gt;/h-&lt;n&gt;/, {@link HostGroupStore})
  * fleet/h-&lt;n&gt;/slot-&lt;i&gt;.pid      "pid start port [userLabel]"
  * fleet/h-&lt;n&gt;/slot-&lt;i&gt;.passwd   the slot's uid, for a boxed slot
  * fleet/h-&lt;n&gt;/slot-&lt;i&gt;/         the workspace's home: its log, owner and token files
@@ -39,13 +41,34 @@ final class FleetLayout {
   private static final Logger log = LoggerFactory.getLogger(FleetLayout.class);
 
   private final Path stateDir;
+  private final Path fleetDir;
 
+  /** The default template's group. */
   FleetLayout(Path stateDir) {
+    this(stateDir, stateDir.resolve(HostGroupStore.DEFAULT_DIR));
+  }
+
+  /** {@code fleetDir}: the group's host directories ({@link HostGroupStore#fleetDir}). */
+  FleetLayout(Path stateDir, Path fleetDir) {
     this.stateDir = stateDir;
+    this.fleetDir = fleetDir;
   }
 
   Path fleetDir() {
-    return stateDir.resolve("fleet");
+    return fleetDir;
+  }
+
+  /** Every group's directory of hosts under the state directory: the default's and each other template's. */
+  static List<Path> groupDirs(Path stateDir) {
+    List<Path> dirs = new ArrayList<>(List.of(stateDir.resolve(HostGroupStore.DEFAULT_DIR)));
+    Path pools = stateDir.resolve(HostGroupStore.POOLS_DIR);
+    listDir(pools).stream().filter(Labels::validLabel).forEach(n -> dirs.add(pools.resolve(n)));
+    return dirs;
+  }
+
+  /** Whether any group has a directory for the host: ids are unique across groups. */
+  boolean anyGroupHasHostDir(String hostId) {
+    return groupDirs(stateDir).stream().anyMatch(d -> Files.exists(d.resolve(hostId)));
   }
 
   Path hostDir(String hostId) {

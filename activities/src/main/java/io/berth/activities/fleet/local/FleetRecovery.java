@@ -40,13 +40,17 @@ final class FleetRecovery {
    * it is adopted as a host. Users' own directories stay. Returns how many processes were killed.
    */
   static int clearPreviousRun(Path stateDir) {
-    FleetLayout layout = new FleetLayout(stateDir);
-    List<SlotProcess> left = SlotProcess.strays(layout.fleetDir(), List.of());
-    if (!left.isEmpty() && !SlotProcesses.killAll(left)) {
-      log.warn("some workspace processes of the previous run survived");
+    int killed = 0;
+    for (Path dir : FleetLayout.groupDirs(stateDir)) {
+      FleetLayout layout = new FleetLayout(stateDir, dir);
+      List<SlotProcess> left = SlotProcess.strays(layout.fleetDir(), List.of());
+      if (!left.isEmpty() && !SlotProcesses.killAll(left)) {
+        log.warn("some workspace processes of the previous run survived");
+      }
+      layout.hostIds().forEach(layout::deleteHost);
+      killed += left.size();
     }
-    layout.hostIds().forEach(layout::deleteHost);
-    return left.size();
+    return killed;
   }
 
   /**
@@ -57,11 +61,28 @@ final class FleetRecovery {
    * record are orphans: their processes go.
    */
   void adopt(Consumer<HostState> finishOff) {
+    int freed = ports.reclaimStale(adoptHosts(finishOff));
+    if (freed > 0) {
+      log.info("reclaimed {} stale port(s)", freed);
+    }
+  }
+
+  /**
+   * {@link #adopt} but for the ports: returns the slot ids of the adopted hosts. Several groups
+   * share the port allocator, so ports are reclaimed once for all of them ({@code LocalFleets}).
+   */
+  Set<String> adoptHosts(Consumer<HostState> finishOff) {
     recoverUnrecorded();
     Set<String> liveOwners = new HashSet<>();
     for (HostState h : registry.loadAll()) {
       boolean anyAlive = h.slots().stream().anyMatch(SlotState::alive);
-      if (h.running() && anyAlive) {
+      if (h.template() != null && !h.template().equals(registry.template())) {
+        // The default template changed: its directory and records now belong to another template's group.
+        log.warn("{} runs template {}, not this group's {}: terminating it", h.id(), h.template(),
+            registry.template());
+        registry.beginTermination(h.id(), false);
+        finishOff.accept(h);
+      } else if (h.running() && anyAlive) {
         h.slots().forEach(s -> {
           String slotId = Slot.idOf(h.id(), s.index());
           liveOwners.add(slotId);
@@ -77,11 +98,8 @@ final class FleetRecovery {
         finishOff.accept(h);
       }
     }
-    int freed = ports.reclaimStale(liveOwners);
-    if (freed > 0) {
-      log.info("reclaimed {} stale port(s)", freed);
-    }
     killStrays();
+    return liveOwners;
   }
 
   /**

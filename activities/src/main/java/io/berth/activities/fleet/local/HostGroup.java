@@ -159,11 +159,14 @@ final class HostGroup {
     }
   }
 
-  /** The next id of the sequence whose directory does not exist (the sequence may have restarted with Redis). */
+  /**
+   * The next id of the sequence that no group has a directory or a record of (the sequence may have
+   * restarted with Redis, and every template's group draws from it).
+   */
   private String newHostId() {
     for (int i = 0; i < 10_000; i++) {
       String id = registry.nextHostId();
-      if (!layout.hasHostDir(id)) {
+      if (!layout.anyGroupHasHostDir(id) && !registry.recorded(id)) {
         return id;
       }
     }

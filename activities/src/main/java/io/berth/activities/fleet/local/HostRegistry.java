@@ -55,14 +55,28 @@ final class HostRegistry {
   private final UnifiedJedis redis;
   private final RedisKeys keys;
   private final LocalFleetConfig config;
+  private final String hostSet;
+  private final String desiredKey;
 
+  /** The default template's group. */
   HostRegistry(UnifiedJedis redis, RedisKeys keys, LocalFleetConfig config) {
+    this(redis, keys, config, new HostGroupStore(config.template().name(), true));
+  }
+
+  HostRegistry(UnifiedJedis redis, RedisKeys keys, LocalFleetConfig config, HostGroupStore store) {
     this.redis = redis;
     this.keys = keys;
     this.config = config;
+    this.hostSet = store.hostSet(keys);
+    this.desiredKey = store.desiredKey(keys);
   }
 
   // ---- hosts ---------------------------------------------------------------------------------
+
+  /** The template this group's hosts run. */
+  String template() {
+    return config.template().name();
+  }
 
   /**
    * Every host's record in one pipelined round trip: the reconciler reads them all under the fleet
@@ -70,7 +84,7 @@ final class HostRegistry {
    * writes waiting for it. Ids without a record leave the set. Ordered by id.
    */
   List<HostState> loadAll() {
-    List<String> ids = List.copyOf(redis.smembers(keys.instances()));
+    List<String> ids = List.copyOf(redis.smembers(hostSet));
     List<Response<Map<String, String>>> records = new ArrayList<>(ids.size());
     try (AbstractPipeline p = redis.pipelined()) {
       for (String id : ids) {
@@ -82,7 +96,7 @@ final class HostRegistry {
     for (int i = 0; i < ids.size(); i++) {
       HostState h = records.get(i) == null ? null : hostOf(ids.get(i), records.get(i).get());
       if (h == null) {
-        redis.srem(keys.instances(), ids.get(i));
+        redis.srem(hostSet, ids.get(i));
       } else {
         hosts.add(h);
       }
@@ -98,7 +112,7 @@ final class HostRegistry {
 
   /** The ids in the set of hosts, whether or not each still has a record. */
   Set<String> ids() {
-    return redis.smembers(keys.instances());
+    return redis.smembers(hostSet);
   }
 
   private static HostState hostOf(String id, Map<String, String> f) {
@@ -115,12 +129,17 @@ final class HostRegistry {
           user != null && Labels.validLabel(user) ? user : null));
     }
     return new HostState(id, parseLong(id.substring(2)), f.get("state"), Boolean.parseBoolean(f.get("protected")),
-        parseLong(f.get("launchedAt")), List.copyOf(slots));
+        parseLong(f.get("launchedAt")), List.copyOf(slots), f.get("template"));
   }
 
   /** The next id of the host sequence; the caller checks that nothing else has it (the sequence may restart with Redis). */
   String nextHostId() {
     return "h-" + redis.incr(keys.hostSequence());
+  }
+
+  /** Whether any group has a record of the host (records are shared, sets are per group). */
+  boolean recorded(String id) {
+    return redis.exists(keys.instance(id));
   }
 
   /** A new host as launching (PENDING), before any of its processes runs. */
@@ -133,7 +152,7 @@ final class HostRegistry {
     fields.put("slots", String.valueOf(config.slotsPerHost()));
     fields.put("template", config.template().name());
     redis.hset(keys.instance(id), fields);
-    redis.sadd(keys.instances(), id);
+    redis.sadd(hostSet, id);
   }
 
   /** Unless the host went meanwhile. */
@@ -144,7 +163,7 @@ final class HostRegistry {
   /** A host recorded again from what its directory says (fields as {@link #load} reads them). */
   void recordAgain(String id, Map<String, String> record) {
     redis.hset(keys.instance(id), record);
-    redis.sadd(keys.instances(), id);
+    redis.sadd(hostSet, id);
   }
 
   /** Raises the host sequence to {@code highest}, so that no recovered host's id is handed out again. */
@@ -157,13 +176,13 @@ final class HostRegistry {
    * the minimum) on the first transition only, so a retry does not. False when the host has no record.
    */
   boolean beginTermination(String id, boolean decrement) {
-    Object began = redis.eval(BEGIN_TERMINATE, List.of(keys.instance(id), desiredKey()),
+    Object began = redis.eval(BEGIN_TERMINATE, List.of(keys.instance(id), desiredKey),
         List.of(decrement ? "1" : "0", String.valueOf(config.minHosts())));
     return Long.valueOf(1).equals(began);
   }
 
   void forget(String id) {
-    redis.eval(FORGET_HOST, List.of(keys.instance(id), keys.instances()), List.of(id));
+    redis.eval(FORGET_HOST, List.of(keys.instance(id), hostSet), List.of(id));
   }
 
   /** False when the host has no record. */
@@ -201,27 +220,22 @@ final class HostRegistry {
 
   /** Clamped on read too: the stored value may predate a change of min/max. */
   int desired() {
-    String d = redis.get(desiredKey());
+    String d = redis.get(desiredKey);
     return clamp(d == null ? config.minHosts() : Integer.parseInt(d));
   }
 
   void setDesired(int desired) {
-    redis.set(desiredKey(), String.valueOf(clamp(desired)));
+    redis.set(desiredKey, String.valueOf(clamp(desired)));
   }
 
   /** A lost desired capacity keeps what runs (never below the minimum) rather than scaling it in. */
   void keepDesired() {
     long up = loadAll().stream().filter(HostState::up).count();
-    redis.setnx(desiredKey(), String.valueOf(clamp((int) Math.max(up, config.minHosts()))));
+    redis.setnx(desiredKey, String.valueOf(clamp((int) Math.max(up, config.minHosts()))));
   }
 
   private int clamp(int desired) {
     return Math.max(config.minHosts(), Math.min(config.maxHosts(), desired));
-  }
-
-  /** Beside {@code inst:seq}; host ids are {@code h-<n>}, so it never names a host. */
-  private String desiredKey() {
-    return keys.prefix() + "inst:desired";
   }
 
   private boolean setIfExists(String hostId, Map<String, String> fields) {

@@ -5,8 +5,12 @@ import io.berth.workflows.model.Slot;
 import io.berth.workflows.model.SlotStatus;
 import java.util.List;
 
-/** One host as its record in Redis says; {@code seq} is the number of its id, {@code h-<seq>}. */
-record HostState(String id, long seq, String state, boolean protect, long launchedAt, List<SlotState> slots) {
+/**
+ * One host as its record in Redis says; {@code seq} is the number of its id, {@code h-<seq>};
+ * {@code template} the template (pool) its slots run, null in a record that does not say.
+ */
+record HostState(String id, long seq, String state, boolean protect, long launchedAt, List<SlotState> slots,
+                 String template) {
   static final String PENDING = "PENDING";
   static final String RUNNING = "RUNNING";
   static final String TERMINATING = "TERMINATING";

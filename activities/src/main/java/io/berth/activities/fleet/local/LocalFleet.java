@@ -11,6 +11,7 @@ import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,11 +55,17 @@ public final class LocalFleet implements Fleet, AutoCloseable {
   private final HostGroup group;
   private volatile ActivityWatcher activity;
 
+  /** A fleet of one template: its hosts are where a fleet kept them before templates had groups. */
   public LocalFleet(UnifiedJedis redis, RedisKeys keys, PortAllocator ports, LocalFleetConfig config) {
+    this(redis, keys, ports, config, new HostGroupStore(config.template().name(), true));
+  }
+
+  /** One template's host group of a fleet of several ({@link LocalFleets}). */
+  LocalFleet(UnifiedJedis redis, RedisKeys keys, PortAllocator ports, LocalFleetConfig config, HostGroupStore store) {
     this.config = config;
     this.template = config.template();
-    this.registry = new HostRegistry(redis, keys, config);
-    this.layout = new FleetLayout(config.stateDir());
+    this.registry = new HostRegistry(redis, keys, config, store);
+    this.layout = new FleetLayout(config.stateDir(), store.fleetDir(config.stateDir()));
     this.ports = new SlotPorts(ports);
     this.processes = new SlotProcesses(config, layout, registry, this.ports);
     this.recovery = new FleetRecovery(registry, layout, this.ports, processes);
@@ -74,10 +81,30 @@ public final class LocalFleet implements Fleet, AutoCloseable {
     } finally {
       lock.unlock();
     }
+    startBackground();
+    return this;
+  }
+
+  /**
+   * {@link #start}'s adoption without freeing stale ports (the groups of a {@link LocalFleets}
+   * share the allocator and free them once); returns the adopted slots' ids.
+   */
+  Set<String> adopt() {
+    lock.lock();
+    try {
+      Set<String> live = recovery.adoptHosts(group::destroy);
+      registry.keepDesired();
+      return live;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The reconciler and, for a template with an activity signal, its watcher. */
+  void startBackground() {
     group.startReconciler();
     template.activitySignal().ifPresent(signal -> activity =
         new ActivityWatcher(signal, config.apiUrl(), this::watchedSlots).start(config.activityInterval()));
-    return this;
   }
 
   /**

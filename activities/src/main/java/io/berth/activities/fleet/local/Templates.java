@@ -24,6 +24,19 @@ public final class Templates {
     return fromConfig(new Settings(name, command, probePath, null, null));
   }
 
+  /**
+   * A template offered as {@code pool}: {@code s.name()} is its kind. A {@code command} template
+   * takes the pool's name itself; a built-in kind under another name runs as that kind does and
+   * names its hosts and slots by the pool.
+   */
+  public static Template forPool(String pool, Settings s) {
+    if (COMMAND.equals(s.name())) {
+      return CommandTemplate.parse(pool, s.command(), s.probePath());
+    }
+    Template t = fromConfig(s);
+    return t.name().equals(pool) ? t : new NamedTemplate(pool, t);
+  }
+
   public static Template fromConfig(Settings s) {
     String name = s.name() == null ? DemoTemplate.NAME : s.name();
     return switch (name) {

@@ -133,8 +133,9 @@ class LocalFleetTest {
     return pid;
   }
 
+  /** Running, not a zombie: this JVM reaps its children a moment after they exit. */
   private static boolean alive(long pid) {
-    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return ProcessHandle.of(pid).map(SlotProcess::running).orElse(false);
   }
 
   private static void awaitDead(long pid) {

@@ -130,7 +130,7 @@ class UserStateFleetTest {
     fleet.tagOwner(s0, "alice@example.com");
     long alices = pid(s0);
     assertNotEquals(spare, alices, "tagging restarts the process on the owner's directory");
-    assertFalse(ProcessHandle.of(spare).map(ProcessHandle::isAlive).orElse(false));
+    assertFalse(ProcessHandle.of(spare).map(SlotProcess::running).orElse(false), "the spare process is gone");
     Path home = userDir("alice@example.com");
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(home)));
     assertEquals(200, status(s0, "/"), "serving as soon as the tag returns");
