@@ -45,13 +45,13 @@ final class DemandScenario {
   /**
    * The schedules of {@code sched} and {@code sched-demand}, written from the recorded shape of the
    * day ({@link DemandDay}, UTC): a base of 2 at the edges of the day, 4 through the working hours,
-   * 14 through 14:00–15:59 for the 15:00 burst (a schedule starts at its hour's first pass, so it
-   * leads the burst by an hour).
+   * 16 through 14:00–15:59 for the 15:00 burst of 15 (a schedule starts at its hour's first pass, so
+   * it leads the burst by an hour; a spare claimed in the burst is not back before its second minute).
    */
   static final int BASE = 2;
   static final String SCHEDULES = "[{name: working, cron: \"* 7-13 * * 1-5\", spares: 4}, "
-      + "{name: peak, cron: \"* 14-15 * * 1-5\", spares: 14}, {name: afternoon, cron: \"* 16-18 * * 1-5\", spares: 4}]";
-  static final String SCHEDULES_SHORT = "base 2; 07–13 h 4, 14–15 h 14, 16–18 h 4";
+      + "{name: peak, cron: \"* 14-15 * * 1-5\", spares: 16}, {name: afternoon, cron: \"* 16-18 * * 1-5\", spares: 4}]";
+  static final String SCHEDULES_SHORT = "base 2; 07–13 h 4, 14–15 h 16, 16–18 h 4";
   /** On top of the schedules: the claim rate times 5 minutes (a host's boot and a pass, with margin), plus misses. */
   static final String DEMAND = "{horizon: 5m, max: 16}";
   static final String DEMAND_SHORT = "demand: horizon 5 min, max 16";
