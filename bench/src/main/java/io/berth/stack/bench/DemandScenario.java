@@ -140,8 +140,8 @@ final class DemandScenario {
     env.put("BERTH_COLD_START_TIMEOUT", "PT30M");
     env.put("BERTH_ALLOCATE_WAIT", "PT1S");
     env.put("BERTH_RECONCILE_INTERVAL", RECONCILE.toString());
-    // Every controller refills its pool in one pass (the product's step of 2 would refill a burst's
-    // eight spares over four passes, whatever the rule that asked for them).
+    // Every controller refills its pool in one pass: with the default step of 2, a pool emptied by a
+    // burst would refill over several passes whatever the rule that asked for the spares.
     env.put("BERTH_SCALE_OUT_STEP", "10");
     System.out.println("bench: starting the demand stack (" + strategies.size() + " templates, stepped clock)");
     try (BenchStack s = BenchStack.start(env); SteppedClock clock = new SteppedClock(s.stack.embeddedTemporal())) {
@@ -153,7 +153,7 @@ final class DemandScenario {
       if (shared != null) {
         shared.destroy();
       }
-        BenchStack.deleteTree(www);
+      BenchStack.deleteTree(www);
     }
     Report.print(sec);
   }
@@ -231,7 +231,7 @@ final class DemandScenario {
         clock.advance(Duration.ofMillis(at - clock.nowMillis()), Duration.ofMinutes(2));
         advanceNanos += System.nanoTime() - a0;
         sample(at);
-        CountDownLatch answered = new CountDownLatch(countArrivals(m) * strategies.size());
+        CountDownLatch answered = new CountDownLatch(day.at(m).size() * strategies.size());
         releaseDue(m);
         for (Strategy st : strategies) {
           for (Visit v : visits.get(st.name())) {
@@ -261,9 +261,6 @@ final class DemandScenario {
       exec.shutdownNow();
     }
 
-    private int countArrivals(int minute) {
-      return (int) day.arrivals().stream().filter(a -> a.minute() == minute).count();
-    }
 
     private void sample(long at) {
       for (Strategy st : strategies) {
