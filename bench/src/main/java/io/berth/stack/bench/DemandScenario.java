@@ -375,8 +375,8 @@ final class DemandScenario {
 
   private static void write(Report.Section sec, DemandDay day, List<Strategy> strategies, Replay replay,
                             boolean socat) {
-    sec.text(String.format("A generated day (seed-fixed): %d arrivals from %02d:00 to %02d:00 by the hourly curve %s "
-            + "plus a burst of %d within %d minutes at %02d:00; each user stays %d–%d min, then releases. Every arrival "
+    sec.text(String.format("A generated day (seed-fixed): %d arrivals from %02d:00 to %02d:00, by hour %s, "
+            + "a burst of %d within %d minutes at %02d:00 among them; each user stays %d–%d min, then releases. Every arrival "
             + "comes to every strategy at the same minute (one template each: its own pool, host group and "
             + "controller; `command` template, %s, one slot per host, max %d hosts). The workflow clock is Temporal's "
             + "test server stepped by %d min (%d steps, %.0f s real): each step fires the timers it spans, then the "
