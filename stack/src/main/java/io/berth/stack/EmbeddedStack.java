@@ -10,6 +10,8 @@ import io.berth.workflows.RedisKeys;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.common.interceptors.WorkerInterceptor;
 import io.micronaut.runtime.server.EmbeddedServer;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -30,6 +32,8 @@ public final class EmbeddedStack implements AutoCloseable {
   }
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedStack.class);
+  /** Read by the launcher only: the worker and the API never see a clock of their own. */
+  public static final String CLOCK_START = "BERTH_TEMPORAL_CLOCK_START";
 
   private final WorkerConfig config;
   /** Temporal's test server in this JVM; null when BERTH_TEMPORAL_TARGET names a cluster. */
@@ -54,7 +58,8 @@ public final class EmbeddedStack implements AutoCloseable {
   /** {@code env}: BERTH_* settings (System.getenv() for {@code ./berth up}, explicit maps in tests). */
   public static EmbeddedStack start(Map<String, String> env, WorkerInterceptor... interceptors) {
     WorkerConfig config = WorkerConfig.fromEnv(env);
-    EmbeddedTemporal embedded = config.embeddedTemporal() ? EmbeddedTemporal.start(config.embeddedTemporalPort()) : null;
+    EmbeddedTemporal embedded = config.embeddedTemporal()
+        ? EmbeddedTemporal.start(config.embeddedTemporalPort(), clockStart(env)) : null;
     TemporalConnection temporal = connect(config, embedded);
     BerthWorker worker = null;
     RedisClient redis = null;
@@ -85,6 +90,22 @@ public final class EmbeddedStack implements AutoCloseable {
         embedded.close();
       }
       throw e;
+    }
+  }
+
+  /**
+   * {@value #CLOCK_START}: where the embedded server's workflow clock starts (an ISO instant), for
+   * replaying a day on a stepped clock ({@code ./berth bench demand}); unset: now.
+   */
+  static long clockStart(Map<String, String> env) {
+    String v = env.get(CLOCK_START);
+    if (v == null || v.isBlank()) {
+      return 0;
+    }
+    try {
+      return Instant.parse(v.trim()).toEpochMilli();
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(CLOCK_START + " must be an ISO instant such as 2026-12-07T05:00:00Z, got " + v);
     }
   }
 
@@ -133,6 +154,11 @@ public final class EmbeddedStack implements AutoCloseable {
 
   public WorkerConfig config() {
     return config;
+  }
+
+  /** The embedded test server, or null when BERTH_TEMPORAL_TARGET names a cluster. */
+  public EmbeddedTemporal embeddedTemporal() {
+    return embedded;
   }
 
   public TemporalConnection temporal() {

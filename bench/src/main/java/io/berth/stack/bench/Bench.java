@@ -17,10 +17,10 @@ import java.util.Set;
  * scenarios (default: all), prints each table as it finishes and writes docs/BENCHMARKS.md.
  */
 public final class Bench {
-  static final List<String> ALL = List.of("warm", "direct", "heartbeats", "gateway", "reclaim", "memory", "capacity");
+  static final List<String> ALL = List.of("warm", "direct", "heartbeats", "gateway", "reclaim", "memory", "capacity", "demand");
   /**
-   * What fits in about ten minutes on two cores; {@code memory} (10,000 workflows) and {@code gateway}
-   * (two stacks, about 3 minutes) run when named.
+   * What fits in about ten minutes on two cores; {@code memory} (10,000 workflows), {@code gateway}
+   * (two stacks, about 3 minutes) and {@code demand} (a day for 7 strategies, 10-15 minutes) run when named.
    */
   static final List<String> DEFAULT = List.of("warm", "direct", "heartbeats", "reclaim", "capacity");
 
@@ -43,7 +43,7 @@ public final class Bench {
 
   record Options(Set<String> scenarios, int warmN, int pool, boolean demo, int heartbeatSeconds, int reclaimN,
                  int[] memoryCounts, int workflowCache, int burst, Path out, String note, String command,
-                 int[] levels, int gatewaySeconds) {}
+                 int[] levels, int gatewaySeconds, long demandSeed, int[] demandFixed) {}
 
   public static void main(String[] args) throws Exception {
     Options o;
@@ -85,6 +85,8 @@ public final class Bench {
     failures += step(report, o, setup, header, "memory",
         () -> new MemoryScenario().run(report, o.memoryCounts(), o.workflowCache()));
     failures += step(report, o, setup, header, "capacity", () -> new CapacityScenario().run(report, o.burst()));
+    failures += step(report, o, setup, header, "demand",
+        () -> new DemandScenario().run(report, o.demandSeed(), o.demandFixed()));
     System.out.printf("%nbench: total run time %.1f min; load average at the end %s; wrote %s%n",
         (System.nanoTime() - t0) / 6e10, loadAverage(), o.out());
     System.exit(failures == 0 ? 0 : 1);
@@ -155,6 +157,8 @@ public final class Bench {
     String note = "";
     int[] levels = {1, 10, 50};
     int gatewaySeconds = 4;
+    long demandSeed = 18;
+    int[] demandFixed = {2, 4, 8, 12, 16};
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -170,6 +174,9 @@ public final class Bench {
         case "--levels" -> levels = Arrays.stream(value(args, ++i).split(",")).mapToInt(v -> positive(a, v.trim()))
             .sorted().distinct().toArray();
         case "--gateway-seconds" -> gatewaySeconds = positive(a, value(args, ++i));
+        case "--demand-seed" -> demandSeed = positive(a, value(args, ++i));
+        case "--demand-fixed" -> demandFixed = Arrays.stream(value(args, ++i).split(","))
+            .mapToInt(v -> positive(a, v.trim())).sorted().distinct().toArray();
         case "--out" -> out = Path.of(value(args, ++i));
         case "--note" -> note = value(args, ++i);
         case "-h", "--help" -> throw new IllegalArgumentException("usage");
@@ -193,7 +200,7 @@ public final class Bench {
       shown.subList(n, Math.min(n + 2, shown.size())).clear(); // the note is shown on its own
     }
     return new Options(scenarios, warmN, pool, demo, hbSeconds, reclaimN, memory, cache, burst, out, note,
-        "./berth bench " + String.join(" ", shown), levels, gatewaySeconds);
+        "./berth bench " + String.join(" ", shown), levels, gatewaySeconds, demandSeed, demandFixed);
   }
 
   private static String value(String[] args, int i) {
@@ -217,9 +224,10 @@ public final class Bench {
 
   static String usage() {
     return String.join("\n",
-        "usage: ./berth bench [warm] [direct] [heartbeats] [gateway] [reclaim] [memory] [capacity] [options]",
-        "  no scenario: all but memory and gateway (about 16 min on 2 idle cores); memory (10,000 workflows) takes",
-        "  20+ min, gateway (two stacks: pages, WebSockets and heartbeats with a body) about 3 min",
+        "usage: ./berth bench [warm] [direct] [heartbeats] [gateway] [reclaim] [memory] [capacity] [demand] [options]",
+        "  no scenario: all but memory, gateway and demand (about 16 min on 2 idle cores); memory (10,000 workflows) takes",
+        "  20+ min, gateway (two stacks: pages, WebSockets and heartbeats with a body) about 3 min, demand (one day",
+        "  replayed for 7 strategies on a stepped clock) 10-15 min",
         "  --warm-n N            allocations per concurrency level, warm and direct (200)",
         "  --pool N              spares of the warm/direct/heartbeat stack (50)",
         "  --levels A,B,C        concurrencies of warm and direct (1,10,50; direct takes those up to 10)",
@@ -230,6 +238,8 @@ public final class Bench {
         "  --memory-n A,B        idle workspace counts for the heap figure (1000,10000)",
         "  --workflow-cache N    sticky workflow cache of the memory scenario's worker (600, the SDK default)",
         "  --burst N             users in the capacity burst (50)",
+        "  --demand-seed N       seed of the demand scenario's generated day (18)",
+        "  --demand-fixed A,B    fixed spare counts the demand scenario compares (2,4,8,12,16)",
         "  --out FILE            report file (docs/BENCHMARKS.md)",
         "  --note TEXT           a line about the conditions, written into the report");
   }

@@ -110,6 +110,11 @@ final class BenchStack implements AutoCloseable {
     return call("POST", "/api/workspaces", token(user), "{}");
   }
 
+  /** POST /api/workspaces for {@code template}'s pool. */
+  HttpResponse<String> allocate(String user, String template) {
+    return call("POST", "/api/workspaces", token(user), "{\"template\":\"" + template + "\"}");
+  }
+
   static boolean ready(HttpResponse<String> r) {
     return r.statusCode() == 200 && "READY".equals(field(r.body(), "state"));
   }
@@ -211,6 +216,10 @@ final class BenchStack implements AutoCloseable {
   }
 
   long spares() {
+    return spares(template);
+  }
+
+  long spares(String template) {
     return stack.redis().scard(stack.keys().pool(template));
   }
 
@@ -263,8 +272,13 @@ final class BenchStack implements AutoCloseable {
   }
 
   void awaitSpares(long n, Duration bound) {
-    if (!await(bound, () -> spares() >= n)) {
-      throw new IllegalStateException("only " + spares() + " of " + n + " spares after " + bound);
+    awaitSpares(template, n, bound);
+  }
+
+  void awaitSpares(String template, long n, Duration bound) {
+    if (!await(bound, () -> spares(template) >= n)) {
+      throw new IllegalStateException("only " + spares(template) + " of " + n + " " + template + " spares after "
+          + bound);
     }
   }
 

@@ -36,8 +36,17 @@ public final class EmbeddedTemporal implements AutoCloseable {
   }
 
   public static EmbeddedTemporal start(int port) {
+    return start(port, 0);
+  }
+
+  /**
+   * {@code clockStartMillis}: the workflow clock's start (epoch millis), 0 for now. Either way time
+   * skipping stays locked, so timers run in real time until someone advances the clock
+   * ({@link SteppedClock}).
+   */
+  public static EmbeddedTemporal start(int port, long clockStartMillis) {
     // lockTimeSkipping = true: timers run in real time.
-    TestServicesStarter services = new TestServicesStarter(true, 0);
+    TestServicesStarter services = new TestServicesStarter(true, clockStartMillis);
     TimeLockLog.stopRecording(services);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
         // No auth in the test server: the TCP frontend serves Berth's own OS user only (workspaces run as others).
