@@ -124,9 +124,15 @@ public final class LocalFleets implements Fleet, AutoCloseable {
   @Override
   public FleetSnapshot describe() {
     List<Host> hosts = new ArrayList<>();
-    groups.values().forEach(g -> hosts.addAll(g.describe().hosts()));
-    FleetSnapshot d = groups.get(defaultTemplate).describe();
-    return new FleetSnapshot(d.desired(), d.min(), d.max(), hosts);
+    FleetSnapshot byDefault = null;
+    for (Map.Entry<String, LocalFleet> g : groups.entrySet()) {
+      FleetSnapshot d = g.getValue().describe(); // each group read once: a read loads all its host records from Redis
+      hosts.addAll(d.hosts());
+      if (g.getKey().equals(defaultTemplate)) {
+        byDefault = d;
+      }
+    }
+    return new FleetSnapshot(byDefault.desired(), byDefault.min(), byDefault.max(), hosts);
   }
 
   /** The template's group only; a template without a group has no hosts. */
